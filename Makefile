@@ -1,0 +1,74 @@
+# The whole set-up on a fresh machine: `make run` (the local stack) and `make test` (every check).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
+BUILD_DIR ?= .aws-sam/build
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install run token test lint typecheck validate build openapi openapi-check unit integration e2e bench clean
+
+help:
+	@echo "make run     start the whole service locally (no Docker, no AWS account)"
+	@echo "make test    install what is missing, then lint, type-check, validate, build and run every test"
+	@echo "make token TENANT=<name> [STACK=<deployed stack> REGION=<region>]   print a bearer token"
+	@echo "make bench   print benchmark figures (JSON)"
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m local
+
+token: install
+	@test -n "$(TENANT)" || { echo "usage: make token TENANT=<name> [STACK=<stack name>] [REGION=<region>]" >&2; exit 2; }
+	@$(BIN)/python scripts/issue_token.py "$(TENANT)" $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)")
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy layers/shared local scripts tests
+
+validate: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam validate --lint --template template.yaml
+
+build: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --template template.yaml --build-dir $(BUILD_DIR) --parallel --cached --cache-dir .aws-sam/cache
+
+openapi: install
+	$(BIN)/python scripts/openapi.py
+
+openapi-check: install
+	$(BIN)/python scripts/openapi.py --check
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+integration: install
+	$(BIN)/pytest tests/integration -q
+
+e2e: install
+	$(BIN)/pytest tests/e2e -q
+
+test: install lint typecheck validate build openapi-check
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

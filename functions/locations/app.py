@@ -1,0 +1,29 @@
+"""Locations function: download the seller's ship nodes."""
+
+from typing import Any
+
+from walmart_integration.config import get_settings
+from walmart_integration.models.messages import LocationsJob
+from walmart_integration.observability import logger, metrics
+from walmart_integration.services.connection import ConnectionService
+from walmart_integration.services.dependencies import Dependencies
+from walmart_integration.services.locations import LocationsService
+from walmart_integration.worker import process_queue
+
+deps = Dependencies(get_settings())
+connection = ConnectionService(deps.settings, deps.instances, deps.vault, deps.queues, deps.marketplace)
+locations = LocationsService(deps.instances, deps.locations, connection)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_queue(
+        event,
+        context,
+        settings=deps.settings,
+        queues=deps.queues,
+        queue_url=deps.settings.locations_queue_url,
+        message_type=LocationsJob,
+        handle=locations.sync,
+    )

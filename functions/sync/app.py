@@ -1,0 +1,27 @@
+"""Sync function: products and orders, page by page."""
+
+from typing import Any
+
+from walmart_integration.config import get_settings
+from walmart_integration.models.messages import SyncJob
+from walmart_integration.observability import logger, metrics
+from walmart_integration.services.dependencies import Dependencies
+from walmart_integration.services.sync import SyncService
+from walmart_integration.worker import process_queue
+
+deps = Dependencies(get_settings())
+service = SyncService(deps.instances)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_queue(
+        event,
+        context,
+        settings=deps.settings,
+        queues=deps.queues,
+        queue_url=deps.settings.sync_queue_url,
+        message_type=SyncJob,
+        handle=service.sync,
+    )

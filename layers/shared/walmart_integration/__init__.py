@@ -1,0 +1,1 @@
+"""Shared layer of the Walmart integration service: config, observability, models, store, walmart, services."""

@@ -1,0 +1,271 @@
+"""The REST API: routes, validation and the mapping of domain errors to HTTP statuses (in one place).
+
+The api function's handler is a thin shell around ``app``; ``openapi.json`` is generated from it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+
+from walmart_integration.config import get_settings
+from walmart_integration.errors import Conflict, NotFound, ValidationFailed, field_errors
+from walmart_integration.models.common import DataResponse, ErrorResponse, ListResponse, ValidationErrorResponse
+from walmart_integration.models.instance import InstanceCreate, InstanceUpdate, InstanceView
+from walmart_integration.models.reference import Integration, NominalCode, NominalCodeCreate, Store, StoreCreate
+from walmart_integration.observability import logger
+from walmart_integration.services.dependencies import Dependencies
+from walmart_integration.services.instances import InstanceService
+from walmart_integration.services.reference import ReferenceService
+
+TITLE = "Walmart Integration Service API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Connect Walmart Marketplace sellers (integration instances) and keep their data in sync. "
+    "Every route needs `Authorization: Bearer <token>`; another tenant's resource answers 404."
+)
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.configure_openapi(
+    title=TITLE,
+    version=VERSION,
+    description=DESCRIPTION,
+    security_schemes={"bearerAuth": HTTPBearer(description="Opaque bearer token of a tenant")},
+    security=[{"bearerAuth": []}],
+)
+app.enable_swagger(path="/api/docs", title=TITLE, version=VERSION, description=DESCRIPTION)
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+InstanceId = Annotated[str, Path(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retrying a POST with the same key returns the first response and creates nothing new.",
+    ),
+]
+
+
+_ERRORS: dict[int, tuple[str, type]] = {
+    401: ("Missing, malformed, unknown or revoked bearer token", ErrorResponse),
+    404: ("Not found (another tenant's resource is not found either)", ErrorResponse),
+    409: ("Conflict: changed concurrently, or an Idempotency-Key reused with another body", ErrorResponse),
+    422: ("Validation failed: errors by dotted field path", ValidationErrorResponse),
+}
+
+
+def responses(*codes: int, **success: str) -> dict[int, dict[str, Any]]:
+    """OpenAPI responses of a route: its success status (e.g. created="201") and the error shapes it answers."""
+    documented: dict[int, dict[str, Any]] = {
+        int(status): {"description": name.capitalize()} for name, status in (success or {"ok": "200"}).items()
+    }
+    for code in (401, *codes):
+        description, model = _ERRORS[code]
+        documented[code] = {"description": description, "content": {"application/json": {"model": model}}}
+    return documented
+
+
+class _Services:
+    @cached_property
+    def deps(self) -> Dependencies:
+        return Dependencies(get_settings())
+
+    @cached_property
+    def instances(self) -> InstanceService:
+        d = self.deps
+        return InstanceService(d.settings, d.instances, d.reference, d.vault, d.queues)
+
+    @cached_property
+    def reference(self) -> ReferenceService:
+        return ReferenceService(self.deps.reference)
+
+
+services = _Services()
+
+
+def tenant_id() -> str:
+    """The tenant the authorizer established for this request."""
+    authorizer = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    tenant = authorizer.get("tenant_id")
+    if not tenant:
+        raise Unauthorized()
+    return str(tenant)
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+# -- errors: one mapping for the whole API --------------------------------------------------------
+@app.exception_handler(RequestValidationError)
+def _request_invalid(error: RequestValidationError) -> Response:
+    errors = field_errors(list(error.errors()), drop_prefix=())
+    errors = {_strip_source(path): messages for path, messages in errors.items()}
+    return _json(422, {"message": next(iter(errors.values()))[0], "errors": errors})
+
+
+def _strip_source(path: str) -> str:
+    for source in ("body.", "query.", "path."):
+        if path.startswith(source):
+            return path[len(source) :]
+    return path
+
+
+@app.exception_handler(ValidationFailed)
+def _invalid(error: ValidationFailed) -> Response:
+    return _json(422, {"message": str(error), "errors": error.errors})
+
+
+@app.exception_handler(NotFound)
+def _not_found(error: NotFound) -> Response:
+    return _json(404, {"message": str(error)})
+
+
+@app.exception_handler(Conflict)
+def _conflict(error: Conflict) -> Response:
+    return _json(409, {"message": str(error)})
+
+
+@app.exception_handler(Unauthorized)
+def _unauthorized(_: Unauthorized) -> Response:
+    return _json(401, {"message": "Unauthorized"})
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    name = type(error).__name__
+    if name == "IdempotencyValidationError":
+        return _json(409, {"message": "This Idempotency-Key was already used with a different request body."})
+    if name == "IdempotencyAlreadyInProgressError":
+        return _json(409, {"message": "A request with this Idempotency-Key is still in progress; retry shortly."})
+    logger.exception("Unhandled error")
+    return _json(500, {"message": "Internal server error"})
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response:
+    return _json(404, {"message": "Not found"})
+
+
+# -- schema -----------------------------------------------------------------------------------
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi_document():  # type: ignore[no-untyped-def]
+    return Response(200, content_types.APPLICATION_JSON, openapi_json())
+
+
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION)
+
+
+# -- reference data ---------------------------------------------------------------------------
+@app.get("/api/integrations", tags=["Reference data"], summary="The Walmart integration types", responses=responses())
+def list_integrations() -> ListResponse[Integration]:
+    tenant_id()
+    return ListResponse(data=services.reference.integrations(), next_cursor=None)
+
+
+@app.get("/api/stores", tags=["Reference data"], summary="The tenant's stores", responses=responses(422))
+def list_stores(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[Store]:
+    stores, next_cursor = services.reference.list_stores(tenant_id(), limit, cursor)
+    return ListResponse(data=stores, next_cursor=next_cursor)
+
+
+@app.post("/api/stores", tags=["Reference data"], summary="Create a store", responses=responses(422, created="201"))
+def create_store(body: StoreCreate) -> tuple[DataResponse[Store], int]:
+    return DataResponse(data=services.reference.create_store(tenant_id(), body)), 201
+
+
+@app.get("/api/nominal-codes", tags=["Reference data"], summary="The tenant's nominal codes", responses=responses(422))
+def list_nominal_codes(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[NominalCode]:
+    codes, next_cursor = services.reference.list_nominal_codes(tenant_id(), limit, cursor)
+    return ListResponse(data=codes, next_cursor=next_cursor)
+
+
+@app.post(
+    "/api/nominal-codes",
+    tags=["Reference data"],
+    summary="Create a nominal code",
+    responses=responses(422, created="201"),
+)
+def create_nominal_code(body: NominalCodeCreate) -> tuple[DataResponse[NominalCode], int]:
+    return DataResponse(data=services.reference.create_nominal_code(tenant_id(), body)), 201
+
+
+# -- integration instances ----------------------------------------------------------------------
+@app.post(
+    "/api/walmart",
+    tags=["Walmart instances"],
+    summary="Create a Walmart integration instance",
+    description="Creates the instance, then fetches an access token and starts the sync jobs.",
+    responses=responses(409, 422, created="201"),
+)
+def create_instance(
+    body: InstanceCreate, idempotency_key: IdempotencyKey = None
+) -> tuple[DataResponse[InstanceView], int]:
+    tenant = tenant_id()
+    if idempotency_key is None:
+        view = services.instances.create(tenant, body).model_dump(mode="json")
+    else:
+        from walmart_integration.store.idempotency import run_once
+
+        settings = services.deps.settings
+        view = run_once(
+            table_name=settings.idempotency_table_name,
+            region=settings.region,
+            key={"operation": "create_instance", "tenant_id": tenant, "idempotency_key": idempotency_key},
+            payload=body.model_dump(mode="json"),
+            work=lambda: services.instances.create(tenant, body).model_dump(mode="json"),
+            lambda_context=app.lambda_context,
+        )
+    return DataResponse(data=InstanceView.model_validate(view)), 201
+
+
+@app.get("/api/walmart", tags=["Walmart instances"], summary="The tenant's instances", responses=responses(422))
+def list_instances(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[InstanceView]:
+    views, next_cursor = services.instances.page(tenant_id(), limit, cursor)
+    return ListResponse(data=views, next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/walmart/<instance_id>",
+    tags=["Walmart instances"],
+    summary="One instance with its status and jobs",
+    responses=responses(404),
+)
+def get_instance(instance_id: InstanceId) -> DataResponse[InstanceView]:
+    return DataResponse(data=services.instances.get(tenant_id(), instance_id))
+
+
+@app.patch(
+    "/api/walmart/<instance_id>",
+    tags=["Walmart instances"],
+    summary="Change an instance",
+    description="Same validation as create. New credentials reconnect. The environment is immutable.",
+    responses=responses(404, 409, 422),
+)
+def update_instance(instance_id: InstanceId, body: InstanceUpdate) -> DataResponse[InstanceView]:
+    return DataResponse(data=services.instances.update(tenant_id(), instance_id, body))
+
+
+@app.delete(
+    "/api/walmart/<instance_id>",
+    tags=["Walmart instances"],
+    summary="Delete an instance, its secrets and its pending work",
+    responses=responses(404, 409, deleted="204"),
+)
+def delete_instance(instance_id: InstanceId):  # type: ignore[no-untyped-def]
+    services.instances.delete(tenant_id(), instance_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

@@ -1,0 +1,79 @@
+"""Settings read from the environment once; everything else receives them as values.
+
+This is the only module below ``functions/`` that reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AppEnv = Literal["local", "test", "dev", "staging", "production"]
+
+DEFAULT_SANDBOX_URL = "https://sandbox.walmartapis.com"
+DEFAULT_PRODUCTION_URL = "https://marketplace.walmartapis.com"
+DEFAULT_ADS_URL = "https://developer.api.walmart.com/api-proxy/service/WPA/Api/v1"
+
+
+class Settings(BaseModel):
+    """Deployment settings. Field names are the environment variable names, lower-cased."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    app_env: AppEnv = "local"
+    region: str = "us-east-1"
+    app_table_name: str = "app"
+    data_table_name: str = "data"
+    idempotency_table_name: str = "idempotency"
+    token_queue_url: str = ""
+    locations_queue_url: str = ""
+    sync_queue_url: str = ""
+    backfill_queue_url: str = ""
+    profile_refresh_queue_url: str = ""
+    secrets_key_id: str = ""
+    walmart_sandbox_url: str = DEFAULT_SANDBOX_URL
+    walmart_production_url: str = DEFAULT_PRODUCTION_URL
+    walmart_ads_url: str = DEFAULT_ADS_URL
+    walmart_service_name: str = "Walmart Integration Service"
+    walmart_http_timeout_seconds: float = Field(default=10.0, gt=0)
+    walmart_http_attempts: int = Field(default=3, ge=1, le=10)
+    max_receive_count: int = Field(default=5, ge=1)
+    retry_base_seconds: float = Field(default=10.0, ge=0)
+    retry_max_seconds: float = Field(default=900.0, ge=0)
+    tracing_enabled: bool = False
+    page_size_default: int = Field(default=50, ge=1, le=200)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    def marketplace_url(self, environment: str) -> str:
+        """Base URL of the Walmart Marketplace API for an instance's environment."""
+        url = self.walmart_production_url if environment == "production" else self.walmart_sandbox_url
+        return url.rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(name.upper())
+            if raw not in (None, ""):
+                values[name] = raw
+        if "region" not in values:
+            region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+            if region:
+                values["region"] = region
+        if "tracing_enabled" not in values:
+            values["tracing_enabled"] = env.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("0", "false")
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Pydantic models: API bodies, domain records, queue messages."""

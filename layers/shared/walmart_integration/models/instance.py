@@ -1,0 +1,197 @@
+"""The integration instance: request bodies (the seed's contract), stored record and API view."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from walmart_integration.models.common import StrictModel, iso
+
+Environment = Literal["sandbox", "production"]
+BatchPeriod = Literal["immediate", "daily", "weekly", "monthly"]
+InstanceStatus = Literal["pending", "connecting", "connected", "credentials_missing", "credentials_invalid", "error"]
+JobStatus = Literal["pending", "queued", "running", "succeeded", "failed", "skipped"]
+JOB_NAMES = ("token", "locations", "products", "orders", "backfill")
+SYNC_JOB_NAMES = ("locations", "products", "orders", "backfill")
+SECRET_MASK = "********"  # noqa: S105 (the mask, not a secret)
+
+Percentage = Annotated[float, Field(ge=0, le=100)]
+NominalCodeId = Annotated[int, Field(ge=1)]
+NOMINAL_CODE_FIELDS = (
+    "sales_nominal_code_id",
+    "cogs_nominal_code_id",
+    "shipping_revenue_nominal_code_id",
+    "shipping_refund_nominal_code_id",
+    "sales_returns_allowances_nominal_code_id",
+)
+
+
+def latest_start_date() -> date:
+    """The latest acceptable start date: today somewhere on Earth (UTC+14), so no user's "today" is refused."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
+def check_start_date(value: str, today: date) -> str:
+    """``start_date`` is a real calendar date, YYYY-MM-DD, not in the future."""
+    if len(value) != 10:
+        raise ValueError("The start date must be a date in the format YYYY-MM-DD.")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("The start date must be a date in the format YYYY-MM-DD.") from None
+    if parsed > today:
+        raise ValueError("The start date must not be in the future.")
+    return value
+
+
+class ConnectionSettings(StrictModel):
+    clientId: str | None = Field(default=None, min_length=1, max_length=255, description="Walmart API client ID")
+    clientSecret: str | None = Field(
+        default=None, min_length=1, max_length=1024, description="Walmart API client secret (write-only)"
+    )
+
+
+class IntegrationSettings(StrictModel):
+    start_date: str = Field(description="Date to start syncing orders/products from (YYYY-MM-DD)")
+    store_id: int = Field(ge=1, description="Internal store ID to associate with")
+    auto_link_products: bool = Field(description="Automatically link Walmart products to SKU products")
+    auto_create_products: bool = Field(description="Automatically create SKU products from Walmart products")
+    sales_nominal_code_id: NominalCodeId | None = None
+    cogs_nominal_code_id: NominalCodeId | None = None
+    shipping_revenue_nominal_code_id: NominalCodeId | None = None
+    shipping_refund_nominal_code_id: NominalCodeId | None = None
+    sales_returns_allowances_nominal_code_id: NominalCodeId | None = None
+    sync_sales_order_invoices_to_accounting: bool = True
+    sync_sales_credit_to_accounting: bool = True
+    proforma_marketplace_cost_percentage: Percentage | None = None
+    proforma_payment_cost_percentage: Percentage | None = None
+    batch_period_sales_order_fulfillments: BatchPeriod | None = None
+    batch_period_customer_returns: BatchPeriod | None = None
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, value: str) -> str:
+        return check_start_date(value, latest_start_date())
+
+
+class InstanceCreate(StrictModel):
+    """``POST /api/walmart``: the seed's fields, types, required/optional/nullable and defaults."""
+
+    name: str = Field(min_length=1, max_length=255, description="Human-readable name, unique in the tenant")
+    integration_id: int = Field(description="ID of the Walmart integration type (GET /api/integrations)")
+    environment: Environment | None = Field(
+        default=None,
+        description="sandbox or production; forced to production on production servers; immutable",
+    )
+    connection_settings: ConnectionSettings | None = None
+    integration_settings: IntegrationSettings
+    is_automatic_sync_enabled: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("The name must not be blank.")
+        return value.strip()
+
+
+class IntegrationSettingsPatch(StrictModel):
+    """Partial integration settings: only the fields sent are changed (null clears a nullable one)."""
+
+    start_date: str | None = None
+    store_id: int | None = Field(default=None, ge=1)
+    auto_link_products: bool | None = None
+    auto_create_products: bool | None = None
+    sales_nominal_code_id: NominalCodeId | None = None
+    cogs_nominal_code_id: NominalCodeId | None = None
+    shipping_revenue_nominal_code_id: NominalCodeId | None = None
+    shipping_refund_nominal_code_id: NominalCodeId | None = None
+    sales_returns_allowances_nominal_code_id: NominalCodeId | None = None
+    sync_sales_order_invoices_to_accounting: bool | None = None
+    sync_sales_credit_to_accounting: bool | None = None
+    proforma_marketplace_cost_percentage: Percentage | None = None
+    proforma_payment_cost_percentage: Percentage | None = None
+    batch_period_sales_order_fulfillments: BatchPeriod | None = None
+    batch_period_customer_returns: BatchPeriod | None = None
+
+
+class InstanceUpdate(StrictModel):
+    """``PATCH /api/walmart/{id}``: any subset of the create fields."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    integration_id: int | None = None
+    environment: Environment | None = None
+    connection_settings: ConnectionSettings | None = None
+    integration_settings: IntegrationSettingsPatch | None = None
+    is_automatic_sync_enabled: bool | None = None
+
+
+class Job(BaseModel):
+    status: JobStatus = "pending"
+    records: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+class InstanceView(BaseModel):
+    """What the API answers for an instance. Secrets only ever appear masked."""
+
+    id: str
+    name: str
+    integration_id: int
+    environment: Environment
+    connection_settings: dict[str, str | None]
+    integration_settings: IntegrationSettings
+    is_automatic_sync_enabled: bool
+    status: InstanceStatus
+    jobs: dict[str, Job]
+    created_at: str | None
+    updated_at: str | None
+
+
+class InstanceRecord(BaseModel):
+    """An instance as stored. ``credentials`` and ``access_token`` are KMS ciphertexts."""
+
+    tenant_id: str
+    id: str
+    name: str
+    integration_id: int
+    environment: Environment
+    client_id: str | None = None
+    has_client_secret: bool = False
+    credentials: bytes | None = None
+    credentials_version: int = 0
+    access_token: bytes | None = None
+    access_token_expires_at: datetime | None = None
+    integration_settings: dict[str, Any]
+    is_automatic_sync_enabled: bool = False
+    status: InstanceStatus = "pending"
+    jobs: dict[str, Job] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.credentials is not None
+
+    def view(self) -> InstanceView:
+        return InstanceView(
+            id=self.id,
+            name=self.name,
+            integration_id=self.integration_id,
+            environment=self.environment,
+            connection_settings={
+                "clientId": self.client_id,
+                "clientSecret": SECRET_MASK if self.has_client_secret else None,
+            },
+            integration_settings=IntegrationSettings.model_construct(**self.integration_settings),
+            is_automatic_sync_enabled=self.is_automatic_sync_enabled,
+            status=self.status,
+            jobs={name: self.jobs.get(name, Job()) for name in JOB_NAMES},
+            created_at=iso(self.created_at),
+            updated_at=iso(self.updated_at),
+        )

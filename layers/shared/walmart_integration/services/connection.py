@@ -1,0 +1,134 @@
+"""Connecting an instance to Walmart: the token job, and access tokens for the other workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from walmart_integration.config import Settings
+from walmart_integration.errors import RetryLater
+from walmart_integration.models.common import iso, new_id, utcnow
+from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.messages import BackfillJob, LocationsJob, SyncJob, TokenJob
+from walmart_integration.observability import MetricUnit, logger, metrics
+from walmart_integration.services.instances import open_credentials
+from walmart_integration.store.instances import InstanceRepository
+from walmart_integration.store.queues import Queues
+from walmart_integration.store.vault import Vault
+from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartRateLimited, WalmartUnavailable
+from walmart_integration.walmart.marketplace import AccessToken, MarketplaceClient
+from walmart_integration.worker import Delivery
+
+TOKEN_MARGIN_SECONDS = 60
+
+
+def token_context(tenant_id: str, instance_id: str) -> dict[str, str]:
+    return {"tenant_id": tenant_id, "instance_id": instance_id, "purpose": "walmart-access-token"}
+
+
+class ConnectionService:
+    def __init__(
+        self,
+        settings: Settings,
+        instances: InstanceRepository,
+        vault: Vault,
+        queues: Queues,
+        marketplace: Callable[[str], MarketplaceClient],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.instances = instances
+        self.vault = vault
+        self.queues = queues
+        self.marketplace = marketplace
+        self.clock = clock
+
+    def connect(self, job: TokenJob, delivery: Delivery) -> None:
+        """Fetch a token for the instance's current credentials, then start its sync jobs."""
+        record = self.instances.find(job.tenant_id, job.instance_id)
+        if record is None or record.credentials_version != job.credentials_version or not record.has_credentials:
+            logger.info("Token job dropped: the instance is gone or its credentials changed")
+            return
+        started = iso(self.clock())
+        self._save(record, {"token": Job(status="running", started_at=started)}, status="connecting")
+        try:
+            token = self._fetch(record)
+        except WalmartAuthError as error:
+            metrics.add_metric(name="CredentialsRejected", unit=MetricUnit.Count, value=1)
+            failed = Job(status="failed", started_at=started, finished_at=iso(self.clock()), error=error.message)
+            self._save(record, {"token": failed}, status="credentials_invalid")
+            return
+        except (WalmartUnavailable, WalmartRateLimited) as error:
+            self._transient_failure(record, started, error, delivery)
+            return
+        except WalmartError as error:
+            failed = Job(status="failed", started_at=started, finished_at=iso(self.clock()), error=error.message)
+            self._save(record, {"token": failed}, status="error")
+            return
+        run_id = new_id()
+        queued = {name: Job(status="queued") for name in ("locations", "products", "orders", "backfill")}
+        done = Job(status="succeeded", records=1, started_at=started, finished_at=iso(self.clock()))
+        if not self._save(
+            record, {"token": done, **queued}, status="connected", extra=self._token_attributes(record, token)
+        ):
+            return
+        self._enqueue_sync_jobs(record, run_id)
+        metrics.add_metric(name="InstancesConnected", unit=MetricUnit.Count, value=1)
+
+    def access_token(self, record: InstanceRecord, force_new: bool = False) -> str:
+        """A usable access token for the instance: the cached one, or a new one (stored encrypted)."""
+        now = self.clock()
+        if not force_new and record.access_token and record.access_token_expires_at:
+            cached = AccessToken("", record.access_token_expires_at.astimezone(UTC))
+            if cached.usable(now, TOKEN_MARGIN_SECONDS):
+                return self.vault.decrypt(record.access_token, token_context(record.tenant_id, record.id)).decode()
+        token = self._fetch(record)
+        self.instances.save_progress(
+            record.tenant_id, record.id, record.credentials_version, {}, extra=self._token_attributes(record, token)
+        )
+        return token.value
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _fetch(self, record: InstanceRecord) -> AccessToken:
+        client_id, client_secret = open_credentials(self.vault, record)
+        client = self.marketplace(record.environment)
+        return client.fetch_token(client_id, client_secret, now=self.clock())
+
+    def _token_attributes(self, record: InstanceRecord, token: AccessToken) -> dict[str, object]:
+        sealed = self.vault.encrypt(token.value.encode(), token_context(record.tenant_id, record.id))
+        return {"access_token": sealed, "access_token_expires_at": token.expires_at}
+
+    def _save(
+        self, record: InstanceRecord, jobs: dict[str, Job], status: str, extra: dict[str, object] | None = None
+    ) -> bool:
+        return self.instances.save_progress(
+            record.tenant_id, record.id, record.credentials_version, jobs, status=status, extra=extra
+        )
+
+    def _transient_failure(
+        self, record: InstanceRecord, started: str | None, error: WalmartError, delivery: Delivery
+    ) -> None:
+        metrics.add_metric(name="WalmartTransientErrors", unit=MetricUnit.Count, value=1)
+        if delivery.is_last_attempt:
+            failed = Job(status="failed", started_at=started, finished_at=iso(self.clock()), error=error.message)
+            self._save(record, {"token": failed}, status="error")
+            # Failing this last delivery hands the message to the dead-letter queue.
+            raise RuntimeError(f"Token job failed after {delivery.receive_count} attempts: {error.message}")
+        retrying = Job(status="queued", started_at=started, error=f"Retrying: {error.message}")
+        self._save(record, {"token": retrying}, status="connecting")
+        delay = error.retry_after_seconds if isinstance(error, WalmartRateLimited) else None
+        raise RetryLater(error.message, delay)
+
+    def _enqueue_sync_jobs(self, record: InstanceRecord, run_id: str) -> None:
+        ids = {
+            "tenant_id": record.tenant_id,
+            "instance_id": record.id,
+            "run_id": run_id,
+            "credentials_version": record.credentials_version,
+        }
+        self.queues.send(self.settings.locations_queue_url, LocationsJob.model_validate(ids))
+        self.queues.send_many(
+            self.settings.sync_queue_url,
+            [SyncJob.model_validate({**ids, "stream": stream}) for stream in ("products", "orders")],
+        )
+        self.queues.send(self.settings.backfill_queue_url, BackfillJob.model_validate(ids))

@@ -1,0 +1,105 @@
+"""boto3 plumbing: clients created on first use (off the cold-start path), item (de)serialisation, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from functools import cache, lru_cache
+from typing import Any
+
+from walmart_integration.errors import ValidationFailed
+
+# botocore's standard retry mode retries throttling and 5xx of AWS calls with backoff; we do not hand-write that.
+_RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+@cache
+def client(service: str, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries=_RETRIES, connect_timeout=3, read_timeout=10)  # type: ignore[arg-type]
+    return boto3.session.Session().client(service, region_name=region, config=config)  # type: ignore[call-overload]
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if hasattr(value, "value") and type(value).__name__ == "Binary":
+        return bytes(value.value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _codecs() -> tuple[Any, Any]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    serializer, _ = _codecs()
+    return {k: serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def value(v: Any) -> Any:
+    serializer, _ = _codecs()
+    return serializer.serialize(_to_dynamo(v))
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    _, deserializer = _codecs()
+    return {k: _from_dynamo(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    """An opaque page cursor from a LastEvaluatedKey (only its sort key: the partition is the caller's)."""
+    if not last_key:
+        return None
+    raw = json.dumps({"sk": last_key["sk"]["S"]}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
+    """The ExclusiveStartKey for a cursor; a cursor from another listing is a 422, never another tenant's page."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sk = json.loads(base64.urlsafe_b64decode(padded.encode()))["sk"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        sk = None
+    if not isinstance(sk, str) or not sk.startswith(prefix):
+        raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+def transaction_reasons(error: Exception) -> list[str]:
+    """Cancellation reason codes of a TransactWriteItems call, one per action ('None' where it passed)."""
+    response = getattr(error, "response", {})
+    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]

@@ -1,0 +1,293 @@
+"""Repository of integration instances (and their name reservations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from walmart_integration.errors import Conflict, NotFound, ValidationFailed
+from walmart_integration.models.common import utcnow
+from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.store import dynamo, keys
+from walmart_integration.store.base import Repository
+
+NAME_TAKEN = "The name has already been taken."
+
+# Attributes that PATCH may set directly.
+_UPDATABLE = (
+    "name",
+    "integration_id",
+    "client_id",
+    "has_client_secret",
+    "credentials",
+    "credentials_version",
+    "access_token",
+    "access_token_expires_at",
+    "integration_settings",
+    "is_automatic_sync_enabled",
+    "status",
+    "jobs",
+)
+
+
+def _to_item(record: InstanceRecord) -> dict[str, Any]:
+    item = record.model_dump(mode="python", exclude={"jobs"})
+    item["jobs"] = {name: job.model_dump() for name, job in record.jobs.items()}
+    item["pk"] = keys.tenant_pk(record.tenant_id)
+    item["sk"] = keys.instance_sk(record.id)
+    item["type"] = "instance"
+    for name in ("created_at", "updated_at", "access_token_expires_at"):
+        if isinstance(item.get(name), datetime):
+            item[name] = item[name].isoformat()
+    item.update(_autosync_keys(record))
+    return item
+
+
+def _autosync_keys(record: InstanceRecord) -> dict[str, str | None]:
+    if record.is_automatic_sync_enabled:
+        return {"gsi1pk": keys.AUTOSYNC_GSI_PK, "gsi1sk": f"{record.tenant_id}#{record.id}"}
+    return {"gsi1pk": None, "gsi1sk": None}
+
+
+def _from_item(item: dict[str, Any]) -> InstanceRecord:
+    return InstanceRecord.model_validate(dynamo.deserialize(item))
+
+
+class InstanceRepository(Repository):
+    def create(self, record: InstanceRecord) -> None:
+        """Store a new instance and reserve its name in one transaction (one winner per name)."""
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": dynamo.serialize(_to_item(record)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": dynamo.serialize(
+                                {
+                                    "pk": keys.tenant_pk(record.tenant_id),
+                                    "sk": keys.instance_name_sk(record.name),
+                                    "type": "instance_name",
+                                    "instance_id": record.id,
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except Exception as error:
+            reasons = dynamo.transaction_reasons(error)
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise ValidationFailed({"name": [NAME_TAKEN]}) from None
+            raise
+
+    def get(self, tenant_id: str, instance_id: str) -> InstanceRecord:
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.instance_sk(instance_id)}},
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            raise NotFound(f"Instance {instance_id} not found.")
+        return _from_item(response["Item"])
+
+    def find(self, tenant_id: str, instance_id: str) -> InstanceRecord | None:
+        try:
+            return self.get(tenant_id, instance_id)
+        except NotFound:
+            return None
+
+    def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[InstanceRecord], str | None]:
+        pk = keys.tenant_pk(tenant_id)
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.INSTANCE_PREFIX}},
+            "Limit": limit,
+        }
+        start = dynamo.decode_cursor(cursor, pk, keys.INSTANCE_PREFIX)
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = self.client.query(**params)
+        records = [_from_item(item) for item in response.get("Items", [])]
+        return records, dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+
+    def update(self, current: InstanceRecord, changes: dict[str, Any]) -> InstanceRecord:
+        """Apply ``changes`` if nobody changed the instance since ``current`` was read (optimistic lock).
+
+        A rename moves the name reservation in the same transaction.
+        """
+        updated = current.model_copy(update={**changes, "version": current.version + 1, "updated_at": utcnow()})
+        item = _to_item(updated)
+        fields = [name for name in _UPDATABLE if name in changes] + ["version", "updated_at"]
+        sets, removes, values, names = [], [], {}, {}
+        for index, name in enumerate(fields):
+            names[f"#f{index}"] = name
+            if item.get(name) is None:
+                removes.append(f"#f{index}")
+            else:
+                sets.append(f"#f{index} = :v{index}")
+                values[f":v{index}"] = dynamo.value(item[name])
+        if "is_automatic_sync_enabled" in changes:
+            for attr in ("gsi1pk", "gsi1sk"):
+                names[f"#{attr}"] = attr
+                if item.get(attr) is None:
+                    removes.append(f"#{attr}")
+                else:
+                    sets.append(f"#{attr} = :{attr}")
+                    values[f":{attr}"] = {"S": item[attr]}
+        names["#version"] = "version"
+        values[":expected"] = {"N": str(current.version)}
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        pk = keys.tenant_pk(current.tenant_id)
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_sk(current.id)}},
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "attribute_exists(pk) AND #version = :expected",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        renamed = keys.instance_name_sk(updated.name) != keys.instance_name_sk(current.name)
+        if renamed:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": dynamo.serialize(
+                            {
+                                "pk": pk,
+                                "sk": keys.instance_name_sk(updated.name),
+                                "type": "instance_name",
+                                "instance_id": current.id,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            actions.append(
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_name_sk(current.name)}},
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except Exception as error:
+            reasons = dynamo.transaction_reasons(error)
+            if not reasons:
+                raise
+            if renamed and reasons[1] == "ConditionalCheckFailed":
+                raise ValidationFailed({"name": [NAME_TAKEN]}) from None
+            if self.find(current.tenant_id, current.id) is None:
+                raise NotFound(f"Instance {current.id} not found.") from None
+            raise Conflict("The instance was changed by another request; read it again and retry.") from None
+        return updated
+
+    def delete(self, current: InstanceRecord) -> None:
+        """Delete the instance, its encrypted secrets (same item) and its name reservation."""
+        pk = keys.tenant_pk(current.tenant_id)
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_sk(current.id)}},
+                            "ConditionExpression": "attribute_exists(pk) AND #version = :expected",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":expected": {"N": str(current.version)}},
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_name_sk(current.name)}},
+                        }
+                    },
+                ]
+            )
+        except Exception as error:
+            if not dynamo.transaction_reasons(error):
+                raise
+            if self.find(current.tenant_id, current.id) is None:
+                raise NotFound(f"Instance {current.id} not found.") from None
+            raise Conflict("The instance was changed by another request; read it again and retry.") from None
+
+    def save_progress(
+        self,
+        tenant_id: str,
+        instance_id: str,
+        credentials_version: int,
+        jobs: dict[str, Job],
+        status: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> bool:
+        """Set job states (and status/extra attributes) of the instance's current connection.
+
+        Returns False when the instance is gone or its credentials changed meanwhile: the caller's
+        work is stale and must be dropped.
+        """
+        names: dict[str, str] = {"#cv": "credentials_version", "#updated": "updated_at"}
+        if jobs:
+            names["#jobs"] = "jobs"
+        values: dict[str, Any] = {
+            ":cv": {"N": str(credentials_version)},
+            ":now": {"S": utcnow().isoformat()},
+        }
+        sets = ["#updated = :now"]
+        for index, (name, job) in enumerate(jobs.items()):
+            names[f"#j{index}"] = name
+            values[f":j{index}"] = dynamo.value(job.model_dump())
+            sets.append(f"#jobs.#j{index} = :j{index}")
+        attributes = dict(extra or {})
+        if status is not None:
+            attributes["status"] = status
+        for index, (name, raw) in enumerate(attributes.items()):
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = dynamo.value(raw.isoformat() if isinstance(raw, datetime) else raw)
+            sets.append(f"#a{index} = :a{index}")
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.instance_sk(instance_id)}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk) AND #cv = :cv",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except Exception as error:
+            if dynamo.is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def automatic_sync_instances(self) -> list[InstanceRecord]:
+        """Instances with automatic sync on, from the sparse ``gsi1`` index (no table scan)."""
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.AUTOSYNC_GSI_PK}},
+        }
+        records: list[InstanceRecord] = []
+        while True:
+            response = self.client.query(**params)
+            records.extend(_from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return records
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,1 @@
+"""Clients for Walmart's APIs (httpx). Only this package talks to Walmart."""

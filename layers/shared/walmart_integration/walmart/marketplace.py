@@ -1,0 +1,180 @@
+"""Walmart Marketplace API client: OAuth client-credentials tokens and the seller's resources."""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from walmart_integration.walmart.errors import (
+    WalmartAuthError,
+    WalmartError,
+    WalmartNotFound,
+    WalmartRateLimited,
+    WalmartUnavailable,
+    parse_error_body,
+)
+
+REPLENISH_HEADERS = ("x-next-replenishment-time", "x-next-replenish-time")
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str
+    expires_at: datetime
+
+    def usable(self, now: datetime, margin_seconds: float = 60) -> bool:
+        """Still valid ``margin_seconds`` from now (Walmart tokens last 15 minutes; refresh a minute early)."""
+        return self.expires_at - timedelta(seconds=margin_seconds) > now
+
+
+class MarketplaceClient:
+    """One seller's view of the Marketplace API at ``base_url``.
+
+    5xx and timeouts are retried a few times with capped, jittered exponential backoff; a 429 is
+    never slept through: it surfaces as ``WalmartRateLimited`` with the replenishment time.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        service_name: str,
+        timeout_seconds: float = 10.0,
+        attempts: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport)
+        self.service_name = service_name
+        self.attempts = attempts
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "WM_SVC.NAME": self.service_name,
+            "WM_QOS.CORRELATION_ID": str(uuid.uuid4()),
+            "Accept": "application/json",
+        }
+
+    def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = self._http.send(build())
+            except httpx.TimeoutException as error:
+                failure: WalmartError = WalmartUnavailable(f"Walmart did not answer in time ({type(error).__name__}).")
+            except httpx.TransportError as error:
+                failure = WalmartUnavailable(f"Walmart could not be reached ({type(error).__name__}).")
+            else:
+                if response.status_code < 500:
+                    return response
+                code, message = parse_error_body(response.text)
+                failure = WalmartUnavailable(
+                    message or f"Walmart answered HTTP {response.status_code}.", response.status_code, code
+                )
+            if attempt == self.attempts:
+                raise failure
+            self._sleep(min(2.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
+
+    def fetch_token(self, client_id: str, client_secret: str, now: datetime | None = None) -> AccessToken:
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+
+        def build() -> httpx.Request:
+            headers = self._headers() | {
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            return self._http.build_request(
+                "POST", "/v3/token", headers=headers, data={"grant_type": "client_credentials"}
+            )
+
+        response = self._send(build)
+        if response.status_code != 200:
+            raise self._error(response)
+        body = response.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise WalmartUnavailable("Walmart's token response carried no access_token.", response.status_code)
+        expires_in = float(body.get("expires_in") or 900)
+        issued = now or datetime.now(UTC)
+        return AccessToken(value=str(token), expires_at=issued + timedelta(seconds=expires_in))
+
+    def get(self, path: str, access_token: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a resource with the seller's token; ``path`` may carry a verbatim cursor query string."""
+
+        def build() -> httpx.Request:
+            headers = self._headers() | {"WM_SEC.ACCESS_TOKEN": access_token}
+            return self._http.build_request("GET", path, headers=headers, params=params)
+
+        response = self._send(build)
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.json()
+
+    def ship_nodes(self, access_token: str) -> list[dict[str, Any]]:
+        """The seller's ship nodes (locations); Walmart answers a top-level JSON array."""
+        try:
+            body = self.get("/v3/settings/shipping/shipnodes", access_token)
+        except WalmartNotFound:
+            return []
+        if isinstance(body, dict):  # tolerate a wrapped list
+            body = body.get("shipNodes") or body.get("elements") or []
+        return [node for node in body if isinstance(node, dict)]
+
+    @staticmethod
+    def _error(response: httpx.Response) -> WalmartError:
+        code, message = parse_error_body(response.text)
+        status = response.status_code
+        text = message or f"Walmart answered HTTP {status}."
+        if status == 429:
+            return WalmartRateLimited(text, retry_after_seconds=_replenish_wait(response.headers), code=code)
+        if status == 401 or (code or "").startswith("INVALID_TOKEN"):
+            return WalmartAuthError(text, status, code)
+        if status == 404 and (code or "").startswith("CONTENT_NOT_FOUND"):
+            return WalmartNotFound(text, status, code)
+        return WalmartError(text, status, code)
+
+
+def _replenish_wait(headers: httpx.Headers, now: float | None = None) -> float:
+    """Seconds until Walmart replenishes the bucket; the header's format is unconfirmed, so read
+    epoch milliseconds, epoch seconds, a number of seconds, or an HTTP/ISO date."""
+    current = time.time() if now is None else now
+    for name in REPLENISH_HEADERS:
+        raw = headers.get(name)
+        if not raw:
+            continue
+        raw = raw.strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            number = None
+        if number is not None:
+            if number > 1e11:  # epoch milliseconds
+                return max(0.0, number / 1000 - current)
+            if number > 1e9:  # epoch seconds
+                return max(0.0, number - current)
+            return max(0.0, number)
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                moment = parsedate_to_datetime(raw)
+            except (TypeError, ValueError):
+                continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, moment.timestamp() - current)
+    return DEFAULT_RATE_LIMIT_WAIT

@@ -1,0 +1,84 @@
+"""How every SQS worker processes a batch: Powertools partial failures, typed messages, backoff.
+
+A record handler raises ``RetryLater`` for transient trouble: the message is made visible again after
+an exponential, jittered delay (or Walmart's replenishment time) and reported as a batch item failure.
+Other exceptions fail the record too (SQS retries it, then the DLQ takes it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel
+
+from walmart_integration.config import Settings
+from walmart_integration.errors import RetryLater
+from walmart_integration.observability import logger
+from walmart_integration.store.queues import Queues
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a record handler knows about the delivery of its message."""
+
+    receive_count: int
+    max_receive_count: int
+    lambda_context: Any = None
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.receive_count >= self.max_receive_count
+
+
+def backoff_seconds(settings: Settings, receive_count: int) -> float:
+    """Capped exponential backoff with full jitter for the n-th redelivery."""
+    ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** max(receive_count - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def process_queue(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    settings: Settings,
+    queues: Queues,
+    queue_url: str,
+    message_type: type[M],
+    handle: Callable[[M, Delivery], None],
+) -> dict[str, Any]:
+    # A batch whose every record failed is still answered with batchItemFailures (not an exception),
+    # so the per-message redelivery delays set below stay in force.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def record_handler(record: SQSRecord) -> None:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        message = message_type.model_validate_json(record.body)
+        logger.append_keys(message_id=record.message_id, **_identity(message))
+        try:
+            handle(message, Delivery(receive_count, settings.max_receive_count, context))
+        except RetryLater as retry:
+            delay = retry.delay_seconds if retry.delay_seconds is not None else backoff_seconds(settings, receive_count)
+            logger.warning("Job deferred", extra={"delay_seconds": round(delay, 1), "reason": str(retry)})
+            queues.delay_redelivery(queue_url, record.receipt_handle, delay)
+            raise
+        except Exception:
+            logger.exception("Job failed")
+            raise
+        finally:
+            logger.remove_keys(["message_id", "tenant_id", "instance_id"])
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
+
+
+def _identity(message: BaseModel) -> dict[str, str]:
+    return {k: str(v) for k, v in message.model_dump().items() if k in ("tenant_id", "instance_id")}

@@ -1,0 +1,50 @@
+"""Demo data of the local stack: the demo tenant, its bearer token, a store and a set of nominal codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from walmart_integration.config import Settings
+from walmart_integration.models.reference import NominalCodeCreate, StoreCreate
+from walmart_integration.services.auth import AuthService
+from walmart_integration.services.reference import ReferenceService
+from walmart_integration.store.reference import ReferenceRepository
+from walmart_integration.store.tenants import TenantRepository
+
+DEMO_TENANT = "demo"
+DEMO_STORE = StoreCreate(name="Demo Store", currency="USD")
+DEMO_NOMINAL_CODES = (
+    NominalCodeCreate(code="4000", name="Sales"),
+    NominalCodeCreate(code="5000", name="Cost of goods sold"),
+    NominalCodeCreate(code="4010", name="Shipping revenue"),
+    NominalCodeCreate(code="4020", name="Shipping refunds"),
+    NominalCodeCreate(code="4030", name="Sales returns and allowances"),
+)
+
+
+def dynamodb_client(env: Mapping[str, str]) -> Any:
+    """A DynamoDB client for the function environment ``env`` (endpoint and credentials included)."""
+    import boto3
+
+    return boto3.client(
+        "dynamodb",
+        region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+    )
+
+
+def seed_demo(env: Mapping[str, str]) -> str:
+    """Create the demo tenant's data (once) and return a new bearer token for it."""
+    settings = Settings.from_env(env)
+    client = dynamodb_client(env)
+    reference = ReferenceService(ReferenceRepository(settings.app_table_name, settings.region, client))
+    stores, _ = reference.list_stores(DEMO_TENANT, 1, None)
+    token = AuthService(TenantRepository(settings.app_table_name, settings.region, client)).issue_token(DEMO_TENANT)
+    if not stores:
+        reference.create_store(DEMO_TENANT, DEMO_STORE)
+        for code in DEMO_NOMINAL_CODES:
+            reference.create_nominal_code(DEMO_TENANT, code)
+    return token

@@ -1,0 +1,171 @@
+"""The Marketplace client against scripted Walmart answers (no sockets)."""
+
+import base64
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from walmart_integration.walmart.errors import (
+    WalmartAuthError,
+    WalmartError,
+    WalmartRateLimited,
+    WalmartUnavailable,
+    parse_error_body,
+)
+from walmart_integration.walmart.marketplace import MarketplaceClient, _replenish_wait
+
+UNAUTHORIZED = {
+    "error": [
+        {
+            "code": "UNAUTHORIZED.GMP_GATEWAY_API",
+            "field": "UNAUTHORIZED",
+            "description": "Unauthorized",
+            "info": "Unauthorized token or token is expired",
+            "severity": "ERROR",
+            "category": "DATA",
+        }
+    ]
+}
+
+
+def client_with(responses, seen=None):
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return MarketplaceClient(
+        "https://sandbox.example", "Test Service", transport=httpx.MockTransport(handler), sleep=lambda _: None
+    )
+
+
+def test_fetch_token_sends_walmart_headers_and_form():
+    seen: list[httpx.Request] = []
+    client = client_with([httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 900})], seen)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token = client.fetch_token("cid", "secret", now=now)
+    assert token.value == "tok"
+    assert (token.expires_at - now).total_seconds() == 900
+    request = seen[0]
+    assert request.method == "POST" and request.url.path == "/v3/token"
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(b"cid:secret").decode()
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["wm_svc.name"] == "Test Service"
+    assert len(request.headers["wm_qos.correlation_id"]) == 36
+    assert parse_qs(request.content.decode()) == {"grant_type": ["client_credentials"]}
+
+
+def test_token_usable_only_until_a_minute_before_expiry():
+    client = client_with([httpx.Response(200, json={"access_token": "t", "expires_in": 900})])
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token = client.fetch_token("a", "b", now=now)
+    assert token.usable(datetime(2026, 1, 1, 0, 13, 59, tzinfo=UTC))
+    assert not token.usable(datetime(2026, 1, 1, 0, 14, 0, tzinfo=UTC))
+
+
+def test_wrong_credentials_raise_auth_error_with_walmarts_message_and_no_retry():
+    seen: list[httpx.Request] = []
+    client = client_with([httpx.Response(401, json=UNAUTHORIZED)], seen)
+    with pytest.raises(WalmartAuthError) as caught:
+        client.fetch_token("a", "wrong")
+    assert caught.value.code == "UNAUTHORIZED.GMP_GATEWAY_API"
+    assert caught.value.message == "Unauthorized"
+    assert len(seen) == 1
+
+
+def test_5xx_and_timeouts_are_retried_then_succeed():
+    seen: list[httpx.Request] = []
+    client = client_with(
+        [
+            httpx.Response(503, text="busy"),
+            httpx.ReadTimeout("slow"),
+            httpx.Response(200, json={"access_token": "t", "expires_in": 900}),
+        ],
+        seen,
+    )
+    assert client.fetch_token("a", "b").value == "t"
+    assert len(seen) == 3
+    assert len({r.headers["wm_qos.correlation_id"] for r in seen}) == 3  # a fresh correlation id per call
+
+
+def test_5xx_that_persists_raises_unavailable():
+    client = client_with([httpx.Response(500, json={"errors": [{"code": "SYSTEM_ERROR", "description": "Down"}]})] * 3)
+    with pytest.raises(WalmartUnavailable) as caught:
+        client.fetch_token("a", "b")
+    assert caught.value.message == "Down"
+    assert caught.value.status == 500
+
+
+def test_429_is_never_slept_through():
+    headers = {"x-next-replenishment-time": str(int((datetime.now(UTC).timestamp() + 30) * 1000))}
+    client = client_with(
+        [httpx.Response(429, headers=headers, json={"errors": [{"code": "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API"}]})]
+    )
+    with pytest.raises(WalmartRateLimited) as caught:
+        client.ship_nodes("tok")
+    assert 25 <= caught.value.retry_after_seconds <= 31
+
+
+def test_ship_nodes_sends_the_access_token_header():
+    seen: list[httpx.Request] = []
+    client = client_with([httpx.Response(200, json=[{"shipNode": "1"}])], seen)
+    assert client.ship_nodes("tok-1") == [{"shipNode": "1"}]
+    assert seen[0].headers["wm_sec.access_token"] == "tok-1"
+    assert "authorization" not in seen[0].headers
+
+
+def test_expired_token_on_a_resource_is_an_auth_error():
+    client = client_with([httpx.Response(401, json=UNAUTHORIZED)])
+    with pytest.raises(WalmartAuthError):
+        client.ship_nodes("old")
+
+
+def test_invalid_token_400_is_an_auth_error():
+    body = {"errors": [{"code": "INVALID_TOKEN.GMP_GATEWAY_API", "description": "Invalid token"}]}
+    client = client_with([httpx.Response(400, json=body)])
+    with pytest.raises(WalmartAuthError):
+        client.ship_nodes("old")
+
+
+def test_other_4xx_is_a_plain_error():
+    client = client_with([httpx.Response(400, json={"error": [{"code": "BAD", "info": "Bad request"}]})])
+    with pytest.raises(WalmartError) as caught:
+        client.ship_nodes("t")
+    assert not isinstance(caught.value, WalmartAuthError | WalmartUnavailable)
+    assert caught.value.message == "Bad request"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (json.dumps(UNAUTHORIZED), ("UNAUTHORIZED.GMP_GATEWAY_API", "Unauthorized")),
+        (json.dumps({"errors": [{"code": "X", "info": "Info only"}]}), ("X", "Info only")),
+        (json.dumps({"errors": {"error": [{"code": "Y", "description": "Nested"}]}}), ("Y", "Nested")),
+        ("<html>oops</html>", (None, "<html>oops</html>")),
+    ],
+)
+def test_error_bodies_parsed_from_error_or_errors(text, expected):
+    assert parse_error_body(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-next-replenishment-time": "1000000030"}, 30.0),  # epoch seconds
+        ({"x-next-replenish-time": "1000000030000"}, 30.0),  # epoch ms, other name
+        ({"X-Next-Replenishment-Time": "12"}, 12.0),  # seconds
+        ({"x-next-replenishment-time": "2001-09-09T01:47:10Z"}, 30.0),
+        ({}, 60.0),
+    ],
+)
+def test_replenishment_header_formats(headers, expected):
+    assert _replenish_wait(httpx.Headers(headers), now=1_000_000_000) == pytest.approx(expected, abs=1)
