@@ -126,7 +126,7 @@ def template() -> dict[str, Any]:
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     with open("template.yaml") as handle:
-        return yaml.load(handle, Loader=Loader)  # noqa: S506
+        return yaml.load(handle, Loader=Loader)
 
 
 @pytest.fixture(scope="session")

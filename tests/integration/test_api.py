@@ -257,7 +257,11 @@ def test_patch_settings_validates_and_keeps_other_fields(api, stack):
     assert response_json(missing_code)["errors"] == {
         "integration_settings.cogs_nominal_code_id": ["Nominal code 404 does not exist."]
     }
-    ok = api("PATCH", path, {"integration_settings": {"proforma_payment_cost_percentage": 2.5, "sales_nominal_code_id": None}})
+    ok = api(
+        "PATCH",
+        path,
+        {"integration_settings": {"proforma_payment_cost_percentage": 2.5, "sales_nominal_code_id": None}},
+    )
     assert ok["statusCode"] == 200
     settings = response_json(ok)["data"]["integration_settings"]
     assert settings["proforma_payment_cost_percentage"] == 2.5

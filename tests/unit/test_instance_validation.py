@@ -77,7 +77,11 @@ def test_required_fields(field, path):
         ("is_automatic_sync_enabled", 1, "is_automatic_sync_enabled"),
         ("name", 42, "name"),
         ("connection_settings__clientId", 123, "connection_settings.clientId"),
-        ("integration_settings__proforma_payment_cost_percentage", "5", "integration_settings.proforma_payment_cost_percentage"),
+        (
+            "integration_settings__proforma_payment_cost_percentage",
+            "5",
+            "integration_settings.proforma_payment_cost_percentage",
+        ),
     ],
 )
 def test_json_types_are_not_coerced(field, value, path):
@@ -86,7 +90,10 @@ def test_json_types_are_not_coerced(field, value, path):
 
 @pytest.mark.parametrize(
     ("field", "path"),
-    [("integration_setting", "integration_setting"), ("integration_settings__auto_link_product", "integration_settings.auto_link_product")],
+    [
+        ("integration_setting", "integration_setting"),
+        ("integration_settings__auto_link_product", "integration_settings.auto_link_product"),
+    ],
 )
 def test_unknown_fields_are_refused(field, path):
     assert errors_of(body(**{field: True})) == {path: ["This field is not allowed (unknown field)."]}

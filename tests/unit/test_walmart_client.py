@@ -49,7 +49,9 @@ def client_with(responses, seen=None):
 
 def test_fetch_token_sends_walmart_headers_and_form():
     seen: list[httpx.Request] = []
-    client = client_with([httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 900})], seen)
+    client = client_with(
+        [httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 900})], seen
+    )
     now = datetime(2026, 1, 1, tzinfo=UTC)
     token = client.fetch_token("cid", "secret", now=now)
     assert token.value == "tok"
@@ -108,7 +110,11 @@ def test_5xx_that_persists_raises_unavailable():
 def test_429_is_never_slept_through():
     headers = {"x-next-replenishment-time": str(int((datetime.now(UTC).timestamp() + 30) * 1000))}
     client = client_with(
-        [httpx.Response(429, headers=headers, json={"errors": [{"code": "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API"}]})]
+        [
+            httpx.Response(
+                429, headers=headers, json={"errors": [{"code": "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API"}]}
+            )
+        ]
     )
     with pytest.raises(WalmartRateLimited) as caught:
         client.ship_nodes("tok")
