@@ -1,0 +1,224 @@
+"""The Flask app and the :class:`Emulator` facade."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import control, errors, marketplace
+from .datagen import JsonDict
+from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID
+from .server import EmulatorServer
+from .state import CallRecord, Clock, EmulatorState, Faults, IssuedToken, Seller
+
+
+def _is_control_path(path: str) -> bool:
+    return path == control.CONTROL_PREFIX or path.startswith(control.CONTROL_PREFIX + "/")
+
+
+def _endpoint_id() -> str:
+    """The "METHOD /template" id of the matched route, else "METHOD /raw/path"."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    endpoint = getattr(view, "walmart_endpoint", None)
+    return endpoint if isinstance(endpoint, str) else f"{request.method} {request.path}"
+
+
+def _guess_seller(state: EmulatorState) -> str | None:
+    """Tie a call to a seller without consuming anything (used before auth ran)."""
+    value = (request.headers.get(HDR_ACCESS_TOKEN) or "").strip()
+    if value:
+        token = state.peek_token(value)
+        if token is not None:
+            return token.seller_id
+    creds = marketplace.parse_basic_auth(request.headers.get("Authorization"))
+    if creds:
+        with state.lock:
+            seller = state.sellers_by_client.get(creds[0])
+            return seller.seller_id if seller else None
+    return None
+
+
+def _before_request() -> Response | None:
+    if _is_control_path(request.path):
+        return None
+    state: EmulatorState = current_app.extensions[EXTENSION_KEY]
+    g.started = time.monotonic()
+    g.endpoint = _endpoint_id()
+    g.seller_id = _guess_seller(state)
+    g.outcome = "ok"
+    faults = state.faults
+    if faults.latency_ms > 0:
+        time.sleep(faults.latency_ms / 1000.0)
+    status = faults.take_forced(request.method, request.path)
+    if status is None:
+        return None
+    g.outcome = "forced_fault"
+    entry = errors.entry_for_status(status)
+    if entry is None:
+        return errors.bare_response(status)
+    headers: dict[str, str] = {}
+    if status == 429:
+        now_ms = int(state.clock() * 1000)
+        headers = {
+            marketplace.HDR_TOKEN_COUNT: "0",
+            marketplace.HDR_REPLENISH: str(now_ms + 1000),
+        }
+    return errors.error_response(status, entry, key=faults.error_key, headers=headers)
+
+
+def _after_request(response: Response) -> Response:
+    if _is_control_path(request.path):
+        return response
+    state: EmulatorState = current_app.extensions[EXTENSION_KEY]
+    correlation_id = request.headers.get(HDR_CORRELATION_ID)
+    if correlation_id:
+        response.headers[HDR_CORRELATION_ID] = correlation_id
+    outcome = g.get("outcome", "ok")
+    if outcome == "ok" and response.status_code >= 400:
+        outcome = "error"
+    state.record_call(
+        CallRecord(
+            ts=state.clock(),
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string.decode("latin-1"),
+            endpoint=g.get("endpoint") or f"{request.method} {request.path}",
+            seller_id=g.get("seller_id"),
+            status=response.status_code,
+            correlation_id=correlation_id,
+            outcome=outcome,
+        )
+    )
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """Unknown paths / methods answer like the gateway (JSON), not Flask's HTML."""
+    if _is_control_path(request.path):
+        return errors.json_response({"message": exc.description}, status=exc.code or 500)
+    key = current_app.extensions[EXTENSION_KEY].faults.error_key
+    status = exc.code or 500
+    if status == 404:
+        return errors.error_response(404, errors.uri_not_found(), key=key)
+    if status == 405:
+        return errors.error_response(405, errors.method_not_allowed(), key=key)
+    entry = errors.entry_for_status(status)
+    return errors.error_response(status, entry, key=key) if entry else errors.bare_response(status)
+
+
+def create_app(state: EmulatorState) -> Flask:
+    app = Flask("walmart_emulator")
+    app.extensions[EXTENSION_KEY] = state
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_blueprint(marketplace.bp)
+    app.register_blueprint(control.bp)
+    return app
+
+
+class Emulator:
+    """A Walmart sandbox emulator (Marketplace; Connect to come).
+
+    >>> em = Emulator(seed=0)
+    >>> url = em.start()          # threaded server on 127.0.0.1, free port
+    >>> em.stop()
+
+    ``wsgi_app`` is the Flask app, for ``app.test_client()`` or ``httpx.WSGITransport``.
+    ``clock`` (epoch seconds) is injectable so tests can age tokens and refill buckets.
+    """
+
+    def __init__(self, seed: int = 0, *, clock: Clock | None = None) -> None:
+        self.state = EmulatorState(seed=seed, clock=clock)
+        self.wsgi_app: Flask = create_app(self.state)
+        self._server: EmulatorServer | None = None
+
+    # -- server ---------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> str:
+        """Serve in a background thread; returns the base URL. Port 0 picks a free port."""
+        if self._server is None:
+            server = EmulatorServer(self.wsgi_app, host, port, quiet=quiet)
+            server.start()
+            self._server = server
+        return self._server.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def url(self) -> str | None:
+        return self._server.url if self._server else None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        return self.state.seed
+
+    @property
+    def faults(self) -> Faults:
+        return self.state.faults
+
+    def add_seller(
+        self,
+        client_id: str,
+        client_secret: str,
+        seller_id: str | None = None,
+        ship_nodes: Iterable[JsonDict] | int | None = None,
+    ) -> Seller:
+        return self.state.add_seller(client_id, client_secret, seller_id, ship_nodes)
+
+    def seller(self, seller_id: str) -> Seller | None:
+        return self.state.seller(seller_id)
+
+    @property
+    def sellers(self) -> list[Seller]:
+        with self.state.lock:
+            return list(self.state.sellers.values())
+
+    def tokens(self, seller_id: str | None = None) -> list[IssuedToken]:
+        """Issued tokens (all, or of one seller), oldest first."""
+        with self.state.lock:
+            return [t for t in self.state.tokens.values() if seller_id is None or t.seller_id == seller_id]
+
+    def expire_tokens(self, seller_id: str | None = None) -> int:
+        return self.state.expire_tokens(seller_id)
+
+    def calls(
+        self,
+        seller_id: str | None,
+        endpoint: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """How many calls a seller made to an endpoint ("GET /v3/..." or just "/v3/...")."""
+        return self.state.calls(seller_id, endpoint, status)
+
+    @property
+    def call_log(self) -> list[CallRecord]:
+        with self.state.lock:
+            return list(self.state.call_log)
+
+    def summary(self) -> dict[str, Any]:
+        return self.state.summary()
+
+    def reset(self, seed: int | None = None) -> None:
+        self.state.reset(seed)

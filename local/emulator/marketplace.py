@@ -1,0 +1,255 @@
+"""Walmart Marketplace routes (Flask Blueprint) and the gateway checks they share.
+
+Every route is wrapped by :func:`walmart_endpoint`, which does what Walmart's gateway does
+before the API sees the call, in this order:
+
+1. required headers ``WM_SVC.NAME`` and ``WM_QOS.CORRELATION_ID`` -> 400 INVALID_REQUEST_HEADER
+2. authentication -> 401 UNAUTHORIZED.GMP_GATEWAY_API
+   - ``auth="access_token"`` (every API): ``WM_SEC.ACCESS_TOKEN`` header (not Authorization: Bearer)
+   - ``auth="client_credentials"`` (POST /v3/token only): ``Authorization: Basic``
+3. per-seller rate limit -> 429 REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API
+4. random 5xx (``error_rate`` / ``token_error_rate`` knobs)
+
+Forced faults (``fail_next``) and latency are applied earlier, app-wide (see app.py), so they
+hit any path. New routes (orders, items, ...) only need::
+
+    @bp.get("/v3/orders")
+    @walmart_endpoint("GET /v3/orders")
+    def get_orders(ctx: CallContext) -> Response: ...
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from flask import Blueprint, Response, current_app, g, request
+
+from . import errors
+from .ratelimit import MARKETPLACE_RATE_LIMITS, RateDecision
+from .state import EmulatorState, IssuedToken, Seller
+
+EXTENSION_KEY = "walmart_emulator"
+
+HDR_SVC_NAME = "WM_SVC.NAME"
+HDR_CORRELATION_ID = "WM_QOS.CORRELATION_ID"
+HDR_ACCESS_TOKEN = "WM_SEC.ACCESS_TOKEN"  # noqa: S105 (a header name)
+REQUIRED_HEADERS = (HDR_SVC_NAME, HDR_CORRELATION_ID)
+
+# Response headers of the rate limiter (lower case, as Walmart sends them).
+HDR_TOKEN_COUNT = "x-current-token-count"  # noqa: S105 (a header name)
+HDR_REPLENISH = "x-next-replenishment-time"
+
+AuthMode = Literal["access_token", "client_credentials", "none"]
+
+bp = Blueprint("walmart_marketplace", __name__)
+
+
+def get_state() -> EmulatorState:
+    state: EmulatorState = current_app.extensions[EXTENSION_KEY]
+    return state
+
+
+@dataclass
+class CallContext:
+    """What a route handler gets once the gateway checks passed."""
+
+    state: EmulatorState
+    seller: Seller
+    endpoint: str
+    token: IssuedToken | None = None  # None on POST /v3/token
+
+
+Handler = Callable[[CallContext], Response]
+
+
+# --- authentication helpers (reusable) ---------------------------------------------------------
+
+
+def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
+    """(client_id, client_secret) from ``Authorization: Basic base64(id:secret)``, or None."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None
+    return client_id, secret
+
+
+def unauthorized_response(state: EmulatorState) -> Response:
+    return errors.error_response(401, errors.unauthorized(), key=state.faults.error_key)
+
+
+def authenticate_access_token(
+    state: EmulatorState,
+) -> tuple[IssuedToken, Seller] | Response:
+    """Check ``WM_SEC.ACCESS_TOKEN``: the token and its seller, or the error response to send."""
+    value = (request.headers.get(HDR_ACCESS_TOKEN) or "").strip()
+    token, verdict = state.use_token(value) if value else (None, "missing")
+    if token is not None:
+        g.seller_id = token.seller_id
+    if verdict == "ok" and token is not None:
+        seller = state.seller(token.seller_id)
+        if seller is not None:
+            return token, seller
+    g.outcome = f"unauthorized:{verdict}"
+    if verdict in ("expired", "exhausted") and state.faults.expired_token_status == 400:
+        return errors.error_response(400, errors.invalid_token(), key=state.faults.error_key)
+    return unauthorized_response(state)
+
+
+def authenticate_client_credentials(state: EmulatorState) -> Seller | Response:
+    creds = parse_basic_auth(request.headers.get("Authorization"))
+    seller = state.check_credentials(*creds) if creds else None
+    if seller is None:
+        g.outcome = "unauthorized:credentials" if creds else "unauthorized:missing"
+        return unauthorized_response(state)
+    g.seller_id = seller.seller_id
+    return seller
+
+
+def rate_headers(decision: RateDecision) -> dict[str, str]:
+    return {
+        HDR_TOKEN_COUNT: str(decision.remaining),
+        HDR_REPLENISH: str(decision.next_replenishment_ms),
+    }
+
+
+def throttled_response(state: EmulatorState, decision: RateDecision) -> Response:
+    return errors.error_response(
+        429,
+        errors.threshold_violated(),
+        key=state.faults.error_key,
+        headers=rate_headers(decision),
+    )
+
+
+def check_required_headers(state: EmulatorState) -> Response | None:
+    for name in REQUIRED_HEADERS:
+        if not (request.headers.get(name) or "").strip():
+            g.outcome = "missing_header"
+            return errors.error_response(400, errors.invalid_header(name), key=state.faults.error_key)
+    return None
+
+
+# --- the gateway decorator ---------------------------------------------------------------------
+
+
+def walmart_endpoint(
+    endpoint: str,
+    *,
+    auth: AuthMode = "access_token",
+    rate_per_minute: float | None = None,
+    error_rate_knob: str = "error_rate",
+) -> Callable[[Handler], Callable[[], Response]]:
+    """Wrap a route handler with Walmart's gateway checks (see the module docstring).
+
+    ``endpoint`` is the id used for rate limits and call counting ("METHOD /path/template");
+    ``rate_per_minute`` defaults to ``MARKETPLACE_RATE_LIMITS[endpoint]`` (None there: no limit).
+    """
+    limit = rate_per_minute if rate_per_minute is not None else MARKETPLACE_RATE_LIMITS.get(endpoint)
+
+    def decorator(handler: Handler) -> Callable[[], Response]:
+        @functools.wraps(handler)
+        def wrapper() -> Response:
+            state = get_state()
+            g.endpoint = endpoint
+            failed = check_required_headers(state)
+            if failed is not None:
+                return failed
+
+            token: IssuedToken | None = None
+            if auth == "access_token":
+                result = authenticate_access_token(state)
+                if isinstance(result, Response):
+                    return result
+                token, seller = result
+            elif auth == "client_credentials":
+                found = authenticate_client_credentials(state)
+                if isinstance(found, Response):
+                    return found
+                seller = found
+            else:  # pragma: no cover - no unauthenticated Walmart route yet
+                raise RuntimeError("auth='none' needs a seller resolver")
+
+            decision: RateDecision | None = None
+            faults = state.faults
+            if limit is not None and faults.rate_limits_enabled:
+                decision = state.rate_limiter.take((seller.seller_id, endpoint), limit, faults.rate_limit_scale)
+                if not decision.allowed:
+                    g.outcome = "throttled"
+                    return throttled_response(state, decision)
+
+            if state.roll(float(getattr(faults, error_rate_knob, 0.0))):
+                g.outcome = "random_fault"
+                return errors.error_response(500, errors.system_error(), key=faults.error_key)
+
+            response = handler(CallContext(state, seller, endpoint, token))
+            if decision is not None:
+                for name, value in rate_headers(decision).items():
+                    response.headers.setdefault(name, value)
+            return response
+
+        wrapper.walmart_endpoint = endpoint  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@bp.post("/v3/token")
+@walmart_endpoint("POST /v3/token", auth="client_credentials", error_rate_knob="token_error_rate")
+def post_token(ctx: CallContext) -> Response:
+    """OAuth 2 client credentials: a fresh opaque token bound to the seller, flat JSON body."""
+    key = ctx.state.faults.error_key
+    mimetype = request.mimetype
+    if mimetype != "application/x-www-form-urlencoded":
+        g.outcome = "bad_request"
+        return errors.error_response(415, errors.unsupported_media_type(mimetype or ""), key=key)
+    grant_type = request.form.get("grant_type")
+    if not grant_type:
+        g.outcome = "bad_request"
+        return errors.error_response(400, errors.missing_param("grant_type", "grant_type is required"), key=key)
+    if grant_type != "client_credentials":
+        g.outcome = "bad_request"
+        return errors.error_response(
+            400,
+            errors.invalid_param(
+                "grant_type",
+                f"grant_type '{grant_type}' is not supported for this client",
+            ),
+            key=key,
+        )
+    token = ctx.state.issue_token(ctx.seller)
+    body = {
+        "access_token": token.access_token,
+        "token_type": "Bearer",
+        "expires_in": round(token.expires_at - token.issued_at),
+    }
+    return errors.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/v3/settings/shipping/shipnodes")
+@walmart_endpoint("GET /v3/settings/shipping/shipnodes")
+def get_ship_nodes(ctx: CallContext) -> Response:
+    """A top-level JSON array of the seller's ship nodes (fulfillment centers)."""
+    include_calendar = request.args.get("includeCalendarDayConfiguration", "").lower() == "true"
+    with ctx.state.lock:
+        nodes = [dict(node) for node in ctx.seller.ship_nodes]
+    if not include_calendar:
+        for node in nodes:
+            node.pop("calendarDayConfiguration", None)
+    return errors.json_response(nodes)

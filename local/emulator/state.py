@@ -1,0 +1,437 @@
+"""Emulator state: sellers, issued tokens, fault knobs, call log, rate limiter.
+
+Everything mutable is guarded by one re-entrant lock (the server is threaded). Time comes from
+an injectable clock (epoch seconds) so tests can move it; randomness from ``random.Random``
+instances derived from the seed, so a given seed and call sequence gives the same answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .datagen import JsonDict, make_access_token, make_ship_nodes, rng_for
+from .ratelimit import RateLimiter
+
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 (emulator demo credential)
+DEMO_SELLER_ID = "101000001"
+
+DEFAULT_TOKEN_TTL_SECONDS = 900
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Seller:
+    seller_id: str
+    client_id: str
+    client_secret: str
+    ship_nodes: list[JsonDict] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "seller_id": self.seller_id,
+            "client_id": self.client_id,
+            "ship_nodes": len(self.ship_nodes),
+        }
+
+
+@dataclass
+class IssuedToken:
+    access_token: str
+    seller_id: str
+    client_id: str
+    issued_at: float
+    expires_at: float
+    uses: int = 0  # authenticated calls made with it
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    ts: float
+    method: str
+    path: str
+    query_string: str
+    endpoint: str  # "METHOD /path/template", e.g. "GET /v3/settings/shipping/shipnodes"
+    seller_id: str | None  # None when the call could not be tied to a seller
+    status: int
+    correlation_id: str | None
+    # "ok", "missing_header", "unauthorized:<why>", "throttled", "forced_fault", ...
+    outcome: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ForcedFault:
+    path_prefix: str
+    status: int
+    remaining: int
+    method: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        return path.startswith(self.path_prefix)
+
+
+class Faults:
+    """Fault knobs. Plain attributes; ``update`` validates a JSON dict of them.
+
+    token_error_rate      probability of a 500 on POST /v3/token
+    error_rate            probability of a 500 on authenticated API calls
+    latency_ms            added delay on every emulated API call
+    token_expiry_after_calls  None, or N: an access token stops working after N calls
+    token_ttl_seconds     lifetime of new tokens (expires_in), default 900
+    expired_token_status  401 (UNAUTHORIZED.GMP_GATEWAY_API) or 400 (INVALID_TOKEN.GMP_GATEWAY_API)
+    rate_limit_scale      multiplies every per-minute limit (0.1 = a tenth of Walmart's)
+    rate_limits_enabled   False switches throttling off
+    error_key             "error" (default) or "errors": the key of error bodies
+    fail_next(...)        force the next N responses on a path prefix to a status
+    """
+
+    KNOBS: tuple[str, ...] = (
+        "token_error_rate",
+        "error_rate",
+        "latency_ms",
+        "token_expiry_after_calls",
+        "token_ttl_seconds",
+        "expired_token_status",
+        "rate_limit_scale",
+        "rate_limits_enabled",
+        "error_key",
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.token_error_rate: float = 0.0
+        self.error_rate: float = 0.0
+        self.latency_ms: int = 0
+        self.token_expiry_after_calls: int | None = None
+        self.token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+        self.expired_token_status: int = 401
+        self.rate_limit_scale: float = 1.0
+        self.rate_limits_enabled: bool = True
+        self.error_key: str = "error"
+        self._forced: list[ForcedFault] = []
+
+    # -- forced faults -------------------------------------------------------------------
+    @staticmethod
+    def _forced_fault(path_prefix: str, status: int, count: int = 1, method: str | None = None) -> ForcedFault:
+        if not isinstance(path_prefix, str) or not path_prefix.startswith("/"):
+            raise ValueError("path_prefix must start with '/'")
+        try:
+            status, count = int(status), int(count)
+        except (TypeError, ValueError):
+            raise ValueError("status and count must be integers") from None
+        if not 100 <= status <= 599:
+            raise ValueError("status must be an HTTP status code")
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        if method is not None and not isinstance(method, str):
+            raise ValueError("method must be a string")
+        return ForcedFault(path_prefix, status, count, method)
+
+    def fail_next(self, path_prefix: str, status: int, count: int = 1, method: str | None = None) -> None:
+        """Answer the next ``count`` calls whose path starts with ``path_prefix`` with ``status``.
+
+        Statuses 502/503 answer a bare text body (gateway unreachable); others a Walmart error
+        body (429 also carries the rate-limit headers). ``method`` restricts to one HTTP method.
+        """
+        fault = self._forced_fault(path_prefix, status, count, method)
+        with self._lock:
+            self._forced.append(fault)
+
+    def take_forced(self, method: str, path: str) -> int | None:
+        """Consume one forced fault matching the call; its status, or None."""
+        with self._lock:
+            for fault in self._forced:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._forced.remove(fault)
+                    return fault.status
+        return None
+
+    def clear_forced(self) -> None:
+        with self._lock:
+            self._forced.clear()
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._forced]
+
+    # -- (de)serialisation ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, name) for name in self.KNOBS}
+        data["fail_next"] = self.pending
+        return data
+
+    def update(self, values: Mapping[str, Any]) -> None:
+        """Set knobs from a JSON-like dict (the control endpoint). Raises ValueError."""
+        unknown = set(values) - set(self.KNOBS) - {"fail_next", "clear_fail_next"}
+        if unknown:
+            raise ValueError(f"unknown knob(s): {', '.join(sorted(unknown))}")
+        parsed: dict[str, Any] = {}
+        for name in self.KNOBS:
+            if name in values:
+                parsed[name] = self._parse(name, values[name])
+        forced = values.get("fail_next")
+        new_faults: list[ForcedFault] = []
+        if forced is not None:
+            items = [forced] if isinstance(forced, Mapping) else forced
+            if not isinstance(items, list):
+                raise ValueError("fail_next must be an object or a list of objects")
+            for item in items:
+                if not isinstance(item, Mapping) or not {"path_prefix", "status"} <= set(item):
+                    raise ValueError("fail_next needs path_prefix and status")
+                new_faults.append(
+                    self._forced_fault(
+                        item["path_prefix"],
+                        item["status"],
+                        item.get("count", 1),
+                        item.get("method"),
+                    )
+                )
+        # everything validated: apply
+        for name, value in parsed.items():
+            setattr(self, name, value)
+        with self._lock:
+            if values.get("clear_fail_next"):
+                self._forced.clear()
+            self._forced.extend(new_faults)
+
+    @staticmethod
+    def _parse(name: str, value: Any) -> Any:
+        try:
+            if name in ("token_error_rate", "error_rate"):
+                rate = float(value)
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError
+                return rate
+            if name in ("latency_ms", "token_ttl_seconds"):
+                number = int(value)
+                if number < 0:
+                    raise ValueError
+                return number
+            if name == "token_expiry_after_calls":
+                if value is None:
+                    return None
+                number = int(value)
+                if number < 0:
+                    raise ValueError
+                return number
+            if name == "expired_token_status":
+                status = int(value)
+                if status not in (400, 401):
+                    raise ValueError
+                return status
+            if name == "rate_limit_scale":
+                scale = float(value)
+                if scale <= 0:
+                    raise ValueError
+                return scale
+            if name == "rate_limits_enabled":
+                if not isinstance(value, bool):
+                    raise ValueError
+                return value
+            if name == "error_key":
+                if value not in ("error", "errors"):
+                    raise ValueError
+                return value
+        except (TypeError, ValueError):
+            raise ValueError(f"invalid value for {name}: {value!r}") from None
+        raise ValueError(f"unknown knob: {name}")  # pragma: no cover
+
+
+class EmulatorState:
+    """All state of one emulator instance."""
+
+    def __init__(self, seed: int = 0, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or time.time
+        self.lock = threading.RLock()
+        self.rate_limiter = RateLimiter(self.clock)
+        self._init(seed)
+
+    def _init(self, seed: int) -> None:
+        self.seed = seed
+        self.token_rng = rng_for(seed, "tokens")
+        self.fault_rng = rng_for(seed, "faults")
+        self.faults = Faults()
+        self.sellers: dict[str, Seller] = {}
+        self.sellers_by_client: dict[str, Seller] = {}
+        self.tokens: dict[str, IssuedToken] = {}
+        self.call_log: list[CallRecord] = []
+        self.call_counts: Counter[tuple[str | None, str]] = Counter()
+        self.rate_limiter.reset()
+        self.add_seller(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to a new emulator: demo seller only, default knobs, no tokens, empty log."""
+        with self.lock:
+            self._init(self.seed if seed is None else seed)
+
+    # -- sellers -------------------------------------------------------------------------
+    def add_seller(
+        self,
+        client_id: str,
+        client_secret: str,
+        seller_id: str | None = None,
+        ship_nodes: Iterable[JsonDict] | int | None = None,
+    ) -> Seller:
+        """Register (or replace) a seller. ``ship_nodes``: list of nodes, a count, or None (3)."""
+        if not client_id or not client_secret:
+            raise ValueError("client_id and client_secret are required")
+        with self.lock:
+            existing = self.sellers_by_client.get(client_id)
+            if seller_id is None:
+                seller_id = existing.seller_id if existing else self._next_seller_id()
+            seller_id = str(seller_id)
+            if ship_nodes is None or isinstance(ship_nodes, int):
+                count = 3 if ship_nodes is None else ship_nodes
+                nodes = make_ship_nodes(self.seed, seller_id, count)
+            else:
+                nodes = copy.deepcopy(list(ship_nodes))
+            if existing is not None and existing.seller_id != seller_id:
+                self.sellers.pop(existing.seller_id, None)
+            old = self.sellers.get(seller_id)
+            if old is not None:
+                self.sellers_by_client.pop(old.client_id, None)
+            seller = Seller(seller_id, client_id, client_secret, nodes)
+            self.sellers[seller_id] = seller
+            self.sellers_by_client[client_id] = seller
+            return seller
+
+    def _next_seller_id(self) -> str:
+        candidate = int(DEMO_SELLER_ID) + len(self.sellers)
+        while str(candidate) in self.sellers:
+            candidate += 1
+        return str(candidate)
+
+    def seller(self, seller_id: str) -> Seller | None:
+        with self.lock:
+            return self.sellers.get(seller_id)
+
+    def check_credentials(self, client_id: str, client_secret: str) -> Seller | None:
+        with self.lock:
+            seller = self.sellers_by_client.get(client_id)
+            if seller is None or seller.client_secret != client_secret:
+                return None
+            return seller
+
+    # -- tokens --------------------------------------------------------------------------
+    def issue_token(self, seller: Seller) -> IssuedToken:
+        with self.lock:
+            now = self.clock()
+            token = IssuedToken(
+                access_token=make_access_token(self.token_rng),
+                seller_id=seller.seller_id,
+                client_id=seller.client_id,
+                issued_at=now,
+                expires_at=now + self.faults.token_ttl_seconds,
+            )
+            self.tokens[token.access_token] = token
+            return token
+
+    def peek_token(self, access_token: str) -> IssuedToken | None:
+        """The token record without counting a use (for attributing calls)."""
+        with self.lock:
+            return self.tokens.get(access_token)
+
+    def use_token(self, access_token: str) -> tuple[IssuedToken | None, str]:
+        """Authenticate one call: (token, "ok") or (token|None, "unknown"|"expired"|"exhausted")."""
+        with self.lock:
+            token = self.tokens.get(access_token)
+            if token is None or token.seller_id not in self.sellers:
+                return None, "unknown"
+            if token.revoked or self.clock() >= token.expires_at:
+                return token, "expired"
+            limit = self.faults.token_expiry_after_calls
+            if limit is not None and token.uses >= limit:
+                token.revoked = True
+                return token, "exhausted"
+            token.uses += 1
+            return token, "ok"
+
+    def expire_tokens(self, seller_id: str | None = None) -> int:
+        """Revoke every live token (of one seller, or all). Returns how many."""
+        with self.lock:
+            count = 0
+            for token in self.tokens.values():
+                if (seller_id is None or token.seller_id == seller_id) and not token.revoked:
+                    token.revoked = True
+                    count += 1
+            return count
+
+    def active_tokens(self, seller_id: str | None = None) -> list[IssuedToken]:
+        with self.lock:
+            now = self.clock()
+            return [
+                t
+                for t in self.tokens.values()
+                if not t.revoked and now < t.expires_at and (seller_id is None or t.seller_id == seller_id)
+            ]
+
+    # -- faults --------------------------------------------------------------------------
+    def roll(self, probability: float) -> bool:
+        """A deterministic draw: True with the given probability."""
+        if probability <= 0:
+            return False
+        with self.lock:
+            return self.fault_rng.random() < probability
+
+    # -- call log ------------------------------------------------------------------------
+    def record_call(self, record: CallRecord) -> None:
+        with self.lock:
+            self.call_log.append(record)
+            self.call_counts[(record.seller_id, record.endpoint)] += 1
+
+    def calls(
+        self,
+        seller_id: str | None,
+        endpoint: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """Calls of a seller to an endpoint. ``endpoint``: "METHOD /path" or just "/path"."""
+        with self.lock:
+            if status is None and endpoint is not None and " " in endpoint:
+                return self.call_counts[(seller_id, endpoint)]
+            return sum(
+                1
+                for r in self.call_log
+                if r.seller_id == seller_id
+                and (endpoint is None or _endpoint_matches(r.endpoint, endpoint))
+                and (status is None or r.status == status)
+            )
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            by_seller: dict[str, dict[str, int]] = {}
+            for (seller_id, endpoint), n in sorted(self.call_counts.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+                by_seller.setdefault(str(seller_id), {})[endpoint] = n
+            return {
+                "seed": self.seed,
+                "now": self.clock(),
+                "sellers": [s.summary() for s in self.sellers.values()],
+                "tokens": {
+                    "issued": len(self.tokens),
+                    "active": len(self.active_tokens()),
+                },
+                "faults": self.faults.to_dict(),
+                "calls": {"total": len(self.call_log), "by_seller": by_seller},
+            }
+
+
+def _endpoint_matches(recorded: str, wanted: str) -> bool:
+    if " " in wanted:
+        return recorded == wanted
+    return recorded.split(" ", 1)[-1] == wanted
