@@ -1,0 +1,422 @@
+"""The whole service on one machine, without Docker or an AWS account, driven by template.yaml.
+
+    with LocalStack(api_port=0) as stack:
+        stack.api_url, stack.token, stack.emulator, stack.aws_endpoint_url
+
+Starts: a moto server with the template's plain resources (through moto's CloudFormation), the Walmart
+emulator (unless both Walmart URLs are given), one Lambda-like runtime per function, the demo data
+(``local.seed.seed_demo``), the API gateway, an SQS poller per SQS event and a timer per Schedule event.
+
+Settings (constructor argument, else environment variable, else default):
+    api_port          API_PORT                 3000 (0 = a free port)
+    app_env           APP_ENV                  local  (the Stage parameter -> APP_ENV of every function)
+    marketplace_url   WALMART_MARKETPLACE_URL  the emulator (WalmartSandboxUrl and WalmartProductionUrl)
+    ads_url           WALMART_ADS_URL          the emulator (WalmartAdsUrl)
+    schedule_seconds  LOCAL_SCHEDULE_SECONDS   60  (how often every Schedule event fires; also once at start)
+    retry_seconds     LOCAL_RETRY_SECONDS      2   (visibility of a batch whose invocation failed or crashed)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from local.aws import LocalAws, function_name, serverless_attribute
+from local.gateway import ApiConfig, Gateway, api_config
+from local.pollers import SqsPoller
+from local.runtime import FunctionConfig, FunctionRuntime, InvocationResult
+from local.schedules import Schedule
+from local.template import (
+    ACCOUNT_ID,
+    REGION,
+    Resolver,
+    Template,
+    TemplateError,
+    load_template,
+    pseudo_parameters,
+)
+
+log = logging.getLogger("local.stack")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = ROOT / "template.yaml"
+DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
+
+API_CONCURRENCY = 4  # worker processes of a function behind the API (and of an authorizer)
+WARM_TIMEOUT_SECONDS = 60.0
+
+_stack_names: set[str] = set()
+_stack_names_lock = threading.Lock()
+
+
+def _setting(value: Any, env: Mapping[str, str], name: str, default: Any) -> Any:
+    if value is not None:
+        return value
+    raw = env.get(name)
+    return raw if raw not in (None, "") else default
+
+
+def _unique_stack_name(base: str) -> str:
+    """moto's state is per process: a second stack in the same process gets its own resource names."""
+    with _stack_names_lock:
+        name, counter = base, 1
+        while name in _stack_names:
+            counter += 1
+            name = f"{base}-{counter}"
+        _stack_names.add(name)
+        return name
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        template_path: str | Path | None = None,
+        api_port: int | None = None,
+        app_env: str | None = None,
+        marketplace_url: str | None = None,
+        ads_url: str | None = None,
+        schedule_seconds: float | None = None,
+        retry_seconds: int | None = None,
+        parameters: Mapping[str, str] | None = None,
+        stack_name: str | None = None,
+        seed: bool | Callable[[dict[str, str]], str] = True,
+        schedules: bool = True,
+        warm: bool = True,
+        emulator_seed: int = 0,
+        state_file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.template: Template = load_template(template_path or DEFAULT_TEMPLATE)
+        self.api_port = int(_setting(api_port, env, "API_PORT", 3000))
+        self.app_env = str(_setting(app_env, env, "APP_ENV", "local"))
+        self.marketplace_url: str | None = _setting(marketplace_url, env, "WALMART_MARKETPLACE_URL", None)
+        self.ads_url: str | None = _setting(ads_url, env, "WALMART_ADS_URL", None)
+        self.schedule_seconds = float(_setting(schedule_seconds, env, "LOCAL_SCHEDULE_SECONDS", 60))
+        self.retry_seconds = int(_setting(retry_seconds, env, "LOCAL_RETRY_SECONDS", 2))
+        self.extra_parameters = dict(parameters or {})
+        self.stack_name = _unique_stack_name(stack_name or f"walmart-integration-{self.app_env}")
+        self.seed_option = seed
+        self.schedules_enabled = schedules
+        self.warm_enabled = warm
+        self.emulator_seed = emulator_seed
+        self.state_file = Path(state_file) if state_file else None
+        self.region = REGION
+        self.account_id = ACCOUNT_ID
+
+        self.emulator: Any = None
+        self.emulator_url: str | None = None
+        self.aws = LocalAws(self.template, stack_name=self.stack_name, region=self.region)
+        self.aws_endpoint_url = ""
+        self.parameters: dict[str, Any] = {}
+        self.resolver: Resolver | None = None
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.gateway: Gateway | None = None
+        self.pollers: list[SqsPoller] = []
+        self.schedules: list[Schedule] = []
+        self.api_url = ""
+        self.token = ""
+        self.startup_seconds = 0.0
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> Self:
+        if self._started:
+            return self
+        self._started = True
+        began = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        self.startup_seconds = time.monotonic() - began
+        log.info("local stack ready in %.1f s", self.startup_seconds)
+        return self
+
+    def _start(self) -> None:
+        step = time.monotonic()
+        self.aws_endpoint_url = self.aws.start()
+        if not (self.marketplace_url and self.ads_url):
+            from local.emulator import Emulator
+
+            self.emulator = Emulator(seed=self.emulator_seed)
+            self.emulator_url = self.emulator.start(host="127.0.0.1", port=0)
+        log.info("moto %s, emulator %s (%.1f s)", self.aws_endpoint_url, self.emulator_url or "-", _since(step))
+
+        step = time.monotonic()
+        self.parameters = self.template.parameter_values(self._parameter_overrides())
+        self.aws.create_resources(self.parameters)
+        self.resolver = Resolver(
+            parameters=self.parameters,
+            pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
+            lookup=self.aws.lookup,
+            conditions=self.template.conditions,
+            mappings=self.template.mappings,
+        )
+        log.info(
+            "created %d resources from %s (%.1f s)", len(self.aws.resources), self.template.path.name, _since(step)
+        )
+
+        self._build_runtimes()
+        warming: list[threading.Thread] = []
+        if self.warm_enabled:  # the API's functions: the first requests should not pay a cold start
+            for name in self._api_functions():
+                warming += self.runtimes[name].warm(1)
+
+        step = time.monotonic()
+        self.token = self._seed()
+        self._build_gateway()
+        self._build_pollers()
+        for poller in self.pollers:
+            poller.start()
+        deadline = time.monotonic() + WARM_TIMEOUT_SECONDS
+        for thread in warming:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        log.info("api %s, %d poller(s), functions warm (%.1f s)", self.api_url, len(self.pollers), _since(step))
+        if self.state_file:
+            self._write_state()
+        if self.schedules_enabled:
+            self._build_schedules()
+            for schedule in self.schedules:
+                schedule.start(fire_now=True)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for schedule in self.schedules:
+            schedule._stop.set()
+        for poller in self.pollers:
+            poller._stop.set()
+        if self.gateway is not None:
+            with contextlib.suppress(Exception):
+                self.gateway.stop()
+        for runtime in self.runtimes.values():
+            runtime.close()
+        for schedule in self.schedules:
+            schedule.stop(timeout=2.0)
+        for poller in self.pollers:
+            poller.stop(timeout=3.0)
+        if self.emulator is not None:
+            with contextlib.suppress(Exception):
+                self.emulator.stop()
+        self.aws.stop()
+        if self.state_file and self.state_file.exists():
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
+
+    # -- queries --------------------------------------------------------------------------------------------
+
+    def invoke(self, function: str, event: dict[str, Any]) -> InvocationResult:
+        """Invoke a function (template logical id) like ``aws lambda invoke`` would."""
+        return self.runtimes[function].invoke(event)
+
+    def function_env(self, function: str) -> dict[str, str]:
+        """The environment of a function as its process sees it (Lambda's own variables aside)."""
+        config = self.runtimes[function].config
+        return {**config.env, "AWS_LAMBDA_FUNCTION_NAME": config.function_name}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the embedded AWS."""
+        return self.aws.client(service)
+
+    def physical_id(self, logical_id: str, attribute: str | None = None) -> str:
+        """Ref (or GetAtt ``attribute``) of a template resource, e.g. ``stack.physical_id("TokenQueue")``."""
+        return str(self.aws.lookup(logical_id, attribute))
+
+    # -- building blocks ------------------------------------------------------------------------------------
+
+    def _parameter_overrides(self) -> dict[str, str]:
+        marketplace = self.marketplace_url or self.emulator_url or ""
+        ads = self.ads_url or self.emulator_url or ""
+        overrides = {
+            "Stage": self.app_env,
+            "WalmartSandboxUrl": marketplace,
+            "WalmartProductionUrl": marketplace,
+            "WalmartAdsUrl": ads,
+            "RetryBaseSeconds": "1",
+        }
+        overrides.update(self.extra_parameters)
+        declared = self.template.parameters
+        return {key: value for key, value in overrides.items() if key in declared and value != ""}
+
+    def _function_concurrency(self) -> dict[str, int]:
+        concurrency: dict[str, int] = dict.fromkeys(self.template.functions(), 0)
+        for source in self.template.sqs_sources():
+            concurrency[source.function] += source.maximum_concurrency
+        for schedule in self.template.schedule_sources():
+            concurrency[schedule.function] += 1
+        for name in self._api_functions():
+            concurrency[name] += API_CONCURRENCY
+        for name, spec in self.template.functions().items():
+            reserved = spec.reserved_concurrency
+            concurrency[name] = max(1, concurrency[name])
+            if reserved:
+                concurrency[name] = min(concurrency[name], reserved)
+        return concurrency
+
+    def _api_functions(self) -> list[str]:
+        names = {route.function for route in self.template.api_routes()}
+        for properties in self.template.apis().values():
+            for spec in ((properties.get("Auth") or {}).get("Authorizers") or {}).values():
+                arn = spec.get("FunctionArn")
+                if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                    target = arn["Fn::GetAtt"]
+                    names.add(target.split(".", 1)[0] if isinstance(target, str) else target[0])
+        return sorted(name for name in names if name in self.template.functions())
+
+    def _build_runtimes(self) -> None:
+        assert self.resolver is not None
+        concurrency = self._function_concurrency()
+        aws_env = self.aws.environment()
+        for name, spec in self.template.functions().items():
+            if not spec.runtime.startswith("python"):
+                log.warning("%s: runtime %s is not run locally", name, spec.runtime)
+                continue
+            try:
+                env = self.resolver.resolve_env(spec.environment)
+            except TemplateError as error:
+                raise TemplateError(f"{name}: environment: {error}") from error
+            config = FunctionConfig(
+                name=name,
+                function_name=function_name(self.template, self.stack_name, name),
+                handler=spec.handler,
+                code_dir=str(spec.code_dir),
+                layer_dirs=tuple(str(d) for d in self.template.layer_dirs(spec)),
+                env={**env, **aws_env},
+                timeout=float(spec.timeout),
+                memory_size=spec.memory_size,
+                region=self.region,
+                account_id=self.account_id,
+            )
+            self.runtimes[name] = FunctionRuntime(config, concurrency[name])
+
+    def _seed(self) -> str:
+        routes = self.template.api_routes()
+        if self.seed_option is False or not routes:
+            return ""
+        api_function = routes[0].function
+        env = self.function_env(api_function)
+        if callable(self.seed_option):
+            return str(self.seed_option(env))
+        if importlib.util.find_spec("local.seed") is None:
+            log.warning("local/seed.py does not exist yet: no demo data, no token")
+            return ""
+        for directory in reversed(self.runtimes[api_function].config.layer_dirs):
+            if directory not in sys.path:
+                sys.path.insert(0, directory)
+        from local.seed import seed_demo
+
+        return str(seed_demo(env))
+
+    def _build_gateway(self) -> None:
+        assert self.resolver is not None
+        routes = self.template.api_routes()
+        if not routes:
+            return
+        resolver = self.resolver
+        apis = self.template.apis()
+        configs: list[ApiConfig] = []
+        for api_name in sorted({route.api or "" for route in routes}):
+            properties = apis.get(api_name, {"StageName": "Prod"})
+            api_id = (
+                serverless_attribute(self.template, self.stack_name, api_name, None)
+                if api_name in apis
+                else "localapi00"
+            )
+            configs.append(
+                api_config(
+                    api_name or None,
+                    properties,
+                    [route for route in routes if (route.api or "") == api_name],
+                    api_id=api_id,
+                    resolve=resolver.resolve,
+                )
+            )
+        self.gateway = Gateway(configs, self.invoke, region=self.region, account_id=self.account_id)
+        self.api_url = self.gateway.start("127.0.0.1", self.api_port)
+
+    def _build_pollers(self) -> None:
+        assert self.resolver is not None
+        sqs = self.client("sqs")
+        for source in self.template.sqs_sources():
+            if not source.enabled or source.function not in self.runtimes:
+                continue
+            queue_arn = str(self.resolver.resolve(source.queue))
+            self.pollers.append(
+                SqsPoller(
+                    function=source.function,
+                    queue_url=self.aws.queue_url_for_arn(queue_arn),
+                    queue_arn=queue_arn,
+                    sqs=sqs,
+                    invoke=self.invoke,
+                    batch_size=source.batch_size,
+                    maximum_concurrency=source.maximum_concurrency,
+                    report_batch_item_failures=source.report_batch_item_failures,
+                    batching_window_seconds=source.batching_window_seconds,
+                    retry_seconds=self.retry_seconds,
+                    region=self.region,
+                )
+            )
+
+    def _build_schedules(self) -> None:
+        assert self.resolver is not None
+        for source in self.template.schedule_sources():
+            if not source.enabled or source.function not in self.runtimes:
+                continue
+            input_json = self.resolver.resolve(source.input) if source.input is not None else None
+            self.schedules.append(
+                Schedule(
+                    source.function,
+                    source.name or f"{self.stack_name}-{source.function}{source.event}"[:64],
+                    source.schedule,
+                    self.invoke,
+                    interval=self.schedule_seconds,
+                    input_json=str(input_json) if input_json is not None else None,
+                    region=self.region,
+                    account_id=self.account_id,
+                )
+            )
+
+    def _write_state(self) -> None:
+        assert self.state_file is not None
+        routes = self.template.api_routes()
+        state = {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.aws_endpoint_url,
+            "region": self.region,
+            "emulator_url": self.emulator_url,
+            "stack_name": self.stack_name,
+            "pid": os.getpid(),
+            "function_env": self.function_env(routes[0].function) if routes else {},
+        }
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n")
+        temporary.replace(self.state_file)
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
