@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from walmart_integration.store.tenants import TenantRepository  # noqa: E402
 
 
 def local_target() -> tuple[str, dict[str, str]]:
-    state_file = ROOT / ".local" / "stack.json"
+    state_file = Path(os.environ.get("LOCAL_STATE_FILE") or ROOT / ".local" / "stack.json")
     if not state_file.exists():
         sys.exit("The local stack is not running (no .local/stack.json): start it with `make run`, or pass --stack.")
     state = json.loads(state_file.read_text())

@@ -80,7 +80,9 @@ def api_event(
     }
 
 
-def sqs_event(bodies: list[Any], receive_count: int = 1, queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:q") -> dict:
+def sqs_event(
+    bodies: list[Any], receive_count: int = 1, queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:q"
+) -> dict:
     records = []
     for index, body in enumerate(bodies):
         records.append(

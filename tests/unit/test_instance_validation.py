@@ -1,6 +1,7 @@
 """The seed's field rules, as a client sees them: the 422 field paths and messages."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -9,8 +10,8 @@ from walmart_integration.errors import field_errors
 from walmart_integration.models.instance import InstanceCreate, InstanceUpdate
 
 
-def body(**overrides):
-    base = {
+def body(**overrides) -> dict[str, Any]:
+    base: dict[str, Any] = {
         "name": "My Walmart",
         "integration_id": 1,
         "connection_settings": {"clientId": "id", "clientSecret": "secret"},
@@ -22,7 +23,7 @@ def body(**overrides):
         },
     }
     for key, value in overrides.items():
-        target = base
+        target: Any = base
         parts = key.split("__")
         for part in parts[:-1]:
             target = target[part]

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from walmart_integration.config import get_settings
 from walmart_integration.errors import Conflict, NotFound, ValidationFailed, field_errors
@@ -63,9 +64,9 @@ _ERRORS: dict[int, tuple[str, type]] = {
 }
 
 
-def responses(*codes: int, **success: str) -> dict[int, dict[str, Any]]:
+def responses(*codes: int, **success: str) -> dict[int, OpenAPIResponse]:
     """OpenAPI responses of a route: its success status (e.g. created="201") and the error shapes it answers."""
-    documented: dict[int, dict[str, Any]] = {
+    documented: dict[int, OpenAPIResponse] = {
         int(status): {"description": name.capitalize()} for name, status in (success or {"ok": "200"}).items()
     }
     for code in (401, *codes):

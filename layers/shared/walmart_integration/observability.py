@@ -5,6 +5,7 @@ The X-Ray SDK is only imported when tracing is switched on, so it stays off the 
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 # The service name comes from POWERTOOLS_SERVICE_NAME (one per function, set in template.yaml).
 logger = Logger(use_rfc3339=True)
 metrics = Metrics(namespace="WalmartIntegration")
+
+# An invocation that had nothing to count is normal here, not worth a warning on every call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 __all__ = ["MetricUnit", "get_tracer", "logger", "metrics"]
 

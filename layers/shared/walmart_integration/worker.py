@@ -70,6 +70,8 @@ def process_queue(
             raise
         except Exception:
             logger.exception("Job failed")
+            # Unexpected failures back off too, rather than waiting out the queue's visibility timeout.
+            _delay_quietly(queues, queue_url, record.receipt_handle, backoff_seconds(settings, receive_count))
             raise
         finally:
             logger.remove_keys(["message_id", "tenant_id", "instance_id"])
@@ -78,6 +80,13 @@ def process_queue(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
     return dict(response)
+
+
+def _delay_quietly(queues: Queues, queue_url: str, receipt_handle: str, seconds: float) -> None:
+    try:
+        queues.delay_redelivery(queue_url, receipt_handle, seconds)
+    except Exception:  # the original failure matters more; SQS redelivers after the visibility timeout anyway
+        logger.warning("Could not delay the redelivery", exc_info=True)
 
 
 def _identity(message: BaseModel) -> dict[str, str]:
