@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` prints their figures as JSON."""
