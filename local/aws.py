@@ -130,7 +130,7 @@ class LocalAws:
                     )
                 self._clients[service] = self._session.client(
                     service,
-                    endpoint_url=self.endpoint_url,
+                    endpoint_url=self.endpoint_url or None,  # None: an in-process moto mock
                     config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50),
                 )
             return self._clients[service]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
@@ -119,3 +120,22 @@ def test_validation_and_idempotency_over_http(local_stack: RunningStack):
         assert duplicate.json()["errors"] == {"name": ["The name has already been taken."]}
         deleted = client.delete(f"/api/walmart/{first.json()['data']['id']}")
         assert deleted.status_code == 204
+
+
+def test_concurrent_creates_with_one_name_give_one_201_and_the_rest_422(local_stack: RunningStack):
+    for _ in range(5):
+        name = f"race {uuid.uuid4()}"
+        statuses: list[int] = []
+        barrier = threading.Barrier(3)
+
+        def create(name: str = name, barrier: threading.Barrier = barrier, statuses: list[int] = statuses) -> None:
+            with local_stack.client() as client:
+                barrier.wait()
+                statuses.append(client.post("/api/walmart", json=body(name, None)).status_code)
+
+        threads = [threading.Thread(target=create) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [201, 422, 422]

@@ -13,52 +13,12 @@ import pytest
 from moto import mock_aws
 
 from local.emulator import Emulator
+from local.inprocess import provision
 from local.seed import seed_demo
 from tests.support import LambdaContext, api_event, load_handler, sqs_event
 
 REGION = "us-east-1"
-QUEUE_ENV = {
-    "TokenQueue": "TOKEN_QUEUE_URL",
-    "LocationsQueue": "LOCATIONS_QUEUE_URL",
-    "SyncQueue": "SYNC_QUEUE_URL",
-    "BackfillQueue": "BACKFILL_QUEUE_URL",
-    "ProfileRefreshQueue": "PROFILE_REFRESH_QUEUE_URL",
-}
-
-
-def _create_resources(template: dict[str, Any]) -> dict[str, str]:
-    """The template's tables, queues and KMS key, created in moto; returns the env the functions get."""
-    resources = template["Resources"]
-    env: dict[str, str] = {}
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    for logical_id, resource in resources.items():
-        props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::DynamoDB::Table":
-            name = f"test-{logical_id}"
-            params: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": "PAY_PER_REQUEST",
-            }
-            if props.get("GlobalSecondaryIndexes"):
-                params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            dynamodb.create_table(**params)
-            env[_table_env(logical_id)] = name
-        elif resource["Type"] == "AWS::SQS::Queue":
-            env[f"queue:{logical_id}"] = sqs.create_queue(QueueName=f"test-{logical_id}")["QueueUrl"]
-        elif resource["Type"] == "AWS::KMS::Key":
-            env["SECRETS_KEY_ID"] = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["KeyId"]
-    for logical_id, name in QUEUE_ENV.items():
-        env[name] = env[f"queue:{logical_id}"]
-    return env
-
-
-def _table_env(logical_id: str) -> str:
-    return {"AppTable": "APP_TABLE_NAME", "DataTable": "DATA_TABLE_NAME", "IdempotencyTable": "IDEMPOTENCY_TABLE_NAME"}[
-        logical_id
-    ]
+QUEUES = ("TokenQueue", "LocationsQueue", "SyncQueue", "BackfillQueue", "ProfileRefreshQueue")
 
 
 @dataclass
@@ -118,18 +78,6 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def template() -> dict[str, Any]:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    with open("template.yaml") as handle:
-        return yaml.load(handle, Loader=Loader)
-
-
-@pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
     emulator = Emulator(seed=7)
     emulator.start()
@@ -156,9 +104,7 @@ def _reset_caches() -> None:
 
 
 @pytest.fixture
-def stack_factory(
-    template: dict[str, Any], emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Stack]]:
+def stack_factory(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Stack]]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -167,20 +113,13 @@ def stack_factory(
     with mock_aws():
 
         def make(**overrides: str) -> Stack:
-            env = {
-                **_create_resources(template),
-                "APP_ENV": "test",
-                "POWERTOOLS_METRICS_NAMESPACE": "WalmartIntegration",
-                "WALMART_SANDBOX_URL": str(emulator_server.url),
-                "WALMART_PRODUCTION_URL": str(emulator_server.url),
-                "RETRY_BASE_SECONDS": "1",
-                "MAX_RECEIVE_COUNT": "5",
-                "WALMART_HTTP_ATTEMPTS": "2",
-                **overrides,
-            }
+            url = str(emulator_server.url)
+            provisioned = provision({"WalmartSandboxUrl": url, "WalmartProductionUrl": url, "RetryBaseSeconds": "1"})
+            env = {**provisioned.function_env("ApiFunction"), "WALMART_HTTP_ATTEMPTS": "2", **overrides}
+            env.pop("POWERTOOLS_SERVICE_NAME", None)
             for name, value in env.items():
-                if not name.startswith("queue:"):
-                    monkeypatch.setenv(name, value)
+                monkeypatch.setenv(name, value)
+            env.update({f"queue:{queue}": provisioned.ref(queue) for queue in QUEUES})
             _reset_caches()
             seed_demo({**env, "AWS_DEFAULT_REGION": REGION})
             return Stack(env)

@@ -1,0 +1,78 @@
+"""AWS calls made by one POST /api/walmart (the api handler, warm), counted at botocore's API-call level."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 4
+
+
+def run() -> dict[str, Any]:
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+    os.environ.update(
+        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    import botocore.client
+    from moto import mock_aws
+
+    from local.inprocess import provision
+    from local.seed import seed_demo
+    from tests.support import LambdaContext, api_event, load_handler
+
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
+        return original(self, operation, params)
+
+    with mock_aws():
+        env = provision().function_env("ApiFunction")
+        os.environ.update(env)
+        seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
+        api = load_handler("api")
+
+        def create(name: str, headers: dict[str, str] | None = None) -> Counter[str]:
+            body = {
+                "name": name,
+                "integration_id": 1,
+                "connection_settings": {"clientId": "id", "clientSecret": "secret"},
+                "integration_settings": {
+                    "start_date": "2026-06-01",
+                    "store_id": 1,
+                    "auto_link_products": True,
+                    "auto_create_products": False,
+                    "sales_nominal_code_id": 1,
+                    "cogs_nominal_code_id": 2,
+                },
+            }
+            calls.clear()
+            botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+            try:
+                response = api.handler(api_event("POST", "/api/walmart", body, headers=headers), LambdaContext())
+            finally:
+                botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+            assert response["statusCode"] == 201, response["body"]
+            return Counter(calls)
+
+        create("warm-up")  # the first request of a container also creates its clients
+        plain = create("measured")
+        with_key = create("measured with key", {"Idempotency-Key": "bench-1"})
+    return {
+        "post_api_walmart": {"aws_calls": sum(plain.values()), "by_operation": dict(plain), "target": TARGET},
+        "post_api_walmart_with_idempotency_key": {
+            "aws_calls": sum(with_key.values()),
+            "by_operation": dict(with_key),
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
