@@ -6,11 +6,10 @@ from walmart_integration.config import get_settings
 from walmart_integration.models.messages import BackfillJob
 from walmart_integration.observability import logger, metrics
 from walmart_integration.services.dependencies import Dependencies
-from walmart_integration.services.sync import SyncService
 from walmart_integration.worker import process_queue
 
 deps = Dependencies(get_settings())
-service = SyncService(deps.instances)
+sync = deps.marketplace_sync
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -23,5 +22,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         queues=deps.queues,
         queue_url=deps.settings.backfill_queue_url,
         message_type=BackfillJob,
-        handle=service.backfill,
+        handle=sync.backfill,
     )

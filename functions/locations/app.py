@@ -5,13 +5,12 @@ from typing import Any
 from walmart_integration.config import get_settings
 from walmart_integration.models.messages import LocationsJob
 from walmart_integration.observability import logger, metrics
-from walmart_integration.services.connection import ConnectionService
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.services.locations import LocationsService
 from walmart_integration.worker import process_queue
 
 deps = Dependencies(get_settings())
-connection = ConnectionService(deps.settings, deps.instances, deps.vault, deps.queues, deps.marketplace)
+connection = deps.connection
 locations = LocationsService(deps.instances, deps.locations, connection)
 
 

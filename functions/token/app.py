@@ -5,13 +5,12 @@ from typing import Any
 from walmart_integration.config import get_settings
 from walmart_integration.models.messages import TokenJob
 from walmart_integration.observability import logger, metrics
-from walmart_integration.services.connection import ConnectionService
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.store.idempotency import run_once
 from walmart_integration.worker import Delivery, process_queue
 
 deps = Dependencies(get_settings())
-connection = ConnectionService(deps.settings, deps.instances, deps.vault, deps.queues, deps.marketplace)
+connection = deps.connection
 
 
 def connect_once(job: TokenJob, delivery: Delivery) -> None:

@@ -19,6 +19,7 @@ from tests.support import LambdaContext, api_event, load_handler, sqs_event
 
 REGION = "us-east-1"
 QUEUES = ("TokenQueue", "LocationsQueue", "SyncQueue", "BackfillQueue", "ProfileRefreshQueue")
+WORKERS = {"TokenQueue": "token", "LocationsQueue": "locations", "SyncQueue": "sync", "BackfillQueue": "backfill"}
 
 
 @dataclass
@@ -63,6 +64,61 @@ class Stack:
         if bodies:
             results.append(self.handler(function).handler(sqs_event(bodies), self.context()))
         return results
+
+    def pump(self, timeout: float = 60.0, queues: dict[str, str] | None = None) -> int:
+        """Run the workers like event source mappings until every queue is empty; returns invocations.
+
+        Real receipt handles and receive counts: a failed record stays in its queue (with the delay its
+        worker gave it) and is delivered again; succeeded ones are deleted.
+        """
+        import time
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        routes = queues or WORKERS
+        deadline = time.monotonic() + timeout
+        invocations = 0
+        while time.monotonic() < deadline:
+            busy = False
+            for queue, function in routes.items():
+                url = self.env[f"queue:{queue}"]
+                received = sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, AttributeNames=["All"]
+                ).get("Messages", [])
+                if not received:
+                    continue
+                busy = True
+                event = sqs_event([m["Body"] for m in received])
+                for record, message in zip(event["Records"], received, strict=True):
+                    record["messageId"] = message["MessageId"]
+                    record["receiptHandle"] = message["ReceiptHandle"]
+                    record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+                result = self.handler(function).handler(event, self.context())
+                invocations += 1
+                failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+                for message in received:
+                    if message["MessageId"] not in failed:
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if busy:
+                continue
+            waiting = 0
+            for queue in routes:
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=self.env[f"queue:{queue}"],
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                waiting += int(attributes["ApproximateNumberOfMessages"]) + int(
+                    attributes["ApproximateNumberOfMessagesNotVisible"]
+                )
+            if waiting == 0:
+                return invocations
+            time.sleep(0.2)
+        raise AssertionError(f"queues did not drain within {timeout} s")
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """The api function's answer to an API Gateway request (after the authorizer)."""
+        response = self.handler("api").handler(api_event(method, path, body, **kwargs), LambdaContext())
+        json.dumps(response)  # what API Gateway receives must be plain JSON
+        return response
 
     def raw_instance(self, tenant: str, instance_id: str) -> dict[str, Any] | None:
         item = boto3.client("dynamodb", region_name=REGION).get_item(
@@ -135,25 +191,10 @@ def stack(stack_factory: Callable[..., Stack]) -> Stack:
 
 @pytest.fixture
 def api_factory(stack_factory: Callable[..., Stack]) -> Callable[..., Callable[..., dict[str, Any]]]:
-    def make(**overrides: str) -> Callable[..., dict[str, Any]]:
-        created = stack_factory(**overrides)
-        module = created.handler("api")
-
-        def call(method: str, path: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
-            response = module.handler(api_event(method, path, body, **kwargs), LambdaContext())
-            json.dumps(response)  # what API Gateway receives must be plain JSON
-            return response
-
-        return call
-
-    return make
+    """An API on a stack whose functions get extra environment variables."""
+    return lambda **overrides: stack_factory(**overrides).call
 
 
 @pytest.fixture
 def api(stack: Stack) -> Callable[..., dict[str, Any]]:
-    module = stack.handler("api")
-
-    def call(method: str, path: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
-        return module.handler(api_event(method, path, body, **kwargs), LambdaContext())
-
-    return call
+    return stack.call

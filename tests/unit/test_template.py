@@ -56,6 +56,8 @@ GLOBAL_ENV = {
     "WALMART_ADS_URL",
     "MAX_RECEIVE_COUNT",
     "RETRY_BASE_SECONDS",
+    "WALMART_RATE_LIMIT_SCALE",
+    "WALMART_RATE_LIMITS",
 }
 MESSAGE_KEYS = {  # required keys of each queue's message body
     "TokenQueue": {"tenant_id", "instance_id", "credentials_version"},

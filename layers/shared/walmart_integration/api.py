@@ -19,11 +19,21 @@ from walmart_integration.config import get_settings
 from walmart_integration.errors import Conflict, NotFound, ValidationFailed, field_errors
 from walmart_integration.models.common import DataResponse, ErrorResponse, ListResponse, ValidationErrorResponse
 from walmart_integration.models.instance import InstanceCreate, InstanceUpdate, InstanceView
+from walmart_integration.models.marketplace import (
+    InternalProduct,
+    InternalProductCreate,
+    LocationView,
+    OrderView,
+    ProductView,
+    SyncRequest,
+    SyncStarted,
+)
 from walmart_integration.models.reference import Integration, NominalCode, NominalCodeCreate, Store, StoreCreate
 from walmart_integration.observability import logger
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.services.instances import InstanceService
 from walmart_integration.services.reference import ReferenceService
+from walmart_integration.services.synced_data import SyncedDataService
 
 TITLE = "Walmart Integration Service API"
 VERSION = "1.0.0"
@@ -88,6 +98,11 @@ class _Services:
     @cached_property
     def reference(self) -> ReferenceService:
         return ReferenceService(self.deps.reference)
+
+    @cached_property
+    def synced(self) -> SyncedDataService:
+        d = self.deps
+        return SyncedDataService(d.settings, d.instances, d.locations, d.synced, d.catalog, d.queues)
 
 
 services = _Services()
@@ -270,3 +285,74 @@ def update_instance(instance_id: InstanceId, body: InstanceUpdate) -> DataRespon
 def delete_instance(instance_id: InstanceId):  # type: ignore[no-untyped-def]
     services.instances.delete(tenant_id(), instance_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+# -- synced data ----------------------------------------------------------------------------------
+@app.post(
+    "/api/walmart/<instance_id>/sync",
+    tags=["Synced data"],
+    summary="Start a fresh sync run",
+    description=(
+        "Queues a run of the given streams (default: locations, products, orders). The instance must be connected."
+    ),
+    responses=responses(404, 409, 422, accepted="202"),
+)
+def start_sync(instance_id: InstanceId, body: SyncRequest) -> tuple[DataResponse[SyncStarted], int]:
+    return DataResponse(data=services.synced.start_sync(tenant_id(), instance_id, list(body.streams))), 202
+
+
+@app.get(
+    "/api/walmart/<instance_id>/locations",
+    tags=["Synced data"],
+    summary="The seller's locations (Walmart ship nodes)",
+    responses=responses(404, 422),
+)
+def list_locations(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[LocationView]:
+    items, next_cursor = services.synced.list_locations(tenant_id(), instance_id, limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/walmart/<instance_id>/products",
+    tags=["Synced data"],
+    summary="The seller's Walmart listings, with the linked internal product",
+    responses=responses(404, 422),
+)
+def list_products(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ProductView]:
+    items, next_cursor = services.synced.list_products(tenant_id(), instance_id, limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/walmart/<instance_id>/orders",
+    tags=["Synced data"],
+    summary="The seller's orders with their lines, newest first",
+    responses=responses(404, 422),
+)
+def list_orders(
+    instance_id: InstanceId,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    status: Annotated[str | None, Query(description="Order status, or the status of any line")] = None,
+    updated_since: Annotated[str | None, Query(description="ISO 8601: orders our copy changed since")] = None,
+) -> ListResponse[OrderView]:
+    items, next_cursor = services.synced.list_orders(tenant_id(), instance_id, limit, cursor, status, updated_since)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/products", tags=["Reference data"], summary="The tenant's internal (SKU) products", responses=responses(422)
+)
+def list_internal_products(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[InternalProduct]:
+    items, next_cursor = services.synced.list_internal_products(tenant_id(), limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/api/products",
+    tags=["Reference data"],
+    summary="Create an internal (SKU) product",
+    responses=responses(422, created="201"),
+)
+def create_internal_product(body: InternalProductCreate) -> tuple[DataResponse[InternalProduct], int]:
+    return DataResponse(data=services.synced.create_product(tenant_id(), body)), 201

@@ -5,6 +5,7 @@ This is the only module below ``functions/`` that reads ``os.environ``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from functools import lru_cache
@@ -46,6 +47,29 @@ class Settings(BaseModel):
     retry_max_seconds: float = Field(default=900.0, ge=0)
     tracing_enabled: bool = False
     page_size_default: int = Field(default=50, ge=1, le=200)
+    # Marketplace sync
+    orders_page_size: int = Field(default=200, ge=1, le=200)
+    items_page_size: int = Field(default=200, ge=1, le=1000)
+    orders_max_per_query: int = Field(default=10_000, ge=1)
+    order_history_days: int = Field(default=180, ge=1)
+    backfill_window_days: float = Field(default=15, gt=0)
+    incremental_overlap_minutes: float = Field(default=15, ge=0)
+    ship_node_types: str = "SellerFulfilled,WFSFulfilled,3PLFulfilled"
+    walmart_rate_limit_scale: float = Field(default=1.0, gt=0)
+    walmart_rate_limits: str = ""  # JSON: {"orders": 5000, ...} per-minute budgets overriding the published ones
+
+    def rate_limit_overrides(self) -> dict[str, float]:
+        """Per-minute budgets per endpoint from ``WALMART_RATE_LIMITS`` (empty: Walmart's published limits)."""
+        if not self.walmart_rate_limits.strip():
+            return {}
+        data = json.loads(self.walmart_rate_limits)
+        if not isinstance(data, dict) or not all(isinstance(v, int | float) and v > 0 for v in data.values()):
+            raise ValueError("WALMART_RATE_LIMITS must be a JSON object of positive per-minute numbers")
+        return {str(k): float(v) for k, v in data.items()}
+
+    @property
+    def ship_node_type_list(self) -> list[str]:
+        return [kind.strip() for kind in self.ship_node_types.split(",") if kind.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -33,10 +33,27 @@ class LocationsJob(_ConnectionJob):
     pass
 
 
-class SyncJob(_ConnectionJob):
-    stream: SyncStream
+class PagedJob(_ConnectionJob):
+    """One step of a run. Without ``unit`` it plans the run; with one it fetches page ``page`` of it.
+
+    Orders: ``cursor`` is Walmart's nextCursor, appended verbatim; the first page of a unit is built
+    from ``window_start``/``window_end``/``created_from`` and ``ship_node_type``.
+    Products: ``cursor`` is Walmart's items cursor and ``offset`` the position of the page.
+    """
+
+    unit: str | None = None
+    page: int = 0
     cursor: str | None = None
+    offset: int = 0
+    ship_node_type: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    created_from: str | None = None
 
 
-class BackfillJob(_ConnectionJob):
-    pass
+class SyncJob(PagedJob):
+    stream: SyncStream
+
+
+class BackfillJob(PagedJob):
+    stream: Literal["backfill"] = "backfill"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
@@ -22,6 +23,19 @@ from walmart_integration.worker import Delivery
 TOKEN_MARGIN_SECONDS = 60
 
 
+class Limiter(Protocol):
+    """The seller's shared budget of Walmart calls (store.rate_limits.RateLimiter)."""
+
+    def acquire(self, seller_key: str, endpoint: str, cost: float = 1.0) -> float: ...
+
+    def penalize(self, seller_key: str, endpoint: str, retry_after_seconds: float) -> None: ...
+
+
+def seller_key(record: InstanceRecord) -> str:
+    """Whose rate budget a call spends: Walmart limits per seller (its credentials) and environment."""
+    return f"{record.environment}:{record.client_id}"
+
+
 def token_context(tenant_id: str, instance_id: str) -> dict[str, str]:
     return {"tenant_id": tenant_id, "instance_id": instance_id, "purpose": "walmart-access-token"}
 
@@ -34,8 +48,10 @@ class ConnectionService:
         vault: Vault,
         queues: Queues,
         marketplace: Callable[[str], MarketplaceClient],
+        limiter: Limiter | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.limiter = limiter
         self.settings = settings
         self.instances = instances
         self.vault = vault
@@ -87,6 +103,29 @@ class ConnectionService:
             record.tenant_id, record.id, record.credentials_version, {}, extra=self._token_attributes(record, token)
         )
         return token.value
+
+    def call(self, record: InstanceRecord, endpoint: str, call: Callable[[MarketplaceClient, str], Any]) -> Any:
+        """One Walmart call within the seller's budget, with one token refresh if the token is refused.
+
+        Our budget being spent is a ``RetryLater`` for the wait; a Walmart 429 empties our budget
+        until Walmart's replenishment time, then surfaces as ``WalmartRateLimited``.
+        """
+        if self.limiter is not None:
+            wait = self.limiter.acquire(seller_key(record), endpoint)
+            if wait > 0:
+                metrics.add_metric(name="RateLimitDeferrals", unit=MetricUnit.Count, value=1)
+                raise RetryLater(f"Walmart budget for {endpoint} spent; next call in {wait:.1f} s", wait)
+        client = self.marketplace(record.environment)
+        try:
+            try:
+                return call(client, self.access_token(record))
+            except WalmartAuthError:
+                return call(client, self.access_token(record, force_new=True))
+        except WalmartRateLimited as error:
+            metrics.add_metric(name="WalmartThrottled", unit=MetricUnit.Count, value=1)
+            if self.limiter is not None:
+                self.limiter.penalize(seller_key(record), endpoint, error.retry_after_seconds)
+            raise
 
     # -- helpers -----------------------------------------------------------------------------
     def _fetch(self, record: InstanceRecord) -> AccessToken:

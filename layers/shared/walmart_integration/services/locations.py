@@ -90,13 +90,7 @@ class LocationsService:
         save(Job(status="succeeded", records=len(nodes), started_at=started, finished_at=iso(self.clock())))
 
     def _ship_nodes(self, record: Any) -> list[dict[str, Any]]:
-        token = self.connection.access_token(record)
-        client = self.connection.marketplace(record.environment)
-        try:
-            raw = client.ship_nodes(token)
-        except WalmartAuthError:
-            # The cached token was refused (expired early or revoked): one new token, one retry.
-            raw = client.ship_nodes(self.connection.access_token(record, force_new=True))
+        raw = self.connection.call(record, "shipnodes", lambda client, token: client.ship_nodes(token))
         nodes = [loc for loc in (location_from_ship_node(node) for node in raw) if loc is not None]
         return list({loc["id"]: loc for loc in nodes}.values())
 

@@ -36,13 +36,16 @@ def _to_dynamo(value: Any) -> Any:
     return value
 
 
-def _from_dynamo(value: Any) -> Any:
+def _from_dynamo(value: Any, exact: bool = False) -> Any:
+    """Plain Python values; numbers with a fraction become floats, or stay ``Decimal`` when ``exact``."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)  # type: ignore[operator]
+        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
+            return int(value)
+        return value if exact else float(value)
     if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
+        return {k: _from_dynamo(v, exact) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
+        return [_from_dynamo(v, exact) for v in value]
     if hasattr(value, "value") and type(value).__name__ == "Binary":
         return bytes(value.value)
     return value
@@ -65,9 +68,10 @@ def value(v: Any) -> Any:
     return serializer.serialize(_to_dynamo(v))
 
 
-def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+def deserialize(item: dict[str, Any], exact: bool = False) -> dict[str, Any]:
+    """An item as plain Python; ``exact`` keeps fractional numbers (money) as ``Decimal``."""
     _, deserializer = _codecs()
-    return {k: _from_dynamo(deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _from_dynamo(deserializer.deserialize(v), exact) for k, v in item.items()}
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -103,3 +107,32 @@ def transaction_reasons(error: Exception) -> list[str]:
     if response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return []
     return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
+
+
+def encode_index_cursor(last_key: dict[str, Any] | None) -> str | None:
+    """A page cursor over the ``gsi1`` index: its position (index sort key and the item's keys)."""
+    if not last_key:
+        return None
+    position = {name: last_key[name]["S"] for name in ("sk", "gsi1sk", "pk") if name in last_key}
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_index_cursor(cursor: str | None, index_pk: str, table_pk: str) -> dict[str, Any] | None:
+    """The ExclusiveStartKey of an index cursor; one from another listing is a 422."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = {
+            "pk": {"S": str(position["pk"])},
+            "sk": {"S": str(position["sk"])},
+            "gsi1pk": {"S": index_pk},
+            "gsi1sk": {"S": str(position["gsi1sk"])},
+        }
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        key = {}
+    if not key or key["pk"]["S"] != table_pk:
+        raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+    return key

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import random
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -34,6 +36,20 @@ class AccessToken:
     def usable(self, now: datetime, margin_seconds: float = 60) -> bool:
         """Still valid ``margin_seconds`` from now (Walmart tokens last 15 minutes; refresh a minute early)."""
         return self.expires_at - timedelta(seconds=margin_seconds) > now
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    orders: list[Any]
+    total_count: int
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    items: list[Any]
+    total_items: int
+    next_cursor: str | None
 
 
 class MarketplaceClient:
@@ -110,17 +126,54 @@ class MarketplaceClient:
         issued = now or datetime.now(UTC)
         return AccessToken(value=str(token), expires_at=issued + timedelta(seconds=expires_in))
 
-    def get(self, path: str, access_token: str, params: dict[str, Any] | None = None) -> Any:
-        """GET a resource with the seller's token; ``path`` may carry a verbatim cursor query string."""
+    def get(self, path: str, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None) -> Any:
+        """GET a resource with the seller's token. A ``cursor`` (a query string starting with ``?``) is
+        appended verbatim, with no other parameters: re-encoding Walmart's cursors breaks them.
+        Numbers with a fraction are parsed as ``Decimal`` so money stays exact."""
 
         def build() -> httpx.Request:
             headers = self._headers() | {"WM_SEC.ACCESS_TOKEN": access_token}
+            if cursor:
+                prefix = self._http.base_url.raw_path.decode().rstrip("/")
+                url = self._http.base_url.copy_with(raw_path=(prefix + path + cursor).encode())
+                return self._http.build_request("GET", url, headers=headers)
             return self._http.build_request("GET", path, headers=headers, params=params)
 
         response = self._send(build)
         if response.status_code != 200:
             raise self._error(response)
-        return response.json()
+        return json.loads(response.text, parse_float=Decimal)
+
+    def orders_page(
+        self, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None
+    ) -> OrdersPage:
+        """One page of ``GET /v3/orders``: the first with ``params``, the next ones with ``cursor`` only."""
+        try:
+            body = self.get("/v3/orders", access_token, params=None if cursor else params, cursor=cursor)
+        except WalmartNotFound:
+            return OrdersPage(orders=[], total_count=0, next_cursor=None)
+        listing = (body or {}).get("list") or {}
+        meta = listing.get("meta") or {}
+        orders = (listing.get("elements") or {}).get("order") or []
+        return OrdersPage(
+            orders=list(orders) if isinstance(orders, list) else [],
+            total_count=int(meta.get("totalCount") or 0),
+            next_cursor=meta.get("nextCursor") or None,
+        )
+
+    def items_page(self, access_token: str, cursor: str, offset: int, limit: int) -> ItemsPage:
+        """One page of ``GET /v3/items`` (first cursor ``*``; Walmart repeats the same cursor per page)."""
+        params = {"nextCursor": cursor, "offset": offset, "limit": limit}
+        try:
+            body = self.get("/v3/items", access_token, params=params)
+        except WalmartNotFound:
+            return ItemsPage(items=[], total_items=0, next_cursor=None)
+        items = (body or {}).get("ItemResponse") or []
+        return ItemsPage(
+            items=list(items) if isinstance(items, list) else [],
+            total_items=int((body or {}).get("totalItems") or 0),
+            next_cursor=(body or {}).get("nextCursor") or None,
+        )
 
     def ship_nodes(self, access_token: str) -> list[dict[str, Any]]:
         """The seller's ship nodes (locations); Walmart answers a top-level JSON array."""

@@ -1,0 +1,290 @@
+"""Synced Marketplace records (products, orders) and how Walmart's payloads become them.
+
+Parsing is strict about what matters (keys, quantities, money) and lenient elsewhere: a record that
+cannot be read raises ``MalformedRecord`` so the caller skips and reports it without failing its page.
+Money stays ``Decimal`` end to end (Walmart's JSON numbers are parsed as decimals by the client).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from walmart_integration.models.common import StrictModel
+
+LINE_STATUS_ORDER = ("Created", "Acknowledged", "Shipped", "Delivered")
+
+
+class MalformedRecord(ValueError):
+    """A record Walmart sent that cannot be stored; ``key`` identifies it when known."""
+
+    def __init__(self, reason: str, key: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.key = key
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """A stable digest of a record's content: an unchanged record is not written again."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _epoch_ms_iso(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError, OverflowError):
+        if isinstance(value, str) and "T" in value:
+            return value
+        raise MalformedRecord(f"unreadable timestamp {value!r}") from None
+
+
+def _money(value: Any, what: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        raise MalformedRecord(f"{what} is not a number: {value!r}") from None
+    if not amount.is_finite():
+        raise MalformedRecord(f"{what} is not a finite number")
+    return amount
+
+
+def _unwrap(order: Any) -> Any:
+    """Walmart's own example wraps one order in an extra {"order": {...}}: accept both."""
+    if isinstance(order, dict) and "purchaseOrderId" not in order and isinstance(order.get("order"), dict):
+        return order["order"]
+    return order
+
+
+def product_from_item(item: Any) -> dict[str, Any]:
+    """Our product record from a Walmart ``ItemResponse`` entry."""
+    if not isinstance(item, dict) or not item.get("sku"):
+        raise MalformedRecord("item without a sku", None)
+    price = item.get("price") or {}
+    reasons = item.get("unpublishedReasons") or {}
+    return {
+        "sku": str(item["sku"]),
+        "wpid": item.get("wpid"),
+        "gtin": item.get("gtin"),
+        "upc": item.get("upc"),
+        "name": item.get("productName"),
+        "price": _money(price.get("amount"), "price") if price.get("amount") is not None else None,
+        "currency": price.get("currency"),
+        "published_status": item.get("publishedStatus"),
+        "lifecycle_status": item.get("lifecycleStatus"),
+        "unpublished_reasons": list(reasons.get("reason") or []) if isinstance(reasons, dict) else [],
+    }
+
+
+def _line(line: Any, po: str) -> dict[str, Any]:
+    if not isinstance(line, dict):
+        raise MalformedRecord("order line is not an object", po)
+    item = line.get("item") or {}
+    sku = item.get("sku")
+    if not sku:
+        raise MalformedRecord("order line without a sku", po)
+    quantity_raw = (line.get("orderLineQuantity") or {}).get("amount")
+    try:
+        quantity = int(Decimal(str(quantity_raw)))
+    except (InvalidOperation, TypeError, ValueError):
+        raise MalformedRecord(f"line {line.get('lineNumber')}: quantity {quantity_raw!r} is not a number", po) from None
+    charges = []
+    for charge in (line.get("charges") or {}).get("charge") or []:
+        amount = (charge.get("chargeAmount") or {}) if isinstance(charge, dict) else {}
+        if not amount:
+            raise MalformedRecord(f"line {line.get('lineNumber')}: charge without an amount", po)
+        tax = (charge.get("tax") or {}).get("taxAmount") or {}
+        charges.append(
+            {
+                "type": charge.get("chargeType"),
+                "name": charge.get("chargeName"),
+                "amount": _money(amount.get("amount"), "charge amount"),
+                "currency": amount.get("currency"),
+                "tax_name": (charge.get("tax") or {}).get("taxName"),
+                "tax": _money(tax["amount"], "tax amount") if tax.get("amount") is not None else Decimal("0"),
+            }
+        )
+    statuses = (line.get("orderLineStatuses") or {}).get("orderLineStatus") or []
+    latest = statuses[-1] if statuses and isinstance(statuses[-1], dict) else {}
+    tracking = latest.get("trackingInfo") or {}
+    carrier = tracking.get("carrierName") or {}
+    return {
+        "line_number": str(line.get("lineNumber")),
+        "sku": str(sku),
+        "product_name": item.get("productName"),
+        "quantity": quantity,
+        "unit": (line.get("orderLineQuantity") or {}).get("unitOfMeasurement"),
+        "charges": charges,
+        "status": latest.get("status"),
+        "status_date": _epoch_ms_iso(line.get("statusDate")),
+        "tracking": (
+            {
+                "carrier": carrier.get("carrier") or carrier.get("otherCarrier"),
+                "method": tracking.get("methodCode"),
+                "number": tracking.get("trackingNumber"),
+                "url": tracking.get("trackingURL"),
+                "shipped_at": _epoch_ms_iso(tracking.get("shipDateTime")),
+            }
+            if tracking
+            else None
+        ),
+        "refund": line.get("refund"),
+    }
+
+
+def order_status(lines: list[dict[str, Any]]) -> str:
+    """The order's status from its lines': Cancelled only if every line is; else the least advanced."""
+    statuses = [line.get("status") or "Created" for line in lines]
+    active = [s for s in statuses if s != "Cancelled"]
+    if not active:
+        return "Cancelled"
+    if "Refund" in active:
+        return "Refund"
+    known = [s for s in active if s in LINE_STATUS_ORDER]
+    return min(known, key=LINE_STATUS_ORDER.index) if known else active[0]
+
+
+def order_from_walmart(raw: Any) -> dict[str, Any]:
+    """Our order record (lines embedded, one item per order) from a Walmart order."""
+    order = _unwrap(raw)
+    if not isinstance(order, dict) or not order.get("purchaseOrderId"):
+        raise MalformedRecord("order without a purchaseOrderId", None)
+    po = str(order["purchaseOrderId"])
+    raw_lines = (order.get("orderLines") or {}).get("orderLine") if isinstance(order.get("orderLines"), dict) else None
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise MalformedRecord("order without order lines", po)
+    lines = [_line(line, po) for line in raw_lines]
+    order_date = _epoch_ms_iso(order.get("orderDate"))
+    if order_date is None:
+        raise MalformedRecord("order without an orderDate", po)
+    ship_node = order.get("shipNode") or {}
+    shipping = order.get("shippingInfo") or {}
+    status_dates = [line["status_date"] for line in lines if line["status_date"]]
+    return {
+        "purchase_order_id": po,
+        "customer_order_id": order.get("customerOrderId"),
+        "order_date": order_date,
+        "ship_node_id": ship_node.get("id"),
+        "ship_node_type": ship_node.get("type"),
+        "ship_method": shipping.get("methodCode"),
+        "estimated_ship_date": _epoch_ms_iso(shipping.get("estimatedShipDate")),
+        "estimated_delivery_date": _epoch_ms_iso(shipping.get("estimatedDeliveryDate")),
+        "status": order_status(lines),
+        "line_statuses": sorted({line["status"] or "Created" for line in lines}),
+        "status_updated_at": max(status_dates) if status_dates else order_date,
+        "lines": lines,
+    }
+
+
+# -- API views ---------------------------------------------------------------------------------------
+SyncStreamName = Literal["locations", "products", "orders", "backfill"]
+DEFAULT_STREAMS: tuple[SyncStreamName, ...] = ("locations", "products", "orders")
+
+
+class Address(BaseModel):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class LocationView(BaseModel):
+    id: str
+    name: str | None = None
+    type: str | None = None
+    status: str | None = None
+    time_zone: str | None = None
+    address: Address | None = None
+    removed_at: str | None = None
+    synced_at: str | None = None
+
+
+class ProductView(BaseModel):
+    sku: str
+    wpid: str | None = None
+    gtin: str | None = None
+    upc: str | None = None
+    name: str | None = None
+    price: Decimal | None = Field(default=None, description="Exact decimal, serialised as a string")
+    currency: str | None = None
+    published_status: str | None = None
+    lifecycle_status: str | None = None
+    unpublished_reasons: list[str] = Field(default_factory=list)
+    internal_product_id: int | None = None
+    updated_at: str | None = None
+
+
+class ChargeView(BaseModel):
+    type: str | None = None
+    name: str | None = None
+    amount: Decimal
+    currency: str | None = None
+    tax_name: str | None = None
+    tax: Decimal
+
+
+class TrackingView(BaseModel):
+    carrier: str | None = None
+    method: str | None = None
+    number: str | None = None
+    url: str | None = None
+    shipped_at: str | None = None
+
+
+class OrderLineView(BaseModel):
+    line_number: str
+    sku: str
+    product_name: str | None = None
+    quantity: int
+    unit: str | None = None
+    charges: list[ChargeView]
+    status: str | None = None
+    status_date: str | None = None
+    tracking: TrackingView | None = None
+
+
+class OrderView(BaseModel):
+    purchase_order_id: str
+    customer_order_id: str | None = None
+    order_date: str
+    ship_node_id: str | None = None
+    ship_node_type: str | None = None
+    ship_method: str | None = None
+    status: str
+    lines: list[OrderLineView]
+    updated_at: str | None = None
+
+
+class SyncRequest(StrictModel):
+    streams: list[SyncStreamName] = Field(
+        default_factory=lambda: list(DEFAULT_STREAMS), min_length=1, description="What to sync"
+    )
+
+
+class SyncStarted(BaseModel):
+    run_id: str
+    streams: list[str]
+
+
+class InternalProductCreate(StrictModel):
+    sku: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=255)
+    cost: Decimal | None = Field(
+        default=None, ge=0, strict=False, description="Unit cost, exact decimal (string or number)"
+    )
+
+
+class InternalProduct(BaseModel):
+    id: int
+    sku: str
+    name: str
+    cost: Decimal | None = None
+    created_at: str | None = None

@@ -1,0 +1,366 @@
+"""Products and orders: incremental runs (sync queue) and the historical backfill (backfill queue).
+
+A run is planned into units (an orders pass per ship-node type, a backfill window per type, the
+items listing); each message fetches one page of one unit, stores it, records the page on the run
+and enqueues the next page. Every step is idempotent:
+- a page is processed once per (run, unit, page) key (Powertools idempotency), so a duplicate
+  delivery, or the duplicate continuation of a worker that died after enqueueing, does nothing;
+- records are upserted by key and only written when their content changed;
+- page counts are set (never incremented) on the run, and the run is complete when no unit is pending;
+- the incremental watermark moves only when the whole run has landed.
+No Lambda sleeps: our own rate limiter's wait, a Walmart 429 and 5xx/timeouts defer the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from walmart_integration.config import Settings
+from walmart_integration.errors import RetryLater
+from walmart_integration.models.common import iso, utcnow
+from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.marketplace import MalformedRecord, order_from_walmart, product_from_item
+from walmart_integration.models.messages import BackfillJob, PagedJob, SyncJob
+from walmart_integration.observability import MetricUnit, logger, metrics
+from walmart_integration.services.connection import ConnectionService
+from walmart_integration.store.catalog import CatalogRepository
+from walmart_integration.store.instances import InstanceRepository
+from walmart_integration.store.queues import Queues
+from walmart_integration.store.runs import RunRepository, RunState
+from walmart_integration.store.synced import SyncedDataRepository
+from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartRateLimited, WalmartUnavailable
+from walmart_integration.worker import Delivery
+
+ITEMS_UNIT = "items"
+ITEMS_MAX_OFFSET = 10_000
+
+
+RunOnce = Callable[[dict[str, Any], Callable[[], Any]], Any]
+
+
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def _day(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds, as Walmart takes dates."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+class MarketplaceSync:
+    def __init__(
+        self,
+        settings: Settings,
+        instances: InstanceRepository,
+        runs: RunRepository,
+        synced: SyncedDataRepository,
+        catalog: CatalogRepository,
+        connection: ConnectionService,
+        queues: Queues,
+        run_once: RunOnce,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.instances = instances
+        self.runs = runs
+        self.synced = synced
+        self.catalog = catalog
+        self.connection = connection
+        self.queues = queues
+        self.run_once = run_once
+        self.clock = clock
+
+    # -- entry points ------------------------------------------------------------------------------
+    def sync(self, job: SyncJob, delivery: Delivery) -> None:
+        self._step(job, job.stream, delivery)
+
+    def backfill(self, job: BackfillJob, delivery: Delivery) -> None:
+        self._step(job, "backfill", delivery)
+
+    def _step(self, job: PagedJob, stream: str, delivery: Delivery) -> None:
+        record = self.instances.find(job.tenant_id, job.instance_id)
+        if record is None or record.credentials_version != job.credentials_version:
+            logger.info("Sync step dropped: the instance is gone or its credentials changed")
+            return
+        if record.status == "credentials_invalid":
+            logger.info("Sync step dropped: the instance's credentials were refused")
+            return
+        if job.unit is None:
+            self.run_once(
+                {"operation": "plan", "stream": stream, "run_id": job.run_id}, lambda: self._plan(record, job, stream)
+            )
+            return
+        key = {"operation": "page", "stream": stream, "run_id": job.run_id, "unit": job.unit, "page": job.page}
+        try:
+            self.run_once(key, lambda: self._page(record, job, stream))
+        except WalmartAuthError as error:
+            self._fail(record, stream, job.run_id, error.message, status="credentials_invalid")
+        except (WalmartUnavailable, WalmartRateLimited) as error:
+            if isinstance(error, WalmartRateLimited):
+                raise RetryLater(error.message, error.retry_after_seconds) from error
+            if delivery.is_last_attempt:
+                self._fail(record, stream, job.run_id, error.message)
+                raise RuntimeError(f"{stream} page failed after {delivery.receive_count} attempts") from error
+            raise RetryLater(error.message) from error
+        except WalmartError as error:
+            self._fail(record, stream, job.run_id, error.message)
+
+    # -- planning ----------------------------------------------------------------------------------
+    def _plan(self, record: InstanceRecord, job: PagedJob, stream: str) -> None:
+        now = self.clock()
+        base = {
+            "tenant_id": job.tenant_id,
+            "instance_id": job.instance_id,
+            "run_id": job.run_id,
+            "credentials_version": job.credentials_version,
+        }
+        extra: dict[str, object] = {}
+        first: list[PagedJob]
+        if stream == "products":
+            first = [SyncJob.model_validate({**base, "stream": "products", "unit": ITEMS_UNIT, "cursor": "*"})]
+            queue = self.settings.sync_queue_url
+        elif stream == "orders":
+            watermark = self.runs.watermark(job.tenant_id, job.instance_id, "orders")
+            overlap = timedelta(minutes=self.settings.incremental_overlap_minutes)
+            since = (_parse(watermark) if watermark else now - timedelta(days=1)) - overlap
+            created_from = self._history_start(now)
+            first = [
+                SyncJob.model_validate(
+                    {
+                        **base,
+                        "stream": "orders",
+                        "unit": kind,
+                        "ship_node_type": kind,
+                        "window_start": _day(since),
+                        "window_end": _day(now),
+                        "created_from": _day(created_from),
+                    }
+                )
+                for kind in self.settings.ship_node_type_list
+            ]
+            queue = self.settings.sync_queue_url
+        else:
+            start = max(self._history_start(now), self._start_date(record))
+            extra["effective_start_date"] = start.date().isoformat()
+            windows = self._windows(start, now)
+            first = [
+                BackfillJob.model_validate(
+                    {
+                        **base,
+                        "unit": f"{kind}|{_day(ws)}|{_day(we)}",
+                        "ship_node_type": kind,
+                        "window_start": _day(ws),
+                        "window_end": _day(we),
+                    }
+                )
+                for kind in self.settings.ship_node_type_list
+                for ws, we in windows
+            ]
+            queue = self.settings.backfill_queue_url
+        units = [str(message.unit) for message in first]
+        state = self.runs.plan(job.tenant_id, job.instance_id, stream, job.run_id, units)
+        running = Job(
+            status="running", records=state.total_records, started_at=state.started_at and iso(_parse(state.started_at))
+        )
+        if not self.instances.save_progress(
+            job.tenant_id, job.instance_id, job.credentials_version, {stream: running}, extra=extra or None
+        ):
+            return
+        self.queues.send_many(queue, list(first))
+        logger.info("Run planned", extra={"stream": stream, "run_id": job.run_id, "units": len(units)})
+
+    def _history_start(self, now: datetime) -> datetime:
+        """Walmart serves orders created in the last 180 days; stay an hour inside that bound."""
+        return now - timedelta(days=self.settings.order_history_days) + timedelta(hours=1)
+
+    @staticmethod
+    def _start_date(record: InstanceRecord) -> datetime:
+        start = date.fromisoformat(str(record.integration_settings["start_date"]))
+        return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+    def _windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Consecutive windows that do not overlap (Walmart's date bounds are inclusive)."""
+        size = timedelta(days=self.settings.backfill_window_days)
+        windows = []
+        cursor = start
+        while cursor + size < end:
+            windows.append((cursor, cursor + size - MILLISECOND))
+            cursor += size
+        windows.append((cursor, end))
+        return windows
+
+    # -- one page ----------------------------------------------------------------------------------
+    def _page(self, record: InstanceRecord, job: PagedJob, stream: str) -> None:
+        if stream == "products":
+            self._products_page(record, job)
+        else:
+            self._orders_page(record, job, stream)
+
+    def _orders_page(self, record: InstanceRecord, job: PagedJob, stream: str) -> None:
+        params: dict[str, Any] | None = None
+        if not job.cursor:
+            params = {"limit": self.settings.orders_page_size, "shipNodeType": job.ship_node_type}
+            if stream == "backfill":
+                params |= {"createdStartDate": job.window_start, "createdEndDate": job.window_end}
+            else:
+                params |= {"createdStartDate": job.created_from, "lastModifiedStartDate": job.window_start}
+        page = self._call(
+            record, "orders", lambda client, token: client.orders_page(token, params=params, cursor=job.cursor)
+        )
+        too_many = stream == "backfill" and not job.cursor and page.total_count > self.settings.orders_max_per_query
+        if too_many and self._split(record, job, page.total_count):
+            return
+        parsed, malformed = [], []
+        for raw in page.orders:
+            try:
+                parsed.append(order_from_walmart(raw))
+            except MalformedRecord as error:
+                malformed.append(error)
+        now = iso(self.clock()) or ""
+        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "order", parsed, now)
+        self._finish_page(record, job, stream, page.next_cursor, len(parsed), malformed, written)
+
+    def _split(self, record: InstanceRecord, job: PagedJob, total: int) -> bool:
+        """A window over Walmart's per-query cap becomes two halves (each split again if needed)."""
+        start, end = _parse(str(job.window_start)), _parse(str(job.window_end))
+        if end - start < timedelta(minutes=2):
+            logger.warning("Window cannot be split further", extra={"unit": job.unit, "total": total})
+            return False
+        middle = (start + (end - start) / 2).replace(microsecond=0)
+        halves = []
+        for ws, we in ((start, middle - MILLISECOND), (middle, end)):
+            unit = f"{job.ship_node_type}|{_day(ws)}|{_day(we)}"
+            halves.append(
+                job.model_copy(
+                    update={"unit": unit, "page": 0, "cursor": None, "window_start": _day(ws), "window_end": _day(we)}
+                )
+            )
+        units = {str(h.unit): "pending" for h in halves} | {str(job.unit): "split"}
+        self.runs.set_units(job.tenant_id, job.instance_id, "backfill", job.run_id, units)
+        self.queues.send_many(self.settings.backfill_queue_url, list(halves))
+        logger.info("Window split", extra={"unit": job.unit, "total": total})
+        return True
+
+    def _products_page(self, record: InstanceRecord, job: PagedJob) -> None:
+        limit = self.settings.items_page_size
+        page = self._call(
+            record,
+            "items",
+            lambda client, token: client.items_page(token, cursor=job.cursor or "*", offset=job.offset, limit=limit),
+        )
+        parsed: dict[str, dict[str, Any]] = {}
+        malformed = []
+        for raw in page.items:
+            try:
+                product = product_from_item(raw)
+            except MalformedRecord as error:
+                malformed.append(error)
+                continue
+            parsed[product["sku"]] = product  # Walmart repeats items across pages: one record per sku
+        self._link_products(record, parsed)
+        now = iso(self.clock()) or ""
+        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", list(parsed.values()), now)
+        more = bool(page.next_cursor) and bool(page.items) and job.offset + limit < max(page.total_items, 1)
+        if more and job.offset + limit > ITEMS_MAX_OFFSET:
+            logger.warning("Walmart serves items up to offset 10,000 only; the rest of the catalogue is not listed")
+            more = False
+        self._finish_page(record, job, "products", page.next_cursor if more else None, len(parsed), malformed, written)
+
+    def _link_products(self, record: InstanceRecord, products: dict[str, dict[str, Any]]) -> None:
+        settings = record.integration_settings
+        if not products or not (settings.get("auto_link_products") or settings.get("auto_create_products")):
+            return
+        if settings.get("auto_create_products"):
+            internal = self.catalog.create_missing(
+                record.tenant_id, {sku: str(p.get("name") or sku) for sku, p in products.items()}
+            )
+        else:
+            internal = self.catalog.by_skus(record.tenant_id, list(products))
+        for sku, product in products.items():
+            if sku in internal:
+                product["internal_product_id"] = internal[sku]["id"]
+
+    def _finish_page(
+        self,
+        record: InstanceRecord,
+        job: PagedJob,
+        stream: str,
+        next_cursor: str | None,
+        stored: int,
+        malformed: list[MalformedRecord],
+        written: int,
+    ) -> None:
+        if malformed:
+            metrics.add_metric(name="MalformedRecordsSkipped", unit=MetricUnit.Count, value=len(malformed))
+        metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
+        first_error = f"{malformed[0].key or 'record'}: {malformed[0].reason}" if malformed else None
+        page_id = f"{job.unit}#{job.page}"
+        state = self.runs.record_page(
+            job.tenant_id,
+            job.instance_id,
+            stream,
+            job.run_id,
+            page_id,
+            stored,
+            len(malformed),
+            first_error,
+            unit_done=None if next_cursor else job.unit,
+        )
+        if next_cursor:
+            queue = self.settings.backfill_queue_url if stream == "backfill" else self.settings.sync_queue_url
+            nxt = job.model_copy(
+                update={
+                    "page": job.page + 1,
+                    "cursor": next_cursor,
+                    "offset": job.offset + self.settings.items_page_size,
+                }
+            )
+            self.queues.send(queue, nxt)
+        self._report(record, job, stream, state)
+
+    def _report(self, record: InstanceRecord, job: PagedJob, stream: str, state: RunState) -> None:
+        started = iso(_parse(state.started_at)) if state.started_at else None
+        if not state.complete:
+            progress = Job(
+                status="running", records=state.total_records, started_at=started, error=state.error_summary()
+            )
+            self.instances.save_progress(job.tenant_id, job.instance_id, job.credentials_version, {stream: progress})
+            return
+        records = (
+            self.synced.count(job.tenant_id, job.instance_id, "product")
+            if stream == "products"
+            else state.total_records
+        )
+        done = Job(
+            status="succeeded",
+            records=records,
+            started_at=started,
+            finished_at=iso(self.clock()),
+            error=state.error_summary(),
+        )
+        self.instances.save_progress(job.tenant_id, job.instance_id, job.credentials_version, {stream: done})
+        if stream == "orders" and job.window_end:
+            self.runs.advance_watermark(job.tenant_id, job.instance_id, "orders", job.window_end)
+        logger.info("Run complete", extra={"stream": stream, "run_id": job.run_id, "records": records})
+
+    # -- Walmart calls ----------------------------------------------------------------------------
+    def _call(self, record: InstanceRecord, endpoint: str, call: Callable[[Any, str], Any]) -> Any:
+        return self.connection.call(record, endpoint, call)
+
+    def _fail(self, record: InstanceRecord, stream: str, run_id: str, message: str, status: str | None = None) -> None:
+        state = self.runs.get(record.tenant_id, record.id, stream, run_id)
+        failed = Job(
+            status="failed",
+            records=state.total_records,
+            started_at=iso(_parse(state.started_at)) if state.started_at else None,
+            finished_at=iso(self.clock()),
+            error=message,
+        )
+        self.instances.save_progress(
+            record.tenant_id, record.id, record.credentials_version, {stream: failed}, status=status
+        )

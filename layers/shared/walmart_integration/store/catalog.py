@@ -1,0 +1,102 @@
+"""Repository of a tenant's internal (SKU) products, which Walmart listings link to by sku."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from walmart_integration.errors import ValidationFailed
+from walmart_integration.models.common import utcnow
+from walmart_integration.store import dynamo, keys
+from walmart_integration.store.base import Repository
+
+
+class CatalogRepository(Repository):
+    def _reserve_ids(self, tenant_id: str, count: int) -> list[int]:
+        response = self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.counter_sk("skuproduct")}},
+            UpdateExpression="ADD last_id :n",
+            ExpressionAttributeValues={":n": {"N": str(count)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        last = int(response["Attributes"]["last_id"]["N"])
+        return list(range(last - count + 1, last + 1))
+
+    def create(self, tenant_id: str, sku: str, name: str, cost: Decimal | None) -> dict[str, Any]:
+        """A new product; a sku the tenant already has is a 422 on ``sku``."""
+        (number,) = self._reserve_ids(tenant_id, 1)
+        record = {"id": number, "sku": sku, "name": name, "cost": cost, "created_at": utcnow().isoformat()}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=dynamo.serialize({"pk": keys.tenant_pk(tenant_id), "sk": keys.sku_product_sk(sku), **record}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as error:
+            if dynamo.is_conditional_failure(error):
+                raise ValidationFailed({"sku": [f"A product with sku {sku} already exists."]}) from None
+            raise
+        return record
+
+    def by_skus(self, tenant_id: str, skus: list[str]) -> dict[str, dict[str, Any]]:
+        pk = keys.tenant_pk(tenant_id)
+        found: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(skus))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"pk": {"S": pk}, "sk": {"S": keys.sku_product_sk(s)}} for s in unique[start : start + 100]
+                    ]
+                }
+            }
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    record = _public(item)
+                    found[record["sku"]] = record
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def create_missing(self, tenant_id: str, wanted: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """Create products for the skus (sku -> name) the tenant lacks; a concurrent creator's wins."""
+        existing = self.by_skus(tenant_id, list(wanted))
+        missing = [sku for sku in sorted(wanted) if sku not in existing]
+        if not missing:
+            return existing
+        now = utcnow().isoformat()
+        for sku, number in zip(missing, self._reserve_ids(tenant_id, len(missing)), strict=True):
+            record = {"id": number, "sku": sku, "name": wanted[sku], "cost": None, "created_at": now}
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=dynamo.serialize({"pk": keys.tenant_pk(tenant_id), "sk": keys.sku_product_sk(sku), **record}),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                existing[sku] = record
+            except Exception as error:
+                if not dynamo.is_conditional_failure(error):
+                    raise
+        return {**existing, **self.by_skus(tenant_id, [s for s in missing if s not in existing])}
+
+    def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        pk = keys.tenant_pk(tenant_id)
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.SKU_PRODUCT_PREFIX}},
+            "Limit": limit,
+        }
+        start = dynamo.decode_cursor(cursor, pk, keys.SKU_PRODUCT_PREFIX)
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = self.client.query(**params)
+        return [_public(i) for i in response.get("Items", [])], dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    record = dynamo.deserialize(item, exact=True)
+    record.pop("pk", None)
+    record.pop("sk", None)
+    return record
