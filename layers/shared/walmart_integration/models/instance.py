@@ -148,6 +148,9 @@ class InstanceView(BaseModel):
     is_automatic_sync_enabled: bool
     status: InstanceStatus
     jobs: dict[str, Job]
+    effective_start_date: str | None = Field(
+        default=None, description="Where the order backfill really starts: start_date clamped to Walmart's 180 days"
+    )
     created_at: str | None
     updated_at: str | None
 
@@ -170,6 +173,7 @@ class InstanceRecord(BaseModel):
     is_automatic_sync_enabled: bool = False
     status: InstanceStatus = "pending"
     jobs: dict[str, Job] = Field(default_factory=dict)
+    effective_start_date: str | None = None
     version: int = 1
     created_at: datetime
     updated_at: datetime
@@ -192,6 +196,7 @@ class InstanceRecord(BaseModel):
             is_automatic_sync_enabled=self.is_automatic_sync_enabled,
             status=self.status,
             jobs={name: self.jobs.get(name, Job()) for name in JOB_NAMES},
+            effective_start_date=self.effective_start_date,
             created_at=iso(self.created_at),
             updated_at=iso(self.updated_at),
         )
