@@ -11,10 +11,12 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import control, errors, marketplace
+from . import items as _items  # noqa: F401  (registers GET /v3/items routes on marketplace.bp)
+from . import orders as _orders  # noqa: F401  (registers GET /v3/orders routes on marketplace.bp)
 from .datagen import JsonDict
 from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID
 from .server import EmulatorServer
-from .state import CallRecord, Clock, EmulatorState, Faults, IssuedToken, Seller
+from .state import DEMO_SELLER_ID, CallRecord, Clock, EmulatorState, Faults, IssuedToken, Seller
 
 
 def _is_control_path(path: str) -> bool:
@@ -184,8 +186,72 @@ class Emulator:
         client_secret: str,
         seller_id: str | None = None,
         ship_nodes: Iterable[JsonDict] | int | None = None,
+        *,
+        item_count: int | None = None,
+        order_count: int | None = None,
+        order_days: float | None = None,
     ) -> Seller:
-        return self.state.add_seller(client_id, client_secret, seller_id, ship_nodes)
+        """Register (or replace) a seller; its catalogue (``item_count`` items, default 60) and
+        orders (``order_count``, default 300, created over the last ``order_days``, default 90)
+        are generated deterministically on first use."""
+        return self.state.add_seller(
+            client_id,
+            client_secret,
+            seller_id,
+            ship_nodes,
+            item_count=item_count,
+            order_count=order_count,
+            order_days=order_days,
+        )
+
+    # -- orders and items -----------------------------------------------------------------
+    def generate(self, seller_id: str | None = None) -> dict[str, int]:
+        """Generate a seller's data now (normally done on first use): {"items": n, "orders": n}."""
+        with self.state.lock:
+            records = self.state.records(seller_id or DEMO_SELLER_ID)
+            records.ensure()
+            return {"items": len(records.items), "orders": len(records.orders)}
+
+    def orders(self, seller_id: str, *, product_info: bool = False) -> list[JsonDict]:
+        """Every order of the seller as Walmart would render it (no knobs applied), newest first."""
+        with self.state.lock:
+            records = self.state.records(seller_id)
+            return [records.render(o, product_info=product_info) for o in records.orders]
+
+    def order(self, seller_id: str, purchase_order_id: str) -> JsonDict | None:
+        with self.state.lock:
+            records = self.state.records(seller_id)
+            found = records.order(purchase_order_id)
+            return records.render(found) if found else None
+
+    def order_meta(self, seller_id: str, purchase_order_id: str) -> JsonDict | None:
+        """What the emulator tracks beside the body: orderDate, lastModified (epoch ms), shipNodeType,
+        per-line sku and status."""
+        with self.state.lock:
+            found = self.state.records(seller_id).order(purchase_order_id)
+            return found.meta() if found else None
+
+    def items(self, seller_id: str) -> list[JsonDict]:
+        """The seller's catalogue (copies), in paging order."""
+        with self.state.lock:
+            return [dict(item) for item in self.state.records(seller_id).items]
+
+    def update_order(
+        self,
+        seller_id: str,
+        purchase_order_id: str,
+        status: str,
+        line: str | int | Iterable[str | int] | None = None,
+    ) -> JsonDict:
+        """Set the status of one line (its lineNumber), several, or all lines (None); statusDate and
+        lastModified become now. Returns the order as rendered. KeyError / ValueError on bad input."""
+        with self.state.lock:
+            record = self.state.update_order(seller_id, purchase_order_id, status, line)
+            return self.state.records(seller_id).render(record)
+
+    def add_orders(self, seller_id: str, n: int, status: str = "Created") -> list[str]:
+        """``n`` new orders created now (lines in ``status``); their purchaseOrderIds."""
+        return [o.purchase_order_id for o in self.state.add_orders(seller_id, n, status)]
 
     def seller(self, seller_id: str) -> Seller | None:
         return self.state.seller(seller_id)

@@ -5,7 +5,15 @@ GET  /__emulator/faults        the knobs
 POST /__emulator/faults        set knobs: {"latency_ms": 200, "fail_next": {"path_prefix": "/v3/token",
                                "status": 503, "count": 2}, "clear_fail_next": true, ...}
 GET  /__emulator/sellers       sellers (with ship nodes)
-POST /__emulator/sellers       {"client_id", "client_secret", "seller_id"?, "ship_nodes"? (list | count)}
+POST /__emulator/sellers       {"client_id", "client_secret", "seller_id"?, "ship_nodes"? (list | count),
+                               "item_count"? (60), "order_count"? (300), "order_days"? (90)}
+GET  /__emulator/sellers/<id>/orders          order metadata (orderDate, lastModified, shipNodeType,
+                               line statuses), newest first; ?offset=&limit= (default 100)
+POST /__emulator/sellers/<id>/orders          {"count": n, "status"?: "Created"}: n new orders created now
+GET  /__emulator/sellers/<id>/orders/<po>     {"meta": {...}, "order": {...}}
+POST /__emulator/sellers/<id>/orders/<po>     {"status": "Shipped", "line"?: "1" | ["1", "2"]}: change line
+                               status(es) (all lines without "line"), bump lastModified
+GET  /__emulator/sellers/<id>/items           the catalogue; ?offset=&limit= (default 100)
 POST /__emulator/reset         {"seed"?: int}: back to a fresh emulator
 GET  /__emulator/calls         call log; filters ?seller_id=&endpoint=&status=&limit=
 POST /__emulator/tokens/expire {"seller_id"?}: revoke live access tokens
@@ -36,12 +44,27 @@ def _bad(message: str) -> Response:
 
 
 def _seller_dict(seller: Seller) -> dict[str, Any]:
-    return {
+    data = {
         "seller_id": seller.seller_id,
         "client_id": seller.client_id,
         "client_secret": seller.client_secret,
         "ship_nodes": seller.ship_nodes,
     }
+    if seller.records is not None:
+        data.update(seller.records.summary())
+    return data
+
+
+def _not_found(message: str) -> Response:
+    return json_response({"message": message}, status=404)
+
+
+def _window() -> tuple[int, int] | Response:
+    offset = request.args.get("offset", 0, type=int)
+    limit = request.args.get("limit", 100, type=int)
+    if offset < 0 or limit < 0:
+        return _bad("offset and limit must be >= 0")
+    return offset, limit
 
 
 @bp.get("")
@@ -83,16 +106,106 @@ def add_seller() -> Response:
     if ship_nodes is not None and not isinstance(ship_nodes, (list, int)):
         return _bad("ship_nodes must be a list of ship nodes or a count")
     seller_id = body.get("seller_id")
+    sizes: dict[str, Any] = {}
+    for name in ("item_count", "order_count", "order_days"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return _bad(f"{name} must be a number")
+        sizes[name] = value
     try:
         seller = get_state().add_seller(
             client_id,
             client_secret,
             None if seller_id is None else str(seller_id),
             ship_nodes,
+            **sizes,
         )
     except ValueError as exc:
         return _bad(str(exc))
     return json_response(_seller_dict(seller), status=201)
+
+
+@bp.get("/sellers/<seller_id>/orders")
+def list_orders(seller_id: str) -> Response:
+    state = get_state()
+    window = _window()
+    if isinstance(window, Response):
+        return window
+    offset, limit = window
+    with state.lock:
+        if state.seller(seller_id) is None:
+            return _not_found(f"unknown seller {seller_id}")
+        orders = state.records(seller_id).orders
+        body = {"count": len(orders), "orders": [o.meta() for o in orders[offset : offset + limit]]}
+    return json_response(body)
+
+
+@bp.post("/sellers/<seller_id>/orders")
+def add_orders(seller_id: str) -> Response:
+    body = _body()
+    count, status = body.get("count", 1), body.get("status", "Created")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return _bad("count must be an integer >= 0")
+    state = get_state()
+    if state.seller(seller_id) is None:
+        return _not_found(f"unknown seller {seller_id}")
+    try:
+        added = state.add_orders(seller_id, count, str(status))
+    except ValueError as exc:
+        return _bad(str(exc))
+    return json_response({"purchase_order_ids": [o.purchase_order_id for o in added]}, status=201)
+
+
+def _order_view(seller_id: str, purchase_order_id: str) -> Response:
+    state = get_state()
+    with state.lock:
+        records = state.records(seller_id)
+        order = records.order(purchase_order_id)
+        if order is None:
+            return _not_found(f"no order {purchase_order_id}")
+        return json_response({"meta": order.meta(), "order": records.render(order)})
+
+
+@bp.get("/sellers/<seller_id>/orders/<purchase_order_id>")
+def get_order(seller_id: str, purchase_order_id: str) -> Response:
+    if get_state().seller(seller_id) is None:
+        return _not_found(f"unknown seller {seller_id}")
+    return _order_view(seller_id, purchase_order_id)
+
+
+@bp.post("/sellers/<seller_id>/orders/<purchase_order_id>")
+def update_order(seller_id: str, purchase_order_id: str) -> Response:
+    body = _body()
+    status, line = body.get("status"), body.get("line")
+    if not isinstance(status, str):
+        return _bad("status (a string) is required")
+    if line is not None and not isinstance(line, (str, int, list)):
+        return _bad("line must be a lineNumber or a list of them")
+    state = get_state()
+    if state.seller(seller_id) is None:
+        return _not_found(f"unknown seller {seller_id}")
+    try:
+        state.update_order(seller_id, purchase_order_id, status, line)
+    except KeyError as exc:
+        return _not_found(str(exc.args[0]) if exc.args else "not found")
+    except ValueError as exc:
+        return _bad(str(exc))
+    return _order_view(seller_id, purchase_order_id)
+
+
+@bp.get("/sellers/<seller_id>/items")
+def list_items(seller_id: str) -> Response:
+    state = get_state()
+    window = _window()
+    if isinstance(window, Response):
+        return window
+    offset, limit = window
+    with state.lock:
+        if state.seller(seller_id) is None:
+            return _not_found(f"unknown seller {seller_id}")
+        items = state.records(seller_id).items
+        body = {"count": len(items), "items": items[offset : offset + limit]}
+    return json_response(body)
 
 
 @bp.post("/reset")

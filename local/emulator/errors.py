@@ -179,6 +179,33 @@ def content_not_found() -> ErrorEntry:
     )
 
 
+# API-level errors (the gateway let the call through; the orders / items service refused it).
+ORDER_API = "GMP_ORDER_API"
+ITEM_API = "GMP_ITEM_QUERY_API"
+
+
+def api_invalid_param(api: str, field: str, description: str) -> ErrorEntry:
+    """400 of an API (``api``: ORDER_API / ITEM_API): a bad query parameter or cursor."""
+    return error_entry(
+        f"INVALID_REQUEST_PARAM.{api}",
+        description,
+        "One or more request parameters are invalid.",
+        field=field,
+    )
+
+
+def api_content_not_found(api: str, description: str) -> ErrorEntry:
+    """404 CONTENT_NOT_FOUND of an API: the query matched nothing (zero records, not a failure)."""
+    return error_entry(
+        f"CONTENT_NOT_FOUND.{api}",
+        description,
+        "Requested content could not be found.",
+        field="data",
+        severity="INFO",
+        category="APPLICATION",
+    )
+
+
 # Statuses for which the gateway is treated as unreachable: a bare body, no Walmart JSON
 # ("If the gateway is unreachable, the response may include only an HTTP status").
 BARE_STATUSES = frozenset({502, 503})

@@ -11,11 +11,14 @@ before the API sees the call, in this order:
 4. random 5xx (``error_rate`` / ``token_error_rate`` knobs)
 
 Forced faults (``fail_next``) and latency are applied earlier, app-wide (see app.py), so they
-hit any path. New routes (orders, items, ...) only need::
+hit any path. New routes only need (path variables arrive as keyword arguments)::
 
-    @bp.get("/v3/orders")
-    @walmart_endpoint("GET /v3/orders")
-    def get_orders(ctx: CallContext) -> Response: ...
+    @bp.get("/v3/orders/<purchase_order_id>")
+    @walmart_endpoint("GET /v3/orders/{purchaseOrderId}")
+    def get_order(ctx: CallContext, purchase_order_id: str) -> Response: ...
+
+``rate_bucket`` picks the token bucket per call (e.g. GET /v3/items: 300/min without query
+parameters, 60/min with any). The orders and items routes live in orders.py and items.py.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import binascii
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -64,7 +67,7 @@ class CallContext:
     token: IssuedToken | None = None  # None on POST /v3/token
 
 
-Handler = Callable[[CallContext], Response]
+Handler = Callable[..., Response]  # (ctx: CallContext, **path_variables) -> Response
 
 
 # --- authentication helpers (reusable) ---------------------------------------------------------
@@ -152,17 +155,20 @@ def walmart_endpoint(
     auth: AuthMode = "access_token",
     rate_per_minute: float | None = None,
     error_rate_knob: str = "error_rate",
-) -> Callable[[Handler], Callable[[], Response]]:
+    rate_bucket: Callable[[], str] | None = None,
+) -> Callable[[Handler], Callable[..., Response]]:
     """Wrap a route handler with Walmart's gateway checks (see the module docstring).
 
     ``endpoint`` is the id used for rate limits and call counting ("METHOD /path/template");
     ``rate_per_minute`` defaults to ``MARKETPLACE_RATE_LIMITS[endpoint]`` (None there: no limit).
+    ``rate_bucket``, called per request, names the bucket instead (a key of
+    ``MARKETPLACE_RATE_LIMITS``, whose limit applies).
     """
-    limit = rate_per_minute if rate_per_minute is not None else MARKETPLACE_RATE_LIMITS.get(endpoint)
+    default_limit = rate_per_minute if rate_per_minute is not None else MARKETPLACE_RATE_LIMITS.get(endpoint)
 
-    def decorator(handler: Handler) -> Callable[[], Response]:
+    def decorator(handler: Handler) -> Callable[..., Response]:
         @functools.wraps(handler)
-        def wrapper() -> Response:
+        def wrapper(**path_variables: Any) -> Response:
             state = get_state()
             g.endpoint = endpoint
             failed = check_required_headers(state)
@@ -185,8 +191,12 @@ def walmart_endpoint(
 
             decision: RateDecision | None = None
             faults = state.faults
+            bucket, limit = endpoint, default_limit
+            if rate_bucket is not None:
+                bucket = rate_bucket()
+                limit = MARKETPLACE_RATE_LIMITS.get(bucket)
             if limit is not None and faults.rate_limits_enabled:
-                decision = state.rate_limiter.take((seller.seller_id, endpoint), limit, faults.rate_limit_scale)
+                decision = state.rate_limiter.take((seller.seller_id, bucket), limit, faults.rate_limit_scale)
                 if not decision.allowed:
                     g.outcome = "throttled"
                     return throttled_response(state, decision)
@@ -195,7 +205,7 @@ def walmart_endpoint(
                 g.outcome = "random_fault"
                 return errors.error_response(500, errors.system_error(), key=faults.error_key)
 
-            response = handler(CallContext(state, seller, endpoint, token))
+            response = handler(CallContext(state, seller, endpoint, token), **path_variables)
             if decision is not None:
                 for name, value in rate_headers(decision).items():
                     response.headers.setdefault(name, value)

@@ -25,7 +25,8 @@ MARKETPLACE_RATE_LIMITS: dict[str, float] = {
     "POST /v3/orders/{purchaseOrderId}/cancel": 60,
     "POST /v3/orders/{purchaseOrderId}/refund": 60,
     "GET /v3/items": 300,
-    "GET /v3/items?query": 60,  # GET /v3/items with any query parameter
+    "GET /v3/items?query": 60,  # GET /v3/items with any query parameter (a bucket of its own)
+    "GET /v3/items/{sku}": 300,  # not in FACTS.md (UNCONFIRMED): the GET /v3/items figure
     "GET /v3/inventories": 200,
     "GET /v3/settings/shipping/shipnodes": 50,
 }

@@ -8,6 +8,7 @@ instances derived from the seed, so a given seed and call sequence gives the sam
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -15,14 +16,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .datagen import JsonDict, make_access_token, make_ship_nodes, rng_for
+from .datagen import JsonDict, OrderRecord, make_access_token, make_ship_nodes, rng_for
 from .ratelimit import RateLimiter
+from .records import DEFAULT_ITEM_COUNT, DEFAULT_ORDER_COUNT, DEFAULT_ORDER_DAYS, SellerRecords
 
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 (emulator demo credential)
 DEMO_SELLER_ID = "101000001"
 
 DEFAULT_TOKEN_TTL_SECONDS = 900
+DEFAULT_ORDERS_MAX_RESULTS = 10_000
+RATE_KNOBS = ("malformed_record_rate", "duplicate_item_rate", "wrapped_order_rate")
 
 Clock = Callable[[], float]
 
@@ -33,13 +37,18 @@ class Seller:
     client_id: str
     client_secret: str
     ship_nodes: list[JsonDict] = field(default_factory=list)
+    # catalogue + orders, generated on first use (see records.py); None only for hand-built sellers
+    records: SellerRecords | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "seller_id": self.seller_id,
             "client_id": self.client_id,
             "ship_nodes": len(self.ship_nodes),
         }
+        if self.records is not None:
+            data.update(self.records.summary())
+        return data
 
 
 @dataclass
@@ -95,6 +104,17 @@ class Faults:
     rate_limit_scale      multiplies every per-minute limit (0.1 = a tenth of Walmart's)
     rate_limits_enabled   False switches throttling off
     error_key             "error" (default) or "errors": the key of error bodies
+    malformed_record_rate 0..1: share of orders / items served broken (missing purchaseOrderId or
+                          sku, orderLines as a string, a bad date, quantity or price); the same
+                          records every time (decided per record, not per call)
+    duplicate_item_rate   0..1: GET /v3/items pages after the first also repeat this share (of the
+                          page size) of items from earlier pages; no item is left out
+    wrapped_order_rate    0..1: share of orders served wrapped in an extra {"order": {...}} (the
+                          quirk of Walmart's own example); per record, like malformed_record_rate
+    orders_max_results    results one GET /v3/orders query can reach (10,000, FACTS.md): past it
+                          the nextCursor stops although totalCount says more
+    item_cursor_ttl_seconds  None (default: never), or N: a GET /v3/items cursor is refused
+                          (400 "Invalid Cursor") N seconds after it was issued (the spec says 120)
     fail_next(...)        force the next N responses on a path prefix to a status
     """
 
@@ -108,6 +128,11 @@ class Faults:
         "rate_limit_scale",
         "rate_limits_enabled",
         "error_key",
+        "malformed_record_rate",
+        "duplicate_item_rate",
+        "wrapped_order_rate",
+        "orders_max_results",
+        "item_cursor_ttl_seconds",
     )
 
     def __init__(self) -> None:
@@ -121,6 +146,11 @@ class Faults:
         self.rate_limit_scale: float = 1.0
         self.rate_limits_enabled: bool = True
         self.error_key: str = "error"
+        self.malformed_record_rate: float = 0.0
+        self.duplicate_item_rate: float = 0.0
+        self.wrapped_order_rate: float = 0.0
+        self.orders_max_results: int = DEFAULT_ORDERS_MAX_RESULTS
+        self.item_cursor_ttl_seconds: int | None = None
         self._forced: list[ForcedFault] = []
 
     # -- forced faults -------------------------------------------------------------------
@@ -213,7 +243,7 @@ class Faults:
     @staticmethod
     def _parse(name: str, value: Any) -> Any:
         try:
-            if name in ("token_error_rate", "error_rate"):
+            if name in ("token_error_rate", "error_rate", *RATE_KNOBS):
                 rate = float(value)
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError
@@ -228,6 +258,18 @@ class Faults:
                     return None
                 number = int(value)
                 if number < 0:
+                    raise ValueError
+                return number
+            if name == "orders_max_results":
+                number = int(value)
+                if number < 1 or isinstance(value, bool):
+                    raise ValueError
+                return number
+            if name == "item_cursor_ttl_seconds":
+                if value is None:
+                    return None
+                number = int(value)
+                if number < 1 or isinstance(value, bool):
                     raise ValueError
                 return number
             if name == "expired_token_status":
@@ -264,6 +306,8 @@ class EmulatorState:
 
     def _init(self, seed: int) -> None:
         self.seed = seed
+        # signs GET /v3/orders cursors and GET /v3/items cursors (tampering -> 400)
+        self.cursor_key = hashlib.sha256(f"walmart-emulator-cursor:{seed}".encode()).digest()
         self.token_rng = rng_for(seed, "tokens")
         self.fault_rng = rng_for(seed, "faults")
         self.faults = Faults()
@@ -287,10 +331,23 @@ class EmulatorState:
         client_secret: str,
         seller_id: str | None = None,
         ship_nodes: Iterable[JsonDict] | int | None = None,
+        *,
+        item_count: int | None = None,
+        order_count: int | None = None,
+        order_days: float | None = None,
     ) -> Seller:
-        """Register (or replace) a seller. ``ship_nodes``: list of nodes, a count, or None (3)."""
+        """Register (or replace) a seller. ``ship_nodes``: list of nodes, a count, or None (3).
+
+        ``item_count`` (default 60) items and ``order_count`` (default 300) orders created over
+        the last ``order_days`` (default 90) days before now are generated on first use.
+        Replacing a seller regenerates its data.
+        """
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
+        sizes = {"item_count": item_count, "order_count": order_count, "order_days": order_days}
+        for name, size in sizes.items():
+            if size is not None and (isinstance(size, bool) or not isinstance(size, (int, float))):
+                raise ValueError(f"{name} must be a number")
         with self.lock:
             existing = self.sellers_by_client.get(client_id)
             if seller_id is None:
@@ -306,7 +363,16 @@ class EmulatorState:
             old = self.sellers.get(seller_id)
             if old is not None:
                 self.sellers_by_client.pop(old.client_id, None)
-            seller = Seller(seller_id, client_id, client_secret, nodes)
+            records = SellerRecords(
+                self.seed,
+                seller_id,
+                anchor_ms=self.now_ms(),
+                ship_nodes=nodes,
+                item_count=int(DEFAULT_ITEM_COUNT if item_count is None else item_count),
+                order_count=int(DEFAULT_ORDER_COUNT if order_count is None else order_count),
+                order_days=float(DEFAULT_ORDER_DAYS if order_days is None else order_days),
+            )
+            seller = Seller(seller_id, client_id, client_secret, nodes, records)
             self.sellers[seller_id] = seller
             self.sellers_by_client[client_id] = seller
             return seller
@@ -320,6 +386,35 @@ class EmulatorState:
     def seller(self, seller_id: str) -> Seller | None:
         with self.lock:
             return self.sellers.get(seller_id)
+
+    def records(self, seller_id: str) -> SellerRecords:
+        """The seller's catalogue and orders (KeyError for an unknown seller)."""
+        with self.lock:
+            seller = self.sellers.get(seller_id)
+            if seller is None:
+                raise KeyError(f"unknown seller {seller_id}")
+            if seller.records is None:
+                seller.records = SellerRecords(
+                    self.seed, seller.seller_id, anchor_ms=self.now_ms(), ship_nodes=seller.ship_nodes
+                )
+            return seller.records
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def update_order(
+        self,
+        seller_id: str,
+        purchase_order_id: str,
+        status: str,
+        line: str | int | Iterable[str | int] | None = None,
+    ) -> OrderRecord:
+        with self.lock:
+            return self.records(seller_id).update_order(purchase_order_id, status, self.now_ms(), line)
+
+    def add_orders(self, seller_id: str, count: int, status: str = "Created") -> list[OrderRecord]:
+        with self.lock:
+            return self.records(seller_id).add_orders(count, self.now_ms(), status)
 
     def check_credentials(self, client_id: str, client_secret: str) -> Seller | None:
         with self.lock:
