@@ -26,15 +26,15 @@ WORKERS = {"TokenQueue": "token", "LocationsQueue": "locations", "SyncQueue": "s
 class Stack:
     env: dict[str, str]
     handlers: dict[str, Any] = field(default_factory=dict)
+    timeout_ms: int = 30_000  # what get_remaining_time_in_millis answers (bounds in-progress idempotency claims)
 
     def handler(self, name: str) -> Any:
         if name not in self.handlers:
             self.handlers[name] = load_handler(name)
         return self.handlers[name]
 
-    @staticmethod
-    def context() -> LambdaContext:
-        return LambdaContext()
+    def context(self) -> LambdaContext:
+        return LambdaContext(timeout_ms=self.timeout_ms)
 
     @staticmethod
     def sqs_event(bodies: list[Any], receive_count: int = 1) -> dict[str, Any]:

@@ -87,9 +87,13 @@ class Dependencies:
         from walmart_integration.services.marketplace_sync import MarketplaceSync
         from walmart_integration.store.idempotency import run_once
 
-        def once(key: dict[str, object], work: Callable[[], object]) -> object:
+        def once(key: dict[str, object], work: Callable[[], object], lambda_context: object) -> object:
             return run_once(
-                table_name=self.settings.idempotency_table_name, region=self.settings.region, key=key, work=work
+                table_name=self.settings.idempotency_table_name,
+                region=self.settings.region,
+                key=key,
+                work=work,
+                lambda_context=lambda_context,
             )
 
         return MarketplaceSync(

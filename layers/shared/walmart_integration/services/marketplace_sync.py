@@ -37,7 +37,9 @@ ITEMS_UNIT = "items"
 ITEMS_MAX_OFFSET = 10_000
 
 
-RunOnce = Callable[[dict[str, Any], Callable[[], Any]], Any]
+# run_once(key, work, lambda_context): ``work`` once per key; the context bounds an in-progress claim
+# to the invocation's remaining time, so the redelivery after a worker died mid-page runs again.
+RunOnce = Callable[[dict[str, Any], Callable[[], Any], Any], Any]
 
 
 MILLISECOND = timedelta(milliseconds=1)
@@ -92,12 +94,14 @@ class MarketplaceSync:
             return
         if job.unit is None:
             self.run_once(
-                {"operation": "plan", "stream": stream, "run_id": job.run_id}, lambda: self._plan(record, job, stream)
+                {"operation": "plan", "stream": stream, "run_id": job.run_id},
+                lambda: self._plan(record, job, stream),
+                delivery.lambda_context,
             )
             return
         key = {"operation": "page", "stream": stream, "run_id": job.run_id, "unit": job.unit, "page": job.page}
         try:
-            self.run_once(key, lambda: self._page(record, job, stream))
+            self.run_once(key, lambda: self._page(record, job, stream), delivery.lambda_context)
         except WalmartAuthError as error:
             self._fail(record, stream, job.run_id, error.message, status="credentials_invalid")
         except (WalmartUnavailable, WalmartRateLimited) as error:

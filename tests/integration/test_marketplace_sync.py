@@ -1,0 +1,281 @@
+"""Products and orders synced from the emulator through the real workers: what a user reads back.
+
+Each fault scenario is compared with a clean run of the same seller: the same records, none lost,
+none duplicated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.support import response_json
+
+SELLER = {"client_id": "sync-seller", "client_secret": "sync-secret", "seller_id": "900000001"}
+
+
+def add_seller(emulator, suffix="", items=40, orders=150, **extra):
+    seller = {k: v + suffix for k, v in SELLER.items()}
+    emulator.add_seller(
+        seller["client_id"],
+        seller["client_secret"],
+        seller_id=seller["seller_id"],
+        item_count=items,
+        order_count=orders,
+        **extra,
+    )
+    return seller
+
+
+def connect(api, seller, name, **settings):
+    body = {
+        "name": name,
+        "integration_id": 1,
+        "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
+        "integration_settings": {
+            "start_date": "2025-01-01",
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **settings,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 201, response["body"]
+    return response_json(response)["data"]["id"]
+
+
+def read_all(api, path):
+    items, cursor = [], None
+    while True:
+        page = response_json(api("GET", path, query={"limit": "100", **({"cursor": cursor} if cursor else {})}))
+        items += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def snapshot(api, instance_id) -> dict[str, Any]:
+    strip = lambda record: {k: v for k, v in record.items() if k not in ("updated_at", "synced_at")}  # noqa: E731
+    return {
+        "products": sorted(
+            (strip(p) for p in read_all(api, f"/api/walmart/{instance_id}/products")), key=lambda p: p["sku"]
+        ),
+        "orders": sorted(
+            (strip(o) for o in read_all(api, f"/api/walmart/{instance_id}/orders")),
+            key=lambda o: o["purchase_order_id"],
+        ),
+        "locations": sorted(
+            (strip(loc) for loc in read_all(api, f"/api/walmart/{instance_id}/locations")), key=lambda loc: loc["id"]
+        ),
+    }
+
+
+def jobs(api, instance_id):
+    return response_json(api("GET", f"/api/walmart/{instance_id}"))["data"]["jobs"]
+
+
+@pytest.fixture
+def clean(api, stack, emulator):
+    """A clean full sync of the reference seller; fault scenarios then sync the same seller again."""
+    seller = add_seller(emulator)
+    instance_id = connect(api, seller, "clean")
+    stack.pump()
+    return snapshot(api, instance_id)
+
+
+def test_full_sync_lands_every_job_with_its_count(api, stack, emulator):
+    seller = add_seller(emulator)
+    instance_id = connect(api, seller, "full")
+    stack.pump()
+    state = jobs(api, instance_id)
+    for name in ("token", "locations", "products", "orders", "backfill"):
+        assert state[name]["status"] == "succeeded", (name, state[name])
+    data = snapshot(api, instance_id)
+    assert state["products"]["records"] == len(data["products"]) > 0
+    assert len(data["orders"]) > 0
+    assert state["backfill"]["records"] >= len(data["orders"]) - state["orders"]["records"]
+    assert len({o["purchase_order_id"] for o in data["orders"]}) == len(data["orders"])
+    order = data["orders"][0]
+    line = order["lines"][0]
+    assert isinstance(line["quantity"], int)
+    assert isinstance(line["charges"][0]["amount"], str)
+    Decimal(line["charges"][0]["amount"])  # exact decimal, as a string
+    instance = response_json(api("GET", f"/api/walmart/{instance_id}"))["data"]
+    assert instance["status"] == "connected"
+
+
+def test_orders_are_listed_newest_first_and_filtered(api, stack, emulator):
+    seller = add_seller(emulator, "-list")
+    instance_id = connect(api, seller, "list")
+    stack.pump()
+    orders = read_all(api, f"/api/walmart/{instance_id}/orders")
+    dates = [o["order_date"] for o in orders]
+    assert dates == sorted(dates, reverse=True)
+    status = orders[0]["status"]
+    response = api("GET", f"/api/walmart/{instance_id}/orders", query={"status": status})
+    filtered = response_json(response)["data"]
+    assert filtered and all(
+        o["status"] == status or status in [line["status"] for line in o["lines"]] for o in filtered
+    )
+    assert api("GET", f"/api/walmart/{instance_id}/orders", query={"updated_since": "not a date"})["statusCode"] == 422
+    assert api("GET", f"/api/walmart/{instance_id}/orders", tenant="intruder")["statusCode"] == 404
+
+
+def test_faults_leave_exactly_what_a_clean_run_leaves(api, stack, emulator, clean):
+    seller = dict(SELLER)
+    emulator.faults.update({"error_rate": 0.2, "token_expiry_after_calls": 7, "duplicate_item_rate": 0.3})
+    instance_id = connect(api, seller, "faulty")
+    stack.pump(timeout=120)
+    emulator.faults.update({"error_rate": 0.0, "token_expiry_after_calls": None, "duplicate_item_rate": 0.0})
+    state = jobs(api, instance_id)
+    assert {state[n]["status"] for n in ("products", "orders", "backfill")} == {"succeeded"}, state
+    faulty = snapshot(api, instance_id)
+    assert faulty == clean
+
+
+def test_duplicate_deliveries_change_nothing(api, stack, emulator, clean):
+    seller = dict(SELLER)
+    instance_id = connect(api, seller, "dupes")
+    stack.pump(queues={"TokenQueue": "token"})
+    # Deliver every sync/backfill message twice, as SQS may.
+    for queue, function in (("SyncQueue", "sync"), ("BackfillQueue", "backfill"), ("LocationsQueue", "locations")):
+        for _ in range(200):
+            bodies = stack.messages(queue)
+            if not bodies:
+                break
+            for body in bodies:
+                stack.handler(function).handler(stack.sqs_event([body, body]), stack.context())
+    stack.pump()
+    assert snapshot(api, instance_id) == clean
+    state = jobs(api, instance_id)
+    assert state["products"]["records"] == len(clean["products"])
+
+
+class Died(BaseException):
+    """A Lambda process killed mid-invocation: no exception handler of ours or Powertools' runs."""
+
+
+def test_a_worker_dying_between_write_and_checkpoint_loses_nothing(api, stack, emulator, clean, monkeypatch):
+    from walmart_integration.store.runs import RunRepository
+
+    seller = dict(SELLER)
+    instance_id = connect(api, seller, "dies")
+    stack.timeout_ms = 1000  # a dead invocation's claim on its page lapses after its timeout
+    stack.pump(queues={"TokenQueue": "token", "LocationsQueue": "locations"})
+    original = RunRepository.record_page
+    deaths = {"left": 3}
+
+    def record_page_or_die(self, *args, **kwargs):
+        if deaths["left"] > 0:
+            deaths["left"] -= 1
+            raise Died()  # the page's records are written; its checkpoint is not
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunRepository, "record_page", record_page_or_die)
+    for queue, function in (("SyncQueue", "sync"), ("BackfillQueue", "backfill")):
+        for _ in range(40):
+            if deaths["left"] == 0:
+                break
+            for body in stack.messages(queue, keep=True):
+                with contextlib.suppress(Died):
+                    stack.handler(function).handler(stack.sqs_event([body]), stack.context())
+    assert deaths["left"] == 0
+    time.sleep(1.2)
+    stack.pump(timeout=120)
+    assert snapshot(api, instance_id) == clean
+    state = jobs(api, instance_id)
+    assert {state[n]["status"] for n in ("products", "orders", "backfill")} == {"succeeded"}
+    assert state["products"]["records"] == len(clean["products"])
+
+
+def test_an_unchanged_resync_writes_nothing_and_a_changed_order_is_updated(api, stack, emulator, monkeypatch):
+    import botocore.client
+
+    seller = add_seller(emulator, "-resync")
+    instance_id = connect(api, seller, "resync")
+    stack.pump()
+    writes: list[str] = []
+    original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def counting(self, operation, params):
+        if operation in ("PutItem", "BatchWriteItem", "UpdateItem", "TransactWriteItems") and (
+            params.get("TableName") == stack.env["DATA_TABLE_NAME"]
+            or stack.env["DATA_TABLE_NAME"] in params.get("RequestItems", {})
+        ):
+            writes.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    started = api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["products", "orders", "backfill"]})
+    assert started["statusCode"] == 202, started["body"]
+    stack.pump()
+    assert writes == []
+    orders = read_all(api, f"/api/walmart/{instance_id}/orders")
+    target = next(o for o in orders if o["status"] in ("Created", "Acknowledged"))
+    emulator.update_order(seller["seller_id"], target["purchase_order_id"], status="Shipped")
+    api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]})
+    stack.pump()
+    assert len(writes) == 1  # just the changed order
+    updated = next(
+        o
+        for o in read_all(api, f"/api/walmart/{instance_id}/orders")
+        if o["purchase_order_id"] == target["purchase_order_id"]
+    )
+    assert {line["status"] for line in updated["lines"]} == {"Shipped"}
+
+
+def test_malformed_records_are_skipped_counted_and_reported(api, stack, emulator):
+    seller = add_seller(emulator, "-bad")
+    emulator.faults.update({"malformed_record_rate": 0.1})
+    instance_id = connect(api, seller, "bad")
+    stack.pump()
+    emulator.faults.update({"malformed_record_rate": 0.0})
+    state = jobs(api, instance_id)
+    assert state["backfill"]["status"] == "succeeded"
+    assert "malformed record(s) skipped" in (state["backfill"]["error"] or "") + (state["products"]["error"] or "")
+
+
+def test_backfill_splits_windows_over_walmarts_cap(stack_factory, emulator):
+    stack = stack_factory(ORDERS_MAX_PER_QUERY="25", BACKFILL_WINDOW_DAYS="200")
+    seller = add_seller(emulator, "-split", items=5, orders=150)
+    instance_id = connect(stack.call, seller, "split")
+    stack.pump(timeout=120)
+    state = jobs(stack.call, instance_id)
+    assert state["backfill"]["status"] == "succeeded", state["backfill"]
+    orders = read_all(stack.call, f"/api/walmart/{instance_id}/orders")
+    assert len(orders) == len({o["purchase_order_id"] for o in orders})
+    assert state["backfill"]["records"] == len(orders)
+
+
+def test_products_link_to_internal_products(api, stack, emulator):
+    seller = add_seller(emulator, "-link", items=10, orders=5)
+    instance_id = connect(api, seller, "link", auto_link_products=True, auto_create_products=True)
+    stack.pump()
+    products = read_all(api, f"/api/walmart/{instance_id}/products")
+    internal = read_all(api, "/api/products")
+    assert len(internal) == len(products)
+    assert {p["internal_product_id"] for p in products} == {p["id"] for p in internal}
+    created = api("POST", "/api/products", {"sku": "OWN-1", "name": "Own product", "cost": "12.30"})
+    assert response_json(created)["data"]["cost"] == "12.30"
+    assert api("POST", "/api/products", {"sku": "OWN-1", "name": "Again"})["statusCode"] == 422
+
+
+def test_sync_requires_a_connected_instance(api):
+    body = {
+        "name": "not connected",
+        "integration_id": 1,
+        "integration_settings": {
+            "start_date": "2026-01-01",
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+        },
+    }
+    instance_id = response_json(api("POST", "/api/walmart", body))["data"]["id"]
+    assert api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]})["statusCode"] == 409
+    assert api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["everything"]})["statusCode"] == 422
