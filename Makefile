@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/shared local scripts tests
+	$(BIN)/mypy layers/shared local scripts tests bench
 
 validate: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam validate --lint --template template.yaml

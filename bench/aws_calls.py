@@ -22,12 +22,12 @@ def run() -> dict[str, Any]:
     import botocore.client
     from moto import mock_aws
 
+    from local.harness import LambdaContext, api_event, load_handler
     from local.inprocess import provision
     from local.seed import seed_demo
-    from tests.support import LambdaContext, api_event, load_handler
 
     calls: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
+    original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
         calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
@@ -54,11 +54,11 @@ def run() -> dict[str, Any]:
                 },
             }
             calls.clear()
-            botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+            botocore.client.BaseClient._make_api_call = counting  # type: ignore[attr-defined,method-assign]
             try:
                 response = api.handler(api_event("POST", "/api/walmart", body, headers=headers), LambdaContext())
             finally:
-                botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+                botocore.client.BaseClient._make_api_call = original  # type: ignore[attr-defined,method-assign]
             assert response["statusCode"] == 201, response["body"]
             return Counter(calls)
 

@@ -195,6 +195,7 @@ def walmart_endpoint(
             if rate_bucket is not None:
                 bucket = rate_bucket()
                 limit = MARKETPLACE_RATE_LIMITS.get(bucket)
+            limit = faults.rate_limits.get(bucket, limit)
             if limit is not None and faults.rate_limits_enabled:
                 decision = state.rate_limiter.take((seller.seller_id, bucket), limit, faults.rate_limit_scale)
                 if not decision.allowed:

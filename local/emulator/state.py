@@ -103,6 +103,9 @@ class Faults:
     expired_token_status  401 (UNAUTHORIZED.GMP_GATEWAY_API) or 400 (INVALID_TOKEN.GMP_GATEWAY_API)
     rate_limit_scale      multiplies every per-minute limit (0.1 = a tenth of Walmart's)
     rate_limits_enabled   False switches throttling off
+    rate_limits           {"GET /v3/orders": 120, ...}: per-minute limits replacing Walmart's for those
+                          endpoints (bucket ids of ratelimit.MARKETPLACE_RATE_LIMITS); rate_limit_scale
+                          still applies
     error_key             "error" (default) or "errors": the key of error bodies
     malformed_record_rate 0..1: share of orders / items served broken (missing purchaseOrderId or
                           sku, orderLines as a string, a bad date, quantity or price); the same
@@ -127,6 +130,7 @@ class Faults:
         "expired_token_status",
         "rate_limit_scale",
         "rate_limits_enabled",
+        "rate_limits",
         "error_key",
         "malformed_record_rate",
         "duplicate_item_rate",
@@ -145,6 +149,7 @@ class Faults:
         self.expired_token_status: int = 401
         self.rate_limit_scale: float = 1.0
         self.rate_limits_enabled: bool = True
+        self.rate_limits: dict[str, float] = {}
         self.error_key: str = "error"
         self.malformed_record_rate: float = 0.0
         self.duplicate_item_rate: float = 0.0
@@ -282,6 +287,13 @@ class Faults:
                 if scale <= 0:
                     raise ValueError
                 return scale
+            if name == "rate_limits":
+                if not isinstance(value, Mapping):
+                    raise ValueError
+                limits = {str(k): float(v) for k, v in value.items()}
+                if any(v <= 0 for v in limits.values()):
+                    raise ValueError
+                return limits
             if name == "rate_limits_enabled":
                 if not isinstance(value, bool):
                     raise ValueError

@@ -693,3 +693,27 @@ def test_control_endpoints_for_sizes_orders_and_knobs(client: FlaskClient, em: E
     state = client.get("/__emulator/state").get_json()
     other = next(s for s in state["sellers"] if s["seller_id"] == OTHER["seller_id"])
     assert other["order_count"] == 43
+
+
+def test_per_endpoint_rate_limit_override_binds() -> None:
+    from local.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+
+    emulator = Emulator(seed=3)
+    emulator.faults.update({"rate_limits": {"GET /v3/settings/shipping/shipnodes": 2}})
+    client = emulator.wsgi_app.test_client()
+    import base64
+
+    basic = base64.b64encode(f"{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}".encode()).decode()
+    headers = {"WM_SVC.NAME": "t", "WM_QOS.CORRELATION_ID": "c"}
+    token = client.post(
+        "/v3/token",
+        data={"grant_type": "client_credentials"},
+        headers={**headers, "Authorization": f"Basic {basic}", "Accept": "application/json"},
+    ).get_json()["access_token"]
+    statuses = [
+        client.get("/v3/settings/shipping/shipnodes", headers={**headers, "WM_SEC.ACCESS_TOKEN": token}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    with pytest.raises(ValueError):
+        emulator.faults.update({"rate_limits": {"GET /v3/orders": 0}})

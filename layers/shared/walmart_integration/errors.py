@@ -27,11 +27,17 @@ class Conflict(DomainError):
 
 
 class RetryLater(Exception):
-    """Transient failure of a queued job: redeliver the message after ``delay_seconds``."""
+    """Transient failure of a queued job: redeliver the message after ``delay_seconds``.
 
-    def __init__(self, message: str, delay_seconds: float | None = None) -> None:
+    ``throttled`` marks a wait for a rate budget (ours, or Walmart's 429), which is not a failure:
+    the message is sent again with that delay instead of being failed, so waiting never counts
+    towards the receives that send a message to its dead-letter queue.
+    """
+
+    def __init__(self, message: str, delay_seconds: float | None = None, *, throttled: bool = False) -> None:
         super().__init__(message)
         self.delay_seconds = delay_seconds
+        self.throttled = throttled
 
 
 _FRIENDLY = {

@@ -65,6 +65,13 @@ def process_queue(
             handle(message, Delivery(receive_count, settings.max_receive_count, context))
         except RetryLater as retry:
             delay = retry.delay_seconds if retry.delay_seconds is not None else backoff_seconds(settings, receive_count)
+            if retry.throttled:
+                # Waiting for a rate budget is not a failure: the same message again, later (spread a little so
+                # deferred workers do not all come back at once); this delivery succeeds.
+                delay = delay + random.uniform(0, min(1.0, delay / 4) + 0.05)
+                logger.info("Job waits for a rate budget", extra={"delay_seconds": round(delay, 2)})
+                queues.send_body(queue_url, record.body, delay)
+                return
             logger.warning("Job deferred", extra={"delay_seconds": round(delay, 1), "reason": str(retry)})
             queues.delay_redelivery(queue_url, record.receipt_handle, delay)
             raise

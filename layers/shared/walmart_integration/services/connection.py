@@ -114,7 +114,9 @@ class ConnectionService:
             wait = self.limiter.acquire(seller_key(record), endpoint)
             if wait > 0:
                 metrics.add_metric(name="RateLimitDeferrals", unit=MetricUnit.Count, value=1)
-                raise RetryLater(f"Walmart budget for {endpoint} spent; next call in {wait:.1f} s", wait)
+                raise RetryLater(
+                    f"Walmart budget for {endpoint} spent; next call in {wait:.1f} s", wait, throttled=True
+                )
         client = self.marketplace(record.environment)
         try:
             try:
@@ -156,7 +158,7 @@ class ConnectionService:
         retrying = Job(status="queued", started_at=started, error=f"Retrying: {error.message}")
         self._save(record, {"token": retrying}, status="connecting")
         delay = error.retry_after_seconds if isinstance(error, WalmartRateLimited) else None
-        raise RetryLater(error.message, delay)
+        raise RetryLater(error.message, delay, throttled=isinstance(error, WalmartRateLimited))
 
     def _enqueue_sync_jobs(self, record: InstanceRecord, run_id: str) -> None:
         ids = {

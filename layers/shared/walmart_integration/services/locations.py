@@ -81,7 +81,7 @@ class LocationsService:
                 raise RuntimeError(f"Locations job failed after {delivery.receive_count} attempts") from error
             save(Job(status="queued", started_at=started, error=f"Retrying: {error.message}"))
             delay = error.retry_after_seconds if isinstance(error, WalmartRateLimited) else None
-            raise RetryLater(error.message, delay) from error
+            raise RetryLater(error.message, delay, throttled=isinstance(error, WalmartRateLimited)) from error
         except WalmartError as error:
             save(Job(status="failed", started_at=started, finished_at=iso(self.clock()), error=error.message))
             return

@@ -106,7 +106,7 @@ class MarketplaceSync:
             self._fail(record, stream, job.run_id, error.message, status="credentials_invalid")
         except (WalmartUnavailable, WalmartRateLimited) as error:
             if isinstance(error, WalmartRateLimited):
-                raise RetryLater(error.message, error.retry_after_seconds) from error
+                raise RetryLater(error.message, error.retry_after_seconds, throttled=True) from error
             if delivery.is_last_attempt:
                 self._fail(record, stream, job.run_id, error.message)
                 raise RuntimeError(f"{stream} page failed after {delivery.receive_count} attempts") from error

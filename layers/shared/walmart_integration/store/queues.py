@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,6 +29,14 @@ class Queues:
             QueueUrl=queue_url,
             MessageBody=message.model_dump_json(),
             DelaySeconds=int(min(max(delay_seconds, 0), MAX_DELAY_SECONDS)),
+        )
+
+    def send_body(self, queue_url: str, body: str, delay_seconds: float = 0) -> None:
+        """Send a message body as it is (a deferred copy of a received message)."""
+        self.client.send_message(
+            QueueUrl=queue_url,
+            MessageBody=body,
+            DelaySeconds=int(min(max(math.ceil(delay_seconds), 0), MAX_DELAY_SECONDS)),
         )
 
     def send_many(self, queue_url: str, messages: list[BaseModel]) -> None:

@@ -41,7 +41,7 @@ class RunState:
         return sum(self.skipped.values())
 
     def error_summary(self) -> str | None:
-        if not self.skipped:
+        if not self.total_skipped:
             return None
         samples = "; ".join(list(self.errors.values())[:3])
         return f"{self.total_skipped} malformed record(s) skipped: {samples}"
