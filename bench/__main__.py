@@ -2,7 +2,8 @@
 
 import json
 
-from bench import aws_calls, cold_start
+from bench import aws_calls, cold_start, marketplace_sync
 
 if __name__ == "__main__":
-    print(json.dumps({"aws_calls": aws_calls.run(), "cold_start": cold_start.run()}, indent=2))
+    figures = {"aws_calls": aws_calls.run(), "cold_start": cold_start.run(), "marketplace_sync": marketplace_sync.run()}
+    print(json.dumps(figures, indent=2))

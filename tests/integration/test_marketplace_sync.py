@@ -7,6 +7,7 @@ none duplicated.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from decimal import Decimal
 from typing import Any
@@ -279,3 +280,40 @@ def test_sync_requires_a_connected_instance(api):
     instance_id = response_json(api("POST", "/api/walmart", body))["data"]["id"]
     assert api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]})["statusCode"] == 409
     assert api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["everything"]})["statusCode"] == 422
+
+
+def test_automatic_sync_schedules_only_connected_auto_sync_instances(api, stack, emulator):
+    seller = add_seller(emulator, "-auto", items=5, orders=5)
+    auto_id = connect(api, seller, "auto")
+    api("PATCH", f"/api/walmart/{auto_id}", {"is_automatic_sync_enabled": True})
+    manual_id = connect(api, seller, "manual")
+    stack.pump()
+    scheduled = stack.handler("scheduler").handler(
+        {"source": "aws.events", "detail-type": "Scheduled Event"}, stack.context()
+    )
+    assert scheduled == {"scheduled_jobs": 2}
+    bodies = [json.loads(b) for b in stack.messages("SyncQueue")]
+    assert {(b["instance_id"], b["stream"]) for b in bodies} == {(auto_id, "products"), (auto_id, "orders")}
+    assert manual_id not in {b["instance_id"] for b in bodies}
+    api("PATCH", f"/api/walmart/{auto_id}", {"is_automatic_sync_enabled": False})
+    assert stack.handler("scheduler").handler({}, stack.context()) == {"scheduled_jobs": 0}
+
+
+def test_late_progress_of_a_finished_run_does_not_reopen_it(api, stack, emulator):
+    from walmart_integration.models.instance import Job
+    from walmart_integration.store.instances import InstanceRepository
+
+    seller = add_seller(emulator, "-late", items=5, orders=20)
+    instance_id = connect(api, seller, "late")
+    stack.pump()
+    finished = jobs(api, instance_id)["orders"]
+    assert finished["status"] == "succeeded" and finished["run_id"]
+    repository = InstanceRepository(stack.env["APP_TABLE_NAME"], "us-east-1")
+    late = Job(status="running", records=0, run_id=finished["run_id"])
+    # A worker of the same run that reports after the run's last page (workers report concurrently).
+    assert not repository.save_progress("demo", instance_id, 1, {"orders": late}, progress_of_run=finished["run_id"])
+    assert jobs(api, instance_id)["orders"] == finished
+    started = response_json(api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]}))["data"]
+    assert jobs(api, instance_id)["orders"]["run_id"] == started["run_id"]
+    stack.pump()
+    assert jobs(api, instance_id)["orders"]["status"] == "succeeded"

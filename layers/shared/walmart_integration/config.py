@@ -56,6 +56,7 @@ class Settings(BaseModel):
     incremental_overlap_minutes: float = Field(default=15, ge=0)
     ship_node_types: str = "SellerFulfilled,WFSFulfilled,3PLFulfilled"
     walmart_rate_limit_scale: float = Field(default=1.0, gt=0)
+    pacing_wait_seconds: float = Field(default=1.0, ge=0, le=5)  # longer waits for our budget go through SQS
     walmart_rate_limits: str = ""  # JSON: {"orders": 5000, ...} per-minute budgets overriding the published ones
 
     def rate_limit_overrides(self) -> dict[str, float]:

@@ -134,6 +134,7 @@ class Job(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    run_id: str | None = Field(default=None, description="The run this state belongs to (POST .../sync returns it)")
 
 
 class InstanceView(BaseModel):

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from walmart_integration.walmart.marketplace import MarketplaceClient
 
 
+BURST_HEADROOM = 0.97
+
+
 @dataclass
 class Dependencies:
     settings: Settings
@@ -74,6 +77,12 @@ class Dependencies:
             name: BucketSpec.per_minute(per_minute) for name, per_minute in self.settings.rate_limit_overrides().items()
         }
         limits = scaled({**DEFAULT_LIMITS, **overrides}, self.settings.walmart_rate_limit_scale)
+        # The same refill rate as Walmart's bucket, a slightly smaller burst: calls reach Walmart a moment after
+        # their token was taken, and that jitter must not add up to a 429 when the bucket runs near empty.
+        limits = {
+            name: BucketSpec(max(1.0, spec.capacity * BURST_HEADROOM), spec.refill_per_second)
+            for name, spec in limits.items()
+        }
         return RateLimiter(self.settings.app_table_name, self.settings.region, limits=limits)
 
     @cached_property

@@ -169,10 +169,18 @@ class MarketplaceSync:
         units = [str(message.unit) for message in first]
         state = self.runs.plan(job.tenant_id, job.instance_id, stream, job.run_id, units)
         running = Job(
-            status="running", records=state.total_records, started_at=state.started_at and iso(_parse(state.started_at))
+            status="running",
+            records=state.total_records,
+            started_at=state.started_at and iso(_parse(state.started_at)),
+            run_id=job.run_id,
         )
         if not self.instances.save_progress(
-            job.tenant_id, job.instance_id, job.credentials_version, {stream: running}, extra=extra or None
+            job.tenant_id,
+            job.instance_id,
+            job.credentials_version,
+            {stream: running},
+            extra=extra or None,
+            progress_of_run=job.run_id,
         ):
             return
         self.queues.send_many(queue, list(first))
@@ -331,9 +339,15 @@ class MarketplaceSync:
         started = iso(_parse(state.started_at)) if state.started_at else None
         if not state.complete:
             progress = Job(
-                status="running", records=state.total_records, started_at=started, error=state.error_summary()
+                status="running",
+                records=state.total_records,
+                started_at=started,
+                error=state.error_summary(),
+                run_id=job.run_id,
             )
-            self.instances.save_progress(job.tenant_id, job.instance_id, job.credentials_version, {stream: progress})
+            self.instances.save_progress(
+                job.tenant_id, job.instance_id, job.credentials_version, {stream: progress}, progress_of_run=job.run_id
+            )
             return
         records = (
             self.synced.count(job.tenant_id, job.instance_id, "product")
@@ -346,6 +360,7 @@ class MarketplaceSync:
             started_at=started,
             finished_at=iso(self.clock()),
             error=state.error_summary(),
+            run_id=job.run_id,
         )
         self.instances.save_progress(job.tenant_id, job.instance_id, job.credentials_version, {stream: done})
         if stream == "orders" and job.window_end:
@@ -364,6 +379,7 @@ class MarketplaceSync:
             started_at=iso(_parse(state.started_at)) if state.started_at else None,
             finished_at=iso(self.clock()),
             error=message,
+            run_id=run_id,
         )
         self.instances.save_progress(
             record.tenant_id, record.id, record.credentials_version, {stream: failed}, status=status

@@ -83,7 +83,7 @@ class SyncedDataService:
             "credentials_version": record.credentials_version,
         }
         wanted = list(dict.fromkeys(streams))
-        queued = {stream: Job(status="queued") for stream in wanted}
+        queued = {stream: Job(status="queued", run_id=run_id) for stream in wanted}
         if not self.instances.save_progress(tenant_id, instance_id, record.credentials_version, queued):
             raise Conflict("The instance changed meanwhile; read it again and retry.")
         if "locations" in wanted:

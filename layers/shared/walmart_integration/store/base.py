@@ -8,6 +8,8 @@ from walmart_integration.store import dynamo
 
 
 class Repository:
+    """A table and a lazily created client; paging over one partition's sort-key prefix."""
+
     def __init__(self, table_name: str, region: str, client: Any | None = None) -> None:
         self.table = table_name
         self._region = region
@@ -18,3 +20,22 @@ class Repository:
         if self._client is None:
             self._client = dynamo.client("dynamodb", self._region)
         return self._client
+
+    def query_page(
+        self, pk: str, prefix: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the items of partition ``pk`` whose sort key starts with ``prefix``, in key order.
+
+        The cursor is opaque to clients and only ever continues this listing (422 otherwise).
+        """
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "Limit": limit,
+        }
+        start = dynamo.decode_cursor(cursor, pk, prefix)
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = self.client.query(**params)
+        return list(response.get("Items", [])), dynamo.encode_cursor(response.get("LastEvaluatedKey"))

@@ -81,18 +81,8 @@ class CatalogRepository(Repository):
         return {**existing, **self.by_skus(tenant_id, [s for s in missing if s not in existing])}
 
     def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        pk = keys.tenant_pk(tenant_id)
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.SKU_PRODUCT_PREFIX}},
-            "Limit": limit,
-        }
-        start = dynamo.decode_cursor(cursor, pk, keys.SKU_PRODUCT_PREFIX)
-        if start:
-            params["ExclusiveStartKey"] = start
-        response = self.client.query(**params)
-        return [_public(i) for i in response.get("Items", [])], dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+        items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), keys.SKU_PRODUCT_PREFIX, limit, cursor)
+        return [_public(item) for item in items], next_cursor
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:

@@ -105,19 +105,8 @@ class InstanceRepository(Repository):
             return None
 
     def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[InstanceRecord], str | None]:
-        pk = keys.tenant_pk(tenant_id)
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.INSTANCE_PREFIX}},
-            "Limit": limit,
-        }
-        start = dynamo.decode_cursor(cursor, pk, keys.INSTANCE_PREFIX)
-        if start:
-            params["ExclusiveStartKey"] = start
-        response = self.client.query(**params)
-        records = [_from_item(item) for item in response.get("Items", [])]
-        return records, dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+        items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), keys.INSTANCE_PREFIX, limit, cursor)
+        return [_from_item(item) for item in items], next_cursor
 
     def update(self, current: InstanceRecord, changes: dict[str, Any]) -> InstanceRecord:
         """Apply ``changes`` if nobody changed the instance since ``current`` was read (optimistic lock).
@@ -236,6 +225,7 @@ class InstanceRepository(Repository):
         jobs: dict[str, Job],
         status: str | None = None,
         extra: dict[str, Any] | None = None,
+        progress_of_run: str | None = None,
     ) -> bool:
         """Set job states (and status/extra attributes) of the instance's current connection.
 
@@ -261,12 +251,18 @@ class InstanceRepository(Repository):
             names[f"#a{index}"] = name
             values[f":a{index}"] = dynamo.value(raw.isoformat() if isinstance(raw, datetime) else raw)
             sets.append(f"#a{index} = :a{index}")
+        condition = "attribute_exists(pk) AND #cv = :cv"
+        if progress_of_run is not None:
+            # Progress of a run never overwrites that run's end: workers of one run report concurrently.
+            names |= {"#pj": next(iter(jobs)), "#prun": "run_id", "#pst": "status"}
+            values |= {":prun": {"S": progress_of_run}, ":pok": {"S": "succeeded"}, ":pfail": {"S": "failed"}}
+            condition += " AND NOT (#jobs.#pj.#prun = :prun AND (#jobs.#pj.#pst = :pok OR #jobs.#pj.#pst = :pfail))"
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.instance_sk(instance_id)}},
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="attribute_exists(pk) AND #cv = :cv",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

@@ -43,17 +43,8 @@ class LocationRepository(Repository):
         self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         pk = keys.instance_data_pk(tenant_id, instance_id)
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.LOCATION_PREFIX}},
-            "Limit": limit,
-        }
-        start = dynamo.decode_cursor(cursor, pk, keys.LOCATION_PREFIX)
-        if start:
-            params["ExclusiveStartKey"] = start
-        response = self.client.query(**params)
-        return [_public(i) for i in response.get("Items", [])], dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+        items, next_cursor = self.query_page(pk, keys.LOCATION_PREFIX, limit, cursor)
+        return [_public(item) for item in items], next_cursor
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:

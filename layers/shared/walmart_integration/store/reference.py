@@ -33,20 +33,8 @@ class ReferenceRepository(Repository):
     def page(
         self, tenant_id: str, kind: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        pk = keys.tenant_pk(tenant_id)
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": KINDS[kind]}},
-            "Limit": limit,
-        }
-        start = dynamo.decode_cursor(cursor, pk, KINDS[kind])
-        if start:
-            params["ExclusiveStartKey"] = start
-        response = self.client.query(**params)
-        return [_public(item) for item in response.get("Items", [])], dynamo.encode_cursor(
-            response.get("LastEvaluatedKey")
-        )
+        items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), KINDS[kind], limit, cursor)
+        return [_public(item) for item in items], next_cursor
 
     def existing(self, tenant_id: str, wanted: dict[str, set[int]]) -> dict[str, set[int]]:
         """Which of the wanted ids exist for the tenant, per kind, in one BatchGetItem."""

@@ -1,0 +1,97 @@
+"""Every Walmart call draws from the seller's budget: short waits are paced, longer ones deferred."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from walmart_integration.config import Settings
+from walmart_integration.errors import RetryLater
+from walmart_integration.models.instance import InstanceRecord
+from walmart_integration.services.connection import ConnectionService, seller_key
+from walmart_integration.walmart.errors import WalmartAuthError, WalmartRateLimited
+
+
+class FakeLimiter:
+    def __init__(self, waits):
+        self.waits = list(waits)
+        self.acquired: list[tuple[str, str]] = []
+        self.penalties: list[tuple[str, str, float]] = []
+
+    def acquire(self, key, endpoint, cost=1.0):
+        self.acquired.append((key, endpoint))
+        return self.waits.pop(0) if self.waits else 0.0
+
+    def penalize(self, key, endpoint, retry_after_seconds):
+        self.penalties.append((key, endpoint, retry_after_seconds))
+
+
+def record() -> InstanceRecord:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    return InstanceRecord(
+        tenant_id="t",
+        id="i",
+        name="n",
+        integration_id=1,
+        environment="sandbox",
+        client_id="cid",
+        integration_settings={},
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def service(limiter, monkeypatch, tokens=("tok", "fresh")):
+    slept: list[float] = []
+    unused: Any = None  # repositories this path never touches
+    factory: Any = lambda env: "client"  # noqa: E731
+    connection = ConnectionService(Settings(), unused, unused, unused, factory, limiter=limiter, sleep=slept.append)
+    issued = iter(tokens)
+    monkeypatch.setattr(connection, "access_token", lambda rec, force_new=False: next(issued))
+    return connection, slept
+
+
+def test_a_token_due_within_a_second_is_waited_for(monkeypatch):
+    limiter = FakeLimiter([0.4, 0.0])
+    connection, slept = service(limiter, monkeypatch)
+    assert connection.call(record(), "orders", lambda client, token: (client, token)) == ("client", "tok")
+    assert slept == [0.4]
+    assert limiter.acquired == [("sandbox:cid", "orders")] * 2
+
+
+def test_a_longer_wait_defers_the_job_without_failing_it(monkeypatch):
+    connection, slept = service(FakeLimiter([12.0]), monkeypatch)
+    with pytest.raises(RetryLater) as caught:
+        connection.call(record(), "orders", lambda client, token: pytest.fail("called Walmart"))
+    assert caught.value.throttled and caught.value.delay_seconds == 12.0
+    assert slept == []
+
+
+def test_a_walmart_429_empties_the_budget_until_replenishment(monkeypatch):
+    limiter = FakeLimiter([])
+    connection, _ = service(limiter, monkeypatch)
+
+    def throttled(client, token):
+        raise WalmartRateLimited("slow down", retry_after_seconds=42)
+
+    with pytest.raises(WalmartRateLimited):
+        connection.call(record(), "items", throttled)
+    assert limiter.penalties == [("sandbox:cid", "items", 42)]
+
+
+def test_a_refused_token_is_replaced_once(monkeypatch):
+    connection, _ = service(FakeLimiter([]), monkeypatch)
+    seen = []
+
+    def call(client, token):
+        seen.append(token)
+        if token == "tok":
+            raise WalmartAuthError("expired", 401)
+        return "ok"
+
+    assert connection.call(record(), "orders", call) == "ok"
+    assert seen == ["tok", "fresh"]
+
+
+def test_the_budget_is_the_sellers_across_tenants():
+    assert seller_key(record()) == seller_key(record().model_copy(update={"tenant_id": "other", "id": "x"}))
