@@ -130,6 +130,7 @@ def test_orders_are_listed_newest_first_and_filtered(api, stack, emulator):
 def test_faults_leave_exactly_what_a_clean_run_leaves(api, stack, emulator, clean):
     seller = dict(SELLER)
     emulator.faults.update({"error_rate": 0.2, "token_expiry_after_calls": 7, "duplicate_item_rate": 0.3})
+    emulator.faults.fail_next("/v3/orders", 429, count=4)  # a 429 storm: deferred until replenishment
     instance_id = connect(api, seller, "faulty")
     stack.pump(timeout=120)
     emulator.faults.update({"error_rate": 0.0, "token_expiry_after_calls": None, "duplicate_item_rate": 0.0})
@@ -137,6 +138,7 @@ def test_faults_leave_exactly_what_a_clean_run_leaves(api, stack, emulator, clea
     assert {state[n]["status"] for n in ("products", "orders", "backfill")} == {"succeeded"}, state
     faulty = snapshot(api, instance_id)
     assert faulty == clean
+    assert emulator.calls(seller["seller_id"], "GET /v3/orders", status=429) == 4
 
 
 def test_duplicate_deliveries_change_nothing(api, stack, emulator, clean):
