@@ -19,10 +19,12 @@ def run() -> dict[str, Any]:
         {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # figures only on stdout
+    os.environ.update(quiet)
     import botocore.client
     from moto import mock_aws
 
-    from local.harness import LambdaContext, api_event, load_handler
+    from local.harness import LambdaContext, api_event, load_handler, new_container
     from local.inprocess import provision
     from local.seed import seed_demo
 
@@ -35,7 +37,8 @@ def run() -> dict[str, Any]:
 
     with mock_aws():
         env = provision().function_env("ApiFunction")
-        os.environ.update(env)
+        os.environ.update({**env, **quiet})
+        new_container()
         seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
         api = load_handler("api")
 

@@ -29,14 +29,15 @@ def run() -> dict[str, Any]:
         {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # figures only on stdout
+    os.environ.update(quiet)
     import botocore.client
     from moto import mock_aws
 
     from local.emulator import Emulator
-    from local.harness import QUEUE_ENVIRONMENT, Harness, response_json
+    from local.harness import QUEUE_ENVIRONMENT, Harness, new_container, response_json
     from local.inprocess import provision
     from local.seed import seed_demo
-    from walmart_integration.config import get_settings
 
     emulator = Emulator(seed=11)
     url = emulator.start()
@@ -71,8 +72,8 @@ def run() -> dict[str, Any]:
         stack = provision({"WalmartSandboxUrl": url, "WalmartProductionUrl": url, "WalmartRateLimits": limits})
         env = stack.function_env("ApiFunction")
         env.pop("POWERTOOLS_SERVICE_NAME", None)
-        os.environ.update(env)
-        get_settings.cache_clear()
+        os.environ.update({**env, **quiet})
+        new_container()
         seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
         harness = Harness({**env, **{f"queue:{q}": stack.ref(q) for q in QUEUE_ENVIRONMENT}})
         body = {

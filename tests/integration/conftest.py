@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from local.emulator import Emulator
-from local.harness import QUEUE_ENVIRONMENT, REGION, Harness
+from local.harness import QUEUE_ENVIRONMENT, REGION, Harness, new_container
 from local.inprocess import provision
 from local.seed import seed_demo
 
@@ -46,18 +45,6 @@ def emulator(emulator_server: Emulator) -> Emulator:
     return emulator_server
 
 
-def _reset_caches() -> None:
-    from walmart_integration.config import get_settings
-    from walmart_integration.store import dynamo, idempotency
-
-    get_settings.cache_clear()
-    dynamo.client.cache_clear()
-    idempotency._persistence.cache_clear()
-    api = sys.modules.get("walmart_integration.api")
-    if api is not None:
-        api.services.__dict__.clear()  # a cold start: services are wired again from the new settings
-
-
 @pytest.fixture
 def stack_factory(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Stack]]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
@@ -75,12 +62,12 @@ def stack_factory(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) ->
             for name, value in env.items():
                 monkeypatch.setenv(name, value)
             env.update({f"queue:{queue}": provisioned.ref(queue) for queue in QUEUE_ENVIRONMENT})
-            _reset_caches()
+            new_container()
             seed_demo({**env, "AWS_DEFAULT_REGION": REGION})
             return Stack(env)
 
         yield make
-    _reset_caches()
+    new_container()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Common base of the DynamoDB repositories: a table and a lazily created client."""
+"""Common bases of the AWS adapters: a client created on first use; DynamoDB repositories' paging."""
 
 from __future__ import annotations
 
@@ -7,19 +7,30 @@ from typing import Any
 from walmart_integration.store import dynamo
 
 
-class Repository:
-    """A table and a lazily created client; paging over one partition's sort-key prefix."""
+class AwsAdapter:
+    """An adapter of one AWS service; its boto3 client is created on first use (off the cold start)."""
 
-    def __init__(self, table_name: str, region: str, client: Any | None = None) -> None:
-        self.table = table_name
+    service = ""
+
+    def __init__(self, region: str, client: Any | None = None) -> None:
         self._region = region
         self._client = client
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = dynamo.client("dynamodb", self._region)
+            self._client = dynamo.client(self.service, self._region)
         return self._client
+
+
+class Repository(AwsAdapter):
+    """A DynamoDB table; paging over one partition's sort-key prefix."""
+
+    service = "dynamodb"
+
+    def __init__(self, table_name: str, region: str, client: Any | None = None) -> None:
+        super().__init__(region, client)
+        self.table = table_name
 
     def query_page(
         self, pk: str, prefix: str, limit: int, cursor: str | None

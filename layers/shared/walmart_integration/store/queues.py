@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from pydantic import BaseModel
 
-from walmart_integration.store import dynamo
+from walmart_integration.store.base import AwsAdapter
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
 MAX_VISIBILITY_SECONDS = 43_200  # SQS visibility timeout limit
 
 
-class Queues:
-    def __init__(self, region: str, client: Any | None = None) -> None:
-        self._region = region
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamo.client("sqs", self._region)
-        return self._client
+class Queues(AwsAdapter):
+    service = "sqs"
 
     def send(self, queue_url: str, message: BaseModel, delay_seconds: float = 0) -> None:
         self.client.send_message(

@@ -101,15 +101,7 @@ class RunRepository(Repository):
             values[f":u{index}"] = {"S": state}
             target = f"#units.#u{index}"
             sets.append(f"{target} = if_not_exists({target}, :u{index})" if only_new else f"{target} = :u{index}")
-        response = self.client.update_item(
-            TableName=self.table,
-            Key=self._key(tenant_id, instance_id, stream, run_id),
-            UpdateExpression="SET " + ", ".join(sets),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-        return _state(response.get("Attributes"))
+        return self._set(self._key(tenant_id, instance_id, stream, run_id), sets, names, values)
 
     def record_page(
         self,
@@ -136,9 +128,13 @@ class RunRepository(Repository):
             names["#u"] = unit_done
             values[":done"] = {"S": "done"}
             sets.append("#units.#u = :done")
+        return self._set(self._key(tenant_id, instance_id, stream, run_id), sets, names, values)
+
+    def _set(self, key: dict[str, Any], sets: list[str], names: dict[str, str], values: dict[str, Any]) -> RunState:
+        """Apply SET clauses to a run item and return the run's state after them."""
         response = self.client.update_item(
             TableName=self.table,
-            Key=self._key(tenant_id, instance_id, stream, run_id),
+            Key=key,
             UpdateExpression="SET " + ", ".join(sets),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

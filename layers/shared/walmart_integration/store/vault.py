@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from walmart_integration.store import dynamo
+from walmart_integration.store.base import AwsAdapter
 
 
-class Vault:
+class Vault(AwsAdapter):
+    service = "kms"
+
     def __init__(self, key_id: str, region: str, client: Any | None = None) -> None:
+        super().__init__(region, client)
         self.key_id = key_id
-        self._region = region
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamo.client("kms", self._region)
-        return self._client
 
     def encrypt(self, plaintext: bytes, context: dict[str, str]) -> bytes:
         response = self.client.encrypt(KeyId=self.key_id, Plaintext=plaintext, EncryptionContext=context)
