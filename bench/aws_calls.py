@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import QUIET, in_process_environment
+
 TARGET = 4
 
 
 def run() -> dict[str, Any]:
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
-    os.environ.update(
-        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # figures only on stdout
-    os.environ.update(quiet)
+    in_process_environment()
     import botocore.client
     from moto import mock_aws
 
@@ -37,7 +30,7 @@ def run() -> dict[str, Any]:
 
     with mock_aws():
         env = provision().function_env("ApiFunction")
-        os.environ.update({**env, **quiet})
+        os.environ.update({**env, **QUIET})
         new_container()
         seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
         api = load_handler("api")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import QUIET, in_process_environment
+
 ORDERS = int(os.environ.get("BENCH_ORDERS", "20000"))
 ITEMS = int(os.environ.get("BENCH_ITEMS", "5000"))
 ORDERS_PER_MINUTE = float(os.environ.get("BENCH_ORDERS_CALLS_PER_MINUTE", "60"))  # scaled down from 5000
@@ -24,13 +23,7 @@ PAGE_SIZE = 200
 
 
 def run() -> dict[str, Any]:
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
-    os.environ.update(
-        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # figures only on stdout
-    os.environ.update(quiet)
+    in_process_environment()
     import botocore.client
     from moto import mock_aws
 
@@ -72,7 +65,7 @@ def run() -> dict[str, Any]:
         stack = provision({"WalmartSandboxUrl": url, "WalmartProductionUrl": url, "WalmartRateLimits": limits})
         env = stack.function_env("ApiFunction")
         env.pop("POWERTOOLS_SERVICE_NAME", None)
-        os.environ.update({**env, **quiet})
+        os.environ.update({**env, **QUIET})
         new_container()
         seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
         harness = Harness({**env, **{f"queue:{q}": stack.ref(q) for q in QUEUE_ENVIRONMENT}})
