@@ -19,12 +19,25 @@ from typing import Any
 
 REGION = "us-east-1"
 WORKERS = {"TokenQueue": "token", "LocationsQueue": "locations", "SyncQueue": "sync", "BackfillQueue": "backfill"}
+ADS_WORKERS = {
+    "ProfileRefreshQueue": "profile_refresh",
+    "AdsReportQueue": "ads_reports",
+    "AdsWriteBackQueue": "ads_writeback",
+}
 PENDING_ATTRIBUTES = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
 )
-QUEUE_ENVIRONMENT = ("TokenQueue", "LocationsQueue", "SyncQueue", "BackfillQueue", "ProfileRefreshQueue")
+QUEUE_ENVIRONMENT = (
+    "TokenQueue",
+    "LocationsQueue",
+    "SyncQueue",
+    "BackfillQueue",
+    "ProfileRefreshQueue",
+    "AdsReportQueue",
+    "AdsWriteBackQueue",
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"

@@ -1,4 +1,5 @@
-"""Demo data of the local stack: the demo tenant, its bearer token, a store and a set of nominal codes."""
+"""Demo data of the local stack: the demo tenant, its bearer token, a store, a set of nominal codes, and its claims of
+the emulator's demo advertisers (assigned to it by the first profile discovery)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from walmart_integration.config import Settings
+from walmart_integration.models.advertising import ClaimCreate
+from walmart_integration.models.common import iso, utcnow
 from walmart_integration.models.reference import NominalCodeCreate, StoreCreate
 from walmart_integration.services.auth import AuthService
+from walmart_integration.services.profile_discovery import ProfileAssignment
 from walmart_integration.services.reference import ReferenceService
+from walmart_integration.store.advertising import AdvertisingRepository
 from walmart_integration.store.reference import ReferenceRepository
 from walmart_integration.store.tenants import TenantRepository
 
@@ -20,6 +25,13 @@ DEMO_NOMINAL_CODES = (
     NominalCodeCreate(code="4010", name="Shipping revenue"),
     NominalCodeCreate(code="4020", name="Shipping refunds"),
     NominalCodeCreate(code="4030", name="Sales returns and allowances"),
+)
+
+# (advertiserId, name as the tenant's admin sees it in Walmart's console): see local/emulator DEMO_ADVERTISERS
+DEMO_CLAIMS = (
+    ClaimCreate(advertiser_id="600001", advertiser_name="Demo Brands Inc"),
+    ClaimCreate(advertiser_id="600002", advertiser_name="Demo Marketplace Seller"),
+    ClaimCreate(advertiser_id="600003", advertiser_name="Demo Read Only Co"),
 )
 
 
@@ -47,4 +59,8 @@ def seed_demo(env: Mapping[str, str]) -> str:
         reference.create_store(DEMO_TENANT, DEMO_STORE)
         for code in DEMO_NOMINAL_CODES:
             reference.create_nominal_code(DEMO_TENANT, code)
+        advertising = AdvertisingRepository(settings.app_table_name, settings.region, client)
+        for claim in DEMO_CLAIMS:
+            advertising.put_claim(DEMO_TENANT, claim.advertiser_id, claim.advertiser_name, iso(utcnow()) or "")
+            ProfileAssignment(advertising).apply(claim.advertiser_id)
     return token

@@ -168,6 +168,7 @@ class LocalStack:
         step = time.monotonic()
         self.parameters = self.template.parameter_values(self._parameter_overrides())
         self.aws.create_resources(self.parameters)
+        self._install_partner()
         self.resolver = Resolver(
             parameters=self.parameters,
             pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
@@ -286,6 +287,19 @@ class LocalStack:
                     target = arn["Fn::GetAtt"]
                     names.add(target.split(".", 1)[0] if isinstance(target, str) else target[0])
         return sorted(name for name in names if name in self.template.functions())
+
+    def _install_partner(self) -> None:
+        """The Walmart Connect partner secret; the built-in emulator (when it serves Connect) gets the public key
+        and its demo advertisers."""
+        from local.partner import install_partner
+
+        emulator = self.emulator if self.emulator is not None and not self.ads_url else None
+        secret_name = str(self.parameters.get("WalmartAdsSecretName") or "")
+        if not secret_name:
+            return
+        install_partner(self.aws.client("secretsmanager"), secret_name, emulator, os.environ)
+        if emulator is not None:
+            emulator.seed_demo_advertisers()
 
     def _build_runtimes(self) -> None:
         assert self.resolver is not None

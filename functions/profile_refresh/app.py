@@ -1,19 +1,32 @@
-"""Profile refresh function (EventBridge, every 15 minutes; SQS for deferred polls).
+"""Profile refresh function: Walmart Connect profile discovery.
 
-Walmart Connect profile discovery is issue #4. Until partner credentials and the discovery service
-exist, a run reports that there is nothing it can discover, and queued polls are acknowledged.
+EventBridge (every 15 minutes) starts a discovery run; SQS carries its steps (the insight snapshot request, then
+deferred polls until the file is ready, then profiles upserted, revocations detected and claims applied).
 """
 
 from typing import Any
 
-from walmart_integration.observability import logger
+from walmart_integration.config import get_settings
+from walmart_integration.models.messages import ProfileRefreshJob
+from walmart_integration.observability import logger, metrics
+from walmart_integration.services.dependencies import Dependencies
+from walmart_integration.worker import process_queue
+
+deps = Dependencies(get_settings())
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records") or []
-    logger.info(
-        "Walmart Connect profile discovery is not configured in this release",
-        extra={"trigger": "sqs" if records else "schedule", "records": len(records)},
+    if "Records" not in event:
+        run = deps.profile_discovery.start("schedule")
+        return {"refresh_id": run.get("refresh_id"), "status": run.get("status")}
+    return process_queue(
+        event,
+        context,
+        settings=deps.settings,
+        queues=deps.queues,
+        queue_url=deps.settings.profile_refresh_queue_url,
+        message_type=ProfileRefreshJob,
+        handle=deps.profile_discovery.step,
     )
-    return {"batchItemFailures": []} if records else {"discovered_profiles": 0}

@@ -1,4 +1,5 @@
-"""Scheduler function (EventBridge, every 15 minutes): incremental sync of auto-sync instances."""
+"""Scheduler function (EventBridge, every 15 minutes): incremental sync of auto-sync instances, and the daily
+trailing refresh of linked advertising profiles that are due."""
 
 from typing import Any
 
@@ -13,4 +14,4 @@ scheduler = AutomaticSyncScheduler(deps.settings, deps.instances, deps.queues)
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"scheduled_jobs": scheduler.run()}
+    return {"scheduled_jobs": scheduler.run(), "advertising_refreshes": deps.ads_reports.schedule_refreshes()}

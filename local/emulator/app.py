@@ -1,18 +1,20 @@
-"""The Flask app and the :class:`Emulator` facade."""
+"""The Flask app and the :class:`Emulator` facade (Marketplace and Connect)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, errors, marketplace
+from . import connect, control, errors, marketplace
 from . import items as _items  # noqa: F401  (registers GET /v3/items routes on marketplace.bp)
 from . import orders as _orders  # noqa: F401  (registers GET /v3/orders routes on marketplace.bp)
+from .connect_state import DEMO_ADVERTISERS, ConnectFaults, ConnectState
 from .datagen import JsonDict
 from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID
 from .server import EmulatorServer
@@ -51,7 +53,8 @@ def _before_request() -> Response | None:
     state: EmulatorState = current_app.extensions[EXTENSION_KEY]
     g.started = time.monotonic()
     g.endpoint = _endpoint_id()
-    g.seller_id = _guess_seller(state)
+    is_connect = connect.is_connect_path(request.path)
+    g.seller_id = None if is_connect else _guess_seller(state)
     g.outcome = "ok"
     faults = state.faults
     if faults.latency_ms > 0:
@@ -60,6 +63,8 @@ def _before_request() -> Response | None:
     if status is None:
         return None
     g.outcome = "forced_fault"
+    if is_connect:
+        return errors.bare_response(status) if status in errors.BARE_STATUSES else connect.failure(status)
     entry = errors.entry_for_status(status)
     if entry is None:
         return errors.bare_response(status)
@@ -83,13 +88,19 @@ def _after_request(response: Response) -> Response:
     outcome = g.get("outcome", "ok")
     if outcome == "ok" and response.status_code >= 400:
         outcome = "error"
+    endpoint = g.get("endpoint") or f"{request.method} {request.path}"
+    if connect.is_connect_path(request.path):
+        advertiser_id = g.get("advertiser_id")
+        current_app.extensions[connect.CONNECT_EXTENSION_KEY].record_call(
+            endpoint, advertiser_id if isinstance(advertiser_id, int) else None, response.status_code
+        )
     state.record_call(
         CallRecord(
             ts=state.clock(),
             method=request.method,
             path=request.path,
             query_string=request.query_string.decode("latin-1"),
-            endpoint=g.get("endpoint") or f"{request.method} {request.path}",
+            endpoint=endpoint,
             seller_id=g.get("seller_id"),
             status=response.status_code,
             correlation_id=correlation_id,
@@ -103,6 +114,8 @@ def _http_error(exc: HTTPException) -> Response:
     """Unknown paths / methods answer like the gateway (JSON), not Flask's HTML."""
     if _is_control_path(request.path):
         return errors.json_response({"message": exc.description}, status=exc.code or 500)
+    if connect.is_connect_path(request.path):
+        return connect.failure(exc.code or 500)
     key = current_app.extensions[EXTENSION_KEY].faults.error_key
     status = exc.code or 500
     if status == 404:
@@ -113,20 +126,22 @@ def _http_error(exc: HTTPException) -> Response:
     return errors.error_response(status, entry, key=key) if entry else errors.bare_response(status)
 
 
-def create_app(state: EmulatorState) -> Flask:
+def create_app(state: EmulatorState, connect_state: ConnectState | None = None) -> Flask:
     app = Flask("walmart_emulator")
     app.extensions[EXTENSION_KEY] = state
+    app.extensions[connect.CONNECT_EXTENSION_KEY] = connect_state or ConnectState(state.seed, state.clock, state.lock)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_blueprint(marketplace.bp)
+    app.register_blueprint(connect.bp)
     app.register_blueprint(control.bp)
     return app
 
 
 class Emulator:
-    """A Walmart sandbox emulator (Marketplace; Connect to come).
+    """A Walmart sandbox emulator: Marketplace (seller API) and Connect (advertising API for partners).
 
     >>> em = Emulator(seed=0)
     >>> url = em.start()          # threaded server on 127.0.0.1, free port
@@ -138,7 +153,8 @@ class Emulator:
 
     def __init__(self, seed: int = 0, *, clock: Clock | None = None) -> None:
         self.state = EmulatorState(seed=seed, clock=clock)
-        self.wsgi_app: Flask = create_app(self.state)
+        self.connect_state = ConnectState(seed, self.state.clock, self.state.lock)
+        self.wsgi_app: Flask = create_app(self.state, self.connect_state)
         self._server: EmulatorServer | None = None
 
     # -- server ---------------------------------------------------------------------------
@@ -284,7 +300,103 @@ class Emulator:
             return list(self.state.call_log)
 
     def summary(self) -> dict[str, Any]:
-        return self.state.summary()
+        return {**self.state.summary(), "connect": self.connect_state.summary()}
 
     def reset(self, seed: int | None = None) -> None:
-        self.state.reset(seed)
+        """Back to a new emulator (Marketplace and Connect: no partner, no advertisers)."""
+        with self.state.lock:
+            self.state.reset(seed)
+            self.connect_state.reset(self.state.seed)
+
+    # -- Connect (advertising) --------------------------------------------------------------------
+    @property
+    def connect_faults(self) -> ConnectFaults:
+        return self.connect_state.faults
+
+    def configure_partner(self, consumer_id: str, key_version: str, public_key_pem: str, auth_token: str) -> None:
+        """The API partner whose signed calls are accepted (until then every Connect call is 403)."""
+        self.connect_state.configure_partner(consumer_id, key_version, public_key_pem, auth_token)
+
+    def add_advertiser(
+        self,
+        advertiser_id: int,
+        name: str,
+        advertiser_type: str = "3p",
+        access: str = "write",
+        *,
+        seller_id: str | None = None,
+        seller_name: str | None = None,
+        campaigns: int = 2,
+        ad_groups_per_campaign: int = 2,
+        keywords_per_ad_group: int = 2,
+        granted_at: float | datetime | None = None,
+    ) -> JsonDict:
+        """An advertiser grants the partner access (``granted_at``: epoch seconds or datetime, default
+        now); its campaigns, ad groups and keywords are generated. Returns its discovery record."""
+        return self.connect_state.add_advertiser(
+            advertiser_id,
+            name,
+            advertiser_type,
+            access,
+            seller_id=seller_id,
+            seller_name=seller_name,
+            campaigns=campaigns,
+            ad_groups_per_campaign=ad_groups_per_campaign,
+            keywords_per_ad_group=keywords_per_ad_group,
+            granted_at=granted_at,
+        )
+
+    def seed_demo_advertisers(self) -> list[JsonDict]:
+        """Add ``DEMO_ADVERTISERS`` (600001 1p write, 600002 3p write of the demo seller, 600003 3p read)."""
+        return [self.add_advertiser(**spec) for spec in DEMO_ADVERTISERS]
+
+    def revoke_advertiser(self, advertiser_id: int) -> None:
+        """The advertiser removes the partner: gone from the next discovery file, its calls 403."""
+        self.connect_state.revoke(advertiser_id)
+
+    def set_advertiser_access(self, advertiser_id: int, access: str) -> None:
+        self.connect_state.set_access(advertiser_id, access)
+
+    @property
+    def advertisers(self) -> list[JsonDict]:
+        """Every advertiser ever added (discovery record plus "revoked")."""
+        return self.connect_state.advertiser_list()
+
+    def report_rows(
+        self, advertiser_id: int, report_type: str, start: date, end: date, metrics: list[str]
+    ) -> list[dict[str, str]]:
+        """The rows a report file for this request holds right now (keys in the file's column order)."""
+        return self.connect_state.report_rows(advertiser_id, report_type, start, end, list(metrics))
+
+    def restate(self, advertiser_id: int, days: int = 14) -> list[date]:
+        """Walmart reprocesses the last ``days`` days: their figures change; the restated dates."""
+        return self.connect_state.restate(advertiser_id, days)
+
+    def campaigns(self, advertiser_id: int) -> list[JsonDict]:
+        with self.state.lock:
+            return [c.render() for c in self.connect_state.advertiser(advertiser_id).campaigns]
+
+    def campaign(self, campaign_id: int) -> JsonDict | None:
+        with self.state.lock:
+            found = self.connect_state.campaigns.get(campaign_id)
+            return found.render() if found else None
+
+    def keywords(self, advertiser_id: int) -> list[JsonDict]:
+        with self.state.lock:
+            return [k.render() for k in self.connect_state.advertiser(advertiser_id).keywords]
+
+    def keyword(self, keyword_id: int) -> JsonDict | None:
+        with self.state.lock:
+            found = self.connect_state.keywords.get(keyword_id)
+            return found.render() if found else None
+
+    def ads_operations(self, window_seconds: float = 3600) -> int:
+        """Operations counted against the partner budget in the last ``window_seconds`` (max 24 h)."""
+        return self.connect_state.operations(window_seconds)
+
+    def ads_calls(
+        self, endpoint: str | None = None, advertiser_id: int | None = None, status: int | None = None
+    ) -> int:
+        """Connect calls (refused ones too) to an endpoint ("GET /api/v2/snapshot" or "/api/v2/snapshot",
+        "GET /ads/files"), of an advertiser (when the call named one), with a status."""
+        return self.connect_state.count_calls(endpoint, advertiser_id, status)

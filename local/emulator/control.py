@@ -17,6 +17,20 @@ GET  /__emulator/sellers/<id>/items           the catalogue; ?offset=&limit= (de
 POST /__emulator/reset         {"seed"?: int}: back to a fresh emulator
 GET  /__emulator/calls         call log; filters ?seller_id=&endpoint=&status=&limit=
 POST /__emulator/tokens/expire {"seller_id"?}: revoke live access tokens
+
+Connect (advertising):
+GET  /__emulator/connect/faults        the Connect knobs (connect_state.ConnectFaults)
+POST /__emulator/connect/faults        set them: {"report_processing_seconds": 600, "hourly_operations": 50, ...}
+POST /__emulator/connect/partner       {"consumer_id", "key_version", "public_key_pem", "auth_token"}
+GET  /__emulator/connect/advertisers   every advertiser (discovery record + "revoked")
+POST /__emulator/connect/advertisers   {"advertiser_id", "name", "advertiser_type"? ("3p"), "access"? ("write"),
+                               "seller_id"?, "seller_name"?, "campaigns"? (2), "ad_groups_per_campaign"? (2),
+                               "keywords_per_ad_group"? (2), "granted_at"? (epoch s)}: grant access
+POST /__emulator/connect/advertisers/demo              add the demo advertisers (600001-600003)
+POST /__emulator/connect/advertisers/<id>/revoke       the advertiser removes the partner
+POST /__emulator/connect/advertisers/<id>/access       {"access": "read" | "write"}
+POST /__emulator/connect/advertisers/<id>/restate      {"days"?: 14}: figures of the last days change
+GET  /__emulator/connect/usage         {"operations_last_hour", "calls": {"METHOD /path": n}}
 """
 
 from __future__ import annotations
@@ -25,6 +39,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from .connect import get_connect
+from .connect_state import DEMO_ADVERTISERS
 from .errors import json_response
 from .marketplace import get_state
 from .state import Seller
@@ -71,7 +87,7 @@ def _window() -> tuple[int, int] | Response:
 @bp.get("/")
 @bp.get("/state")
 def summary() -> Response:
-    return json_response(get_state().summary())
+    return json_response({**get_state().summary(), "connect": get_connect().summary()})
 
 
 @bp.get("/faults")
@@ -214,8 +230,10 @@ def reset() -> Response:
     if seed is not None and not isinstance(seed, int):
         return _bad("seed must be an integer")
     state = get_state()
-    state.reset(seed)
-    return json_response(state.summary())
+    with state.lock:
+        state.reset(seed)
+        get_connect().reset(state.seed)
+    return summary()
 
 
 @bp.get("/calls")
@@ -243,3 +261,112 @@ def expire_tokens() -> Response:
     seller_id = _body().get("seller_id")
     count = get_state().expire_tokens(None if seller_id is None else str(seller_id))
     return json_response({"expired": count})
+
+
+# --- Connect ----------------------------------------------------------------------------------
+
+
+@bp.get("/connect/faults")
+def get_connect_faults() -> Response:
+    return json_response(get_connect().faults.to_dict())
+
+
+@bp.post("/connect/faults")
+def set_connect_faults() -> Response:
+    faults = get_connect().faults
+    try:
+        faults.update(_body())
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+    return json_response(faults.to_dict())
+
+
+@bp.post("/connect/partner")
+def configure_partner() -> Response:
+    body = _body()
+    names = ("consumer_id", "key_version", "public_key_pem", "auth_token")
+    if not all(isinstance(body.get(n), (str, int)) and not isinstance(body.get(n), bool) for n in names):
+        return _bad(f"{', '.join(names)} are required")
+    try:
+        get_connect().configure_partner(*(str(body[n]) for n in names))
+    except ValueError as exc:
+        return _bad(str(exc))
+    return json_response({"consumer_id": body["consumer_id"], "key_version": str(body["key_version"])})
+
+
+@bp.get("/connect/advertisers")
+def list_advertisers() -> Response:
+    return json_response(get_connect().advertiser_list())
+
+
+@bp.post("/connect/advertisers")
+def add_advertiser() -> Response:
+    body = _body()
+    known = {
+        "advertiser_id",
+        "name",
+        "advertiser_type",
+        "access",
+        "seller_id",
+        "seller_name",
+        "campaigns",
+        "ad_groups_per_campaign",
+        "keywords_per_ad_group",
+        "granted_at",
+    }
+    unknown = set(body) - known
+    if unknown:
+        return _bad(f"unknown field(s): {', '.join(sorted(unknown))}")
+    granted_at = body.get("granted_at")
+    if granted_at is not None and (isinstance(granted_at, bool) or not isinstance(granted_at, (int, float))):
+        return _bad("granted_at must be epoch seconds")
+    try:
+        record = get_connect().add_advertiser(**body)
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+    return json_response(record, status=201)
+
+
+@bp.post("/connect/advertisers/demo")
+def add_demo_advertisers() -> Response:
+    connect = get_connect()
+    return json_response([connect.add_advertiser(**spec) for spec in DEMO_ADVERTISERS], status=201)
+
+
+def _advertiser_change(advertiser_id: int, change: Any) -> Response:
+    connect = get_connect()
+    try:
+        result = change(connect)
+    except KeyError:
+        return _not_found(f"unknown advertiser {advertiser_id}")
+    except ValueError as exc:
+        return _bad(str(exc))
+    with connect.lock:
+        advertiser = connect.advertiser(advertiser_id)
+        record = {**advertiser.record(), "revoked": advertiser.revoked}
+    if result is not None:
+        record["restated"] = [d.isoformat() for d in result]
+    return json_response(record)
+
+
+@bp.post("/connect/advertisers/<int:advertiser_id>/revoke")
+def revoke_advertiser(advertiser_id: int) -> Response:
+    return _advertiser_change(advertiser_id, lambda c: c.revoke(advertiser_id))
+
+
+@bp.post("/connect/advertisers/<int:advertiser_id>/access")
+def set_advertiser_access(advertiser_id: int) -> Response:
+    access = _body().get("access")
+    return _advertiser_change(advertiser_id, lambda c: c.set_access(advertiser_id, str(access)))
+
+
+@bp.post("/connect/advertisers/<int:advertiser_id>/restate")
+def restate_advertiser(advertiser_id: int) -> Response:
+    days = _body().get("days", 14)
+    return _advertiser_change(advertiser_id, lambda c: c.restate(advertiser_id, days))
+
+
+@bp.get("/connect/usage")
+def connect_usage() -> Response:
+    summary = get_connect().summary()
+    return json_response({"operations_last_hour": summary["operations_last_hour"], "calls": summary["calls"]})

@@ -12,6 +12,7 @@ from moto import mock_aws
 from local.emulator import Emulator
 from local.harness import QUEUE_ENVIRONMENT, REGION, Harness, new_container
 from local.inprocess import provision
+from local.partner import install_partner
 from local.seed import seed_demo
 
 
@@ -56,13 +57,17 @@ def stack_factory(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) ->
 
         def make(**overrides: str) -> Stack:
             url = str(emulator_server.url)
-            provisioned = provision({"WalmartSandboxUrl": url, "WalmartProductionUrl": url, "RetryBaseSeconds": "1"})
+            provisioned = provision(
+                {"WalmartSandboxUrl": url, "WalmartProductionUrl": url, "WalmartAdsUrl": url, "RetryBaseSeconds": "1"}
+            )
             env = {**provisioned.function_env("ApiFunction"), "WALMART_HTTP_ATTEMPTS": "2", **overrides}
             env.pop("POWERTOOLS_SERVICE_NAME", None)
             for name, value in env.items():
                 monkeypatch.setenv(name, value)
             env.update({f"queue:{queue}": provisioned.ref(queue) for queue in QUEUE_ENVIRONMENT})
             new_container()
+            secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+            install_partner(secretsmanager, env["WALMART_ADS_SECRET_NAME"], emulator_server)
             seed_demo({**env, "AWS_DEFAULT_REGION": REGION})
             return Stack(env)
 

@@ -293,12 +293,12 @@ def test_automatic_sync_schedules_only_connected_auto_sync_instances(api, stack,
     scheduled = stack.handler("scheduler").handler(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, stack.context()
     )
-    assert scheduled == {"scheduled_jobs": 2}
+    assert scheduled == {"scheduled_jobs": 2, "advertising_refreshes": 0}
     bodies = [json.loads(b) for b in stack.messages("SyncQueue")]
     assert {(b["instance_id"], b["stream"]) for b in bodies} == {(auto_id, "products"), (auto_id, "orders")}
     assert manual_id not in {b["instance_id"] for b in bodies}
     api("PATCH", f"/api/walmart/{auto_id}", {"is_automatic_sync_enabled": False})
-    assert stack.handler("scheduler").handler({}, stack.context()) == {"scheduled_jobs": 0}
+    assert stack.handler("scheduler").handler({}, stack.context())["scheduled_jobs"] == 0
 
 
 def test_late_progress_of_a_finished_run_does_not_reopen_it(api, stack, emulator):

@@ -29,6 +29,8 @@ FUNCTIONS = {
     "BackfillFunction": "backfill",
     "ProfileRefreshFunction": "profile_refresh",
     "SchedulerFunction": "scheduler",
+    "AdsReportsFunction": "ads_reports",
+    "AdsWriteBackFunction": "ads_writeback",
 }
 WORKER_QUEUES = {
     "TokenQueue": "TokenFunction",
@@ -36,6 +38,8 @@ WORKER_QUEUES = {
     "SyncQueue": "SyncFunction",
     "BackfillQueue": "BackfillFunction",
     "ProfileRefreshQueue": "ProfileRefreshFunction",
+    "AdsReportQueue": "AdsReportsFunction",
+    "AdsWriteBackQueue": "AdsWriteBackFunction",
 }
 GLOBAL_ENV = {
     "APP_ENV",
@@ -50,6 +54,8 @@ GLOBAL_ENV = {
     "SYNC_QUEUE_URL",
     "BACKFILL_QUEUE_URL",
     "PROFILE_REFRESH_QUEUE_URL",
+    "ADS_REPORT_QUEUE_URL",
+    "ADS_WRITEBACK_QUEUE_URL",
     "SECRETS_KEY_ID",
     "WALMART_SANDBOX_URL",
     "WALMART_PRODUCTION_URL",
@@ -58,12 +64,18 @@ GLOBAL_ENV = {
     "RETRY_BASE_SECONDS",
     "WALMART_RATE_LIMIT_SCALE",
     "WALMART_RATE_LIMITS",
+    "WALMART_ADS_SECRET_NAME",
+    "WALMART_ADS_HOURLY_OPERATIONS",
+    "ADS_BACKFILL_DAYS",
 }
 MESSAGE_KEYS = {  # required keys of each queue's message body
     "TokenQueue": {"tenant_id", "instance_id", "credentials_version"},
     "LocationsQueue": {"tenant_id", "instance_id", "run_id"},
     "SyncQueue": {"tenant_id", "instance_id", "run_id", "stream", "cursor"},
     "BackfillQueue": {"tenant_id", "instance_id", "run_id"},
+    "ProfileRefreshQueue": {"refresh_id"},
+    "AdsReportQueue": {"tenant_id", "account_id", "advertiser_id", "run_id", "key", "report_type", "start", "end"},
+    "AdsWriteBackQueue": {"tenant_id", "account_id", "change_id"},
 }
 MIN_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6
@@ -303,6 +315,7 @@ ALLOWED_POLICY_TEMPLATES = {
     "SQSPollerPolicy",
     "KMSEncryptPolicy",
     "KMSDecryptPolicy",
+    "AWSSecretsManagerGetSecretValuePolicy",
 }
 
 
@@ -313,14 +326,29 @@ def test_functions_use_only_scoped_policy_templates(functions: dict[str, dict[st
             assert args, (logical_id, name)  # every template is scoped to one resource
 
 
-def test_authorizer_and_scheduler_only_read_the_app_table(functions: dict[str, dict[str, Any]]) -> None:
+def test_authorizer_reads_only_and_the_scheduler_only_touches_the_app_table(
+    functions: dict[str, dict[str, Any]],
+) -> None:
     assert _policy_templates(functions["AuthorizerFunction"]) == [
         ("DynamoDBReadPolicy", {"TableName": {"Ref": "AppTable"}})
     ]
+    # The scheduler starts the daily advertising refresh runs (one conditional write per account that is due).
     assert _policy_templates(functions["SchedulerFunction"]) == [
-        ("DynamoDBReadPolicy", {"TableName": {"Ref": "AppTable"}}),
+        ("DynamoDBCrudPolicy", {"TableName": {"Ref": "AppTable"}}),
         ("SQSSendMessagePolicy", {"QueueName": {"Fn::GetAtt": ["SyncQueue", "QueueName"]}}),
+        ("SQSSendMessagePolicy", {"QueueName": {"Fn::GetAtt": ["AdsReportQueue", "QueueName"]}}),
     ]
+
+
+def test_only_functions_that_call_walmart_connect_read_the_partner_secret(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    reading = {
+        fn
+        for fn, props in functions.items()
+        if any(n == "AWSSecretsManagerGetSecretValuePolicy" for n, _ in _policy_templates(props))
+    }
+    assert reading == {"ProfileRefreshFunction", "AdsReportsFunction", "AdsWriteBackFunction"}
 
 
 def test_only_functions_that_read_secrets_may_decrypt(functions: dict[str, dict[str, Any]]) -> None:

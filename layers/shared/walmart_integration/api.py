@@ -16,7 +16,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from walmart_integration.config import get_settings
-from walmart_integration.errors import Conflict, NotFound, ValidationFailed, field_errors
+from walmart_integration.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_errors
+from walmart_integration.models.advertising import (
+    AccountCreate,
+    AccountView,
+    CampaignChange,
+    ChangeView,
+    ClaimCreate,
+    ClaimView,
+    Company,
+    CompanyCreate,
+    GroupBy,
+    KeywordChange,
+    LinkRequest,
+    PerformanceRow,
+    ProfileView,
+    RefreshView,
+)
 from walmart_integration.models.common import DataResponse, ErrorResponse, ListResponse, ValidationErrorResponse
 from walmart_integration.models.instance import InstanceCreate, InstanceUpdate, InstanceView
 from walmart_integration.models.marketplace import (
@@ -30,6 +46,7 @@ from walmart_integration.models.marketplace import (
 )
 from walmart_integration.models.reference import Integration, NominalCode, NominalCodeCreate, Store, StoreCreate
 from walmart_integration.observability import logger
+from walmart_integration.services.advertising import AdvertisingService
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.services.instances import InstanceService
 from walmart_integration.services.reference import ReferenceService
@@ -39,6 +56,7 @@ TITLE = "Walmart Integration Service API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "Connect Walmart Marketplace sellers (integration instances) and keep their data in sync. "
+    "Link Walmart Connect advertising profiles to accounts and read their performance. "
     "Every route needs `Authorization: Bearer <token>`; another tenant's resource answers 404."
 )
 
@@ -55,6 +73,8 @@ app.enable_swagger(path="/api/docs", title=TITLE, version=VERSION, description=D
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 InstanceId = Annotated[str, Path(min_length=1, max_length=64)]
+ResourceId = Annotated[str, Path(min_length=1, max_length=64)]
+WalmartEntityId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="Walmart's numeric id")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -68,6 +88,7 @@ IdempotencyKey = Annotated[
 
 _ERRORS: dict[int, tuple[str, type]] = {
     401: ("Missing, malformed, unknown or revoked bearer token", ErrorResponse),
+    403: ("Not allowed, e.g. a change to an advertiser that granted read-only access", ErrorResponse),
     404: ("Not found (another tenant's resource is not found either)", ErrorResponse),
     409: ("Conflict: changed concurrently, or an Idempotency-Key reused with another body", ErrorResponse),
     422: ("Validation failed: errors by dotted field path", ValidationErrorResponse),
@@ -98,6 +119,10 @@ class _Services:
     @cached_property
     def reference(self) -> ReferenceService:
         return ReferenceService(self.deps.reference)
+
+    @cached_property
+    def advertising(self) -> AdvertisingService:
+        return self.deps.advertising
 
     @cached_property
     def synced(self) -> SyncedDataService:
@@ -153,6 +178,11 @@ def _not_found(error: NotFound) -> Response:
 @app.exception_handler(Conflict)
 def _conflict(error: Conflict) -> Response:
     return _json(409, {"message": str(error)})
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(error: Forbidden) -> Response:
+    return _json(403, {"message": str(error)})
 
 
 @app.exception_handler(Unauthorized)
@@ -356,3 +386,169 @@ def list_internal_products(limit: Limit = 50, cursor: Cursor = None) -> ListResp
 )
 def create_internal_product(body: InternalProductCreate) -> tuple[DataResponse[InternalProduct], int]:
     return DataResponse(data=services.synced.create_product(tenant_id(), body)), 201
+
+
+# -- Walmart Connect advertising -------------------------------------------------------------------
+ADS = "Advertising"
+
+
+@app.post("/api/companies", tags=[ADS], summary="Create a company", responses=responses(422, created="201"))
+def create_company(body: CompanyCreate) -> tuple[DataResponse[Company], int]:
+    return DataResponse(data=services.advertising.create_company(tenant_id(), body)), 201
+
+
+@app.get("/api/companies", tags=[ADS], summary="The tenant's companies", responses=responses(422))
+def list_companies(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[Company]:
+    items, next_cursor = services.advertising.list_companies(tenant_id(), limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.get("/api/companies/<company_id>", tags=[ADS], summary="One company", responses=responses(404))
+def get_company(company_id: ResourceId) -> DataResponse[Company]:
+    return DataResponse(data=services.advertising.get_company(tenant_id(), company_id))
+
+
+@app.post(
+    "/api/companies/<company_id>/accounts",
+    tags=[ADS],
+    summary="Create an account of a company (channel walmart-1p or walmart-3p)",
+    responses=responses(404, 422, created="201"),
+)
+def create_account(company_id: ResourceId, body: AccountCreate) -> tuple[DataResponse[AccountView], int]:
+    return DataResponse(data=services.advertising.create_account(tenant_id(), company_id, body)), 201
+
+
+@app.get("/api/companies/<company_id>/accounts", tags=[ADS], summary="The company's accounts", responses=responses(404))
+def list_accounts(company_id: ResourceId) -> ListResponse[AccountView]:
+    return ListResponse(data=services.advertising.list_accounts(tenant_id(), company_id), next_cursor=None)
+
+
+@app.get(
+    "/api/accounts/<account_id>",
+    tags=[ADS],
+    summary="One account: its linked profile and the progress of its backfill and daily refresh",
+    responses=responses(404),
+)
+def get_account(account_id: ResourceId) -> DataResponse[AccountView]:
+    return DataResponse(data=services.advertising.get_account(tenant_id(), account_id))
+
+
+@app.put(
+    "/api/accounts/<account_id>/advertising-profile",
+    tags=[ADS],
+    summary="Link an advertising profile to the account; starts the backfill",
+    description=(
+        "A profile links to one account at most (409 names the account holding it). The account's channel must "
+        "match the profile's type (1p: walmart-1p, 3p: walmart-3p), else 422. A profile not assigned to the "
+        "tenant is 404."
+    ),
+    responses=responses(404, 409, 422),
+)
+def link_profile(account_id: ResourceId, body: LinkRequest) -> DataResponse[AccountView]:
+    return DataResponse(data=services.advertising.link(tenant_id(), account_id, body.profile_id))
+
+
+@app.delete(
+    "/api/accounts/<account_id>/advertising-profile",
+    tags=[ADS],
+    summary="Unlink the account's advertising profile (its stored data stays)",
+    responses=responses(404, 409),
+)
+def unlink_profile(account_id: ResourceId) -> DataResponse[AccountView]:
+    return DataResponse(data=services.advertising.unlink(tenant_id(), account_id))
+
+
+@app.get(
+    "/api/accounts/<account_id>/performance",
+    tags=[ADS],
+    summary="Daily spend, impressions, clicks and attributed sales (14-day attribution)",
+    description="`from`/`to` (yyyy-mm-dd) default to the backfill window; grouped by date, campaign or ad group.",
+    responses=responses(404, 409, 422),
+)
+def account_performance(
+    account_id: ResourceId,
+    from_: Annotated[str | None, Query(alias="from", description="First day, yyyy-mm-dd")] = None,
+    to: Annotated[str | None, Query(description="Last day, yyyy-mm-dd")] = None,
+    group_by: Annotated[GroupBy, Query()] = "date",
+) -> ListResponse[PerformanceRow]:
+    rows = services.advertising.performance(tenant_id(), account_id, from_, to, group_by)
+    return ListResponse(data=rows, next_cursor=None)
+
+
+@app.patch(
+    "/api/accounts/<account_id>/campaigns/<campaign_id>",
+    tags=[ADS],
+    summary="Change a campaign's daily budget or status (queued, sent to Walmart)",
+    responses=responses(403, 404, 409, 422, accepted="202"),
+)
+def change_campaign(
+    account_id: ResourceId, campaign_id: WalmartEntityId, body: CampaignChange
+) -> tuple[DataResponse[ChangeView], int]:
+    change = services.advertising.change(tenant_id(), account_id, "campaign", campaign_id, body)
+    return DataResponse(data=change), 202
+
+
+@app.patch(
+    "/api/accounts/<account_id>/keywords/<keyword_id>",
+    tags=[ADS],
+    summary="Change a keyword's bid or state (queued, sent to Walmart)",
+    responses=responses(403, 404, 409, 422, accepted="202"),
+)
+def change_keyword(
+    account_id: ResourceId, keyword_id: WalmartEntityId, body: KeywordChange
+) -> tuple[DataResponse[ChangeView], int]:
+    change = services.advertising.change(tenant_id(), account_id, "keyword", keyword_id, body)
+    return DataResponse(data=change), 202
+
+
+@app.get(
+    "/api/accounts/<account_id>/changes",
+    tags=[ADS],
+    summary="The account's changes sent to Walmart, with their results (oldest first)",
+    responses=responses(404, 422),
+)
+def list_changes(account_id: ResourceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ChangeView]:
+    items, next_cursor = services.advertising.list_changes(tenant_id(), account_id, limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/advertising/profiles",
+    tags=[ADS],
+    summary="The advertising profiles assigned to the tenant, with their linked account",
+    responses=responses(422),
+)
+def list_profiles(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ProfileView]:
+    items, next_cursor = services.advertising.list_profiles(tenant_id(), limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/api/advertising/claims",
+    tags=[ADS],
+    summary="Claim an advertiser (id and name as shown in Walmart's console)",
+    description=(
+        "Honoured automatically when this tenant alone claims the advertiser and the name matches Walmart's; "
+        "otherwise the claim waits for an operator. Claiming again updates the name."
+    ),
+    responses=responses(422, created="201"),
+)
+def create_claim(body: ClaimCreate) -> tuple[DataResponse[ClaimView], int]:
+    return DataResponse(data=services.advertising.claim(tenant_id(), body)), 201
+
+
+@app.get("/api/advertising/claims", tags=[ADS], summary="The tenant's claims", responses=responses(422))
+def list_claims(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ClaimView]:
+    items, next_cursor = services.advertising.list_claims(tenant_id(), limit, cursor)
+    return ListResponse(data=items, next_cursor=next_cursor)
+
+
+@app.post(
+    "/api/advertising/refresh",
+    tags=[ADS],
+    summary="Discover advertising profiles now (joins a run in progress)",
+    responses=responses(accepted="202"),
+)
+def refresh_profiles() -> tuple[DataResponse[RefreshView], int]:
+    tenant_id()
+    return DataResponse(data=services.advertising.refresh()), 202

@@ -35,6 +35,8 @@ class Settings(BaseModel):
     sync_queue_url: str = ""
     backfill_queue_url: str = ""
     profile_refresh_queue_url: str = ""
+    ads_report_queue_url: str = ""
+    ads_writeback_queue_url: str = ""
     secrets_key_id: str = ""
     walmart_sandbox_url: str = DEFAULT_SANDBOX_URL
     walmart_production_url: str = DEFAULT_PRODUCTION_URL
@@ -58,6 +60,19 @@ class Settings(BaseModel):
     walmart_rate_limit_scale: float = Field(default=1.0, gt=0)
     pacing_wait_seconds: float = Field(default=1.0, ge=0, le=5)  # longer waits for our budget go through SQS
     walmart_rate_limits: str = ""  # JSON: {"orders": 5000, ...} per-minute budgets overriding the published ones
+    # Walmart Connect (advertising)
+    walmart_ads_secret_name: str = ""  # Secrets Manager: {"consumer_id", "key_version", "private_key", "auth_token"}
+    walmart_ads_hourly_operations: int = Field(default=10_000, ge=1)  # the partner's hourly budget, all tenants
+    ads_insight_type: Literal["advertiserAttributes", "advertiserAttributesV2"] = "advertiserAttributes"
+    ads_backfill_days: int = Field(default=60, ge=1, le=90)  # Walmart serves the last 90 days
+    ads_report_max_days: int = Field(default=62, ge=1, le=62)  # days one report snapshot may span
+    ads_report_types: str = "adGroup,keyword"
+    ads_refresh_trailing_days: int = Field(default=14, ge=1, le=62)  # recent days Walmart restates: re-pulled daily
+    ads_refresh_interval_hours: float = Field(default=24, gt=0)
+    ads_poll_initial_seconds: float = Field(default=30, ge=0, le=900)
+    ads_poll_max_seconds: float = Field(default=120, ge=0, le=900)  # SQS delays stop at 15 minutes
+    ads_throttle_seconds: float = Field(default=600, ge=0, le=900)  # Walmart: after a 429, retry in 10 minutes
+    ads_discovery_min_interval_seconds: float = Field(default=300, ge=0)  # a refresh asked for sooner joins the last
 
     def rate_limit_overrides(self) -> dict[str, float]:
         """Per-minute budgets per endpoint from ``WALMART_RATE_LIMITS`` (empty: Walmart's published limits)."""
@@ -67,6 +82,10 @@ class Settings(BaseModel):
         if not isinstance(data, dict) or not all(isinstance(v, int | float) and v > 0 for v in data.values()):
             raise ValueError("WALMART_RATE_LIMITS must be a JSON object of positive per-minute numbers")
         return {str(k): float(v) for k, v in data.items()}
+
+    @property
+    def ads_report_type_list(self) -> list[str]:
+        return [kind.strip() for kind in self.ads_report_types.split(",") if kind.strip()]
 
     @property
     def ship_node_type_list(self) -> list[str]:

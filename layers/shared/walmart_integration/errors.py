@@ -26,6 +26,10 @@ class Conflict(DomainError):
     """A conflict that is not a field error (409)."""
 
 
+class Forbidden(DomainError):
+    """The tenant may see the resource but not do this to it (403), e.g. a write with read-only access."""
+
+
 class RetryLater(Exception):
     """Transient failure of a queued job: redeliver the message after ``delay_seconds``.
 

@@ -57,3 +57,42 @@ class SyncJob(PagedJob):
 
 class BackfillJob(PagedJob):
     stream: Literal["backfill"] = "backfill"
+
+
+# -- Walmart Connect (advertising) ------------------------------------------------------------------
+class _AdsMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ProfileRefreshJob(_AdsMessage):
+    """One step of a discovery run: request the insight snapshot (no ``snapshot_id``), or poll it."""
+
+    refresh_id: str
+    snapshot_id: str | None = None
+    polls: int = 0
+
+
+class AdsReportJob(_AdsMessage):
+    """One report snapshot of a linked profile's run: request it (no ``snapshot_id``), poll it, store its rows.
+
+    ``key`` names the report in the run (``<reportType>`` or ``<reportType>#<n>`` when the window is split).
+    """
+
+    tenant_id: str
+    account_id: str
+    advertiser_id: str
+    run_id: str
+    key: str
+    report_type: str
+    start: str
+    end: str
+    snapshot_id: str | None = None
+    polls: int = 0
+
+
+class AdsChangeJob(_AdsMessage):
+    """Send one queued campaign/keyword change to Walmart."""
+
+    tenant_id: str
+    account_id: str
+    change_id: str

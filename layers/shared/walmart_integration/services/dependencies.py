@@ -15,13 +15,20 @@ from walmart_integration.store.tenants import TenantRepository
 from walmart_integration.store.vault import Vault
 
 if TYPE_CHECKING:
+    from walmart_integration.services.ads_changes import AdsChanges
+    from walmart_integration.services.ads_reports import AdsReports
+    from walmart_integration.services.advertising import AdvertisingService
+    from walmart_integration.services.connect_gateway import ConnectGateway
     from walmart_integration.services.connection import ConnectionService
     from walmart_integration.services.marketplace_sync import MarketplaceSync
+    from walmart_integration.services.profile_discovery import ProfileDiscovery
+    from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
     from walmart_integration.store.catalog import CatalogRepository
     from walmart_integration.store.locations import LocationRepository
     from walmart_integration.store.rate_limits import RateLimiter
     from walmart_integration.store.runs import RunRepository
     from walmart_integration.store.synced import SyncedDataRepository
+    from walmart_integration.walmart.connect import ConnectClient
     from walmart_integration.walmart.marketplace import MarketplaceClient
 
 
@@ -83,6 +90,9 @@ class Dependencies:
             name: BucketSpec(max(1.0, spec.capacity * BURST_HEADROOM), spec.refill_per_second)
             for name, spec in limits.items()
         }
+        from walmart_integration.services.connect_gateway import OPERATIONS, operations_bucket
+
+        limits[OPERATIONS] = operations_bucket(self.settings.walmart_ads_hourly_operations)
         return RateLimiter(self.settings.app_table_name, self.settings.region, limits=limits)
 
     @cached_property
@@ -136,3 +146,68 @@ class Dependencies:
                 attempts=self.settings.walmart_http_attempts,
             )
         return self._clients[environment]
+
+    # -- Walmart Connect (advertising) -------------------------------------------------------------------
+    @cached_property
+    def advertising_repo(self) -> AdvertisingRepository:
+        from walmart_integration.store.advertising import AdvertisingRepository
+
+        return AdvertisingRepository(self.settings.app_table_name, self.settings.region)
+
+    @cached_property
+    def performance(self) -> PerformanceRepository:
+        from walmart_integration.store.advertising import PerformanceRepository
+
+        return PerformanceRepository(self.settings.data_table_name, self.settings.region)
+
+    @cached_property
+    def connect_client(self) -> ConnectClient:
+        """The Connect client of this container; partner credentials come from Secrets Manager (cached)."""
+        from walmart_integration.store.partner_secret import PartnerSecret
+        from walmart_integration.walmart.connect import ConnectClient, PartnerCredentials
+
+        secret = PartnerSecret(self.settings.walmart_ads_secret_name, self.settings.region)
+        return ConnectClient(
+            self.settings.walmart_ads_url,
+            lambda: PartnerCredentials.from_mapping(secret.values()),
+            timeout_seconds=self.settings.walmart_http_timeout_seconds,
+            attempts=self.settings.walmart_http_attempts,
+        )
+
+    @cached_property
+    def connect(self) -> ConnectGateway:
+        from walmart_integration.services.connect_gateway import ConnectGateway
+
+        return ConnectGateway(self.settings, lambda: self.connect_client, self.limiter)
+
+    @cached_property
+    def profile_discovery(self) -> ProfileDiscovery:
+        from walmart_integration.services.profile_discovery import ProfileAssignment, ProfileDiscovery
+
+        repo = self.advertising_repo
+        return ProfileDiscovery(self.settings, repo, self.connect, self.queues, ProfileAssignment(repo))
+
+    @cached_property
+    def ads_reports(self) -> AdsReports:
+        from walmart_integration.services.ads_reports import AdsReports
+
+        return AdsReports(self.settings, self.advertising_repo, self.performance, self.connect, self.queues)
+
+    @cached_property
+    def ads_changes(self) -> AdsChanges:
+        from walmart_integration.services.ads_changes import AdsChanges
+
+        return AdsChanges(self.advertising_repo, self.connect)
+
+    @cached_property
+    def advertising(self) -> AdvertisingService:
+        from walmart_integration.services.advertising import AdvertisingService
+
+        return AdvertisingService(
+            self.settings,
+            self.advertising_repo,
+            self.performance,
+            self.queues,
+            self.ads_reports,
+            lambda: self.profile_discovery,
+        )

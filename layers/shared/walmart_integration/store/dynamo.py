@@ -133,6 +133,6 @@ def decode_index_cursor(cursor: str | None, index_pk: str, table_pk: str) -> dic
         }
     except (ValueError, KeyError, TypeError, binascii.Error):
         key = {}
-    if not key or key["pk"]["S"] != table_pk:
+    if not key or not key["pk"]["S"].startswith(table_pk):
         raise ValidationFailed({"cursor": ["The cursor is invalid."]})
     return key

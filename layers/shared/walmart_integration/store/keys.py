@@ -14,11 +14,23 @@ AppTable (pk, sk; sparse GSI ``gsi1``):
   RATELIMIT#<seller>         BUCKET#<endpoint>           token bucket of one Walmart rate limit of a seller
                                                          (tokens, updated_at epoch s; TTL expires_at): rate_limits
   gsi1: AUTOSYNC / <tenant>#<instance>                   instances with automatic sync (no table scan)
+  -- Walmart Connect (advertising) --
+  TENANT#<tenant>            COMPANY#<ulid>              company
+  TENANT#<tenant>            ACCOUNT#<ulid>              account: company, channel, geo, linked profile, report runs
+  TENANT#<tenant>            ADCHANGE#<account>#<ulid>   a campaign/keyword change sent back to Walmart, with its result
+  ADPROFILES                 PROFILE#<advertiserId>      profile as Walmart lists it: type, access, status, owner, link
+  ADCLAIM#<advertiserId>     TENANT#<tenant>             a tenant's claim of an advertiser (name as shown in Walmart)
+  ADDISCOVERY                STATE                       the latest profile discovery run (shared by every tenant)
+  gsi1: ADLINKS / <tenant>#<account>                     linked accounts (daily report refresh, no table scan)
+  gsi1: TENANT#<tenant>#ADPROFILES / <advertiserId>       the profiles assigned to a tenant
+  gsi1: TENANT#<tenant>#ADCLAIMS / <advertiserId>         a tenant's claims
 DataTable (pk, sk; gsi1):
   INSTANCE#<tenant>#<instance>  LOCATION#<shipNode>      ship node
   INSTANCE#<tenant>#<instance>  PRODUCT#<sku>            Walmart listing
   INSTANCE#<tenant>#<instance>  ORDER#<purchaseOrderId>  order with its lines (one item)
   gsi1: ORDERS#<tenant>#<instance> / <orderDate>#<po>    orders newest first
+  ADPERF#<advertiserId>#<reportType>  <date>#<campaignId>#<adGroupId>[#<keywordId>]  one day of one entity (a re-pull
+                                                         of a day overwrites it: never duplicated)
 """
 
 from __future__ import annotations
@@ -103,3 +115,45 @@ def rate_limit_pk(seller_key: str) -> str:
 
 def bucket_sk(endpoint: str) -> str:
     return f"{BUCKET_PREFIX}{endpoint}"
+
+
+# -- Walmart Connect (advertising) --
+COMPANY_PREFIX = "COMPANY#"
+ACCOUNT_PREFIX = "ACCOUNT#"
+PROFILES_PK = "ADPROFILES"
+PROFILE_PREFIX = "PROFILE#"
+DISCOVERY_PK = "ADDISCOVERY"
+DISCOVERY_SK = "STATE"
+LINKS_GSI_PK = "ADLINKS"
+
+
+def company_sk(company_id: str) -> str:
+    return f"{COMPANY_PREFIX}{company_id}"
+
+
+def account_sk(account_id: str) -> str:
+    return f"{ACCOUNT_PREFIX}{account_id}"
+
+
+def change_prefix(account_id: str) -> str:
+    return f"ADCHANGE#{account_id}#"
+
+
+def profile_sk(advertiser_id: str) -> str:
+    return f"{PROFILE_PREFIX}{advertiser_id}"
+
+
+def tenant_profiles_gsi_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#ADPROFILES"
+
+
+def claim_pk(advertiser_id: str) -> str:
+    return f"ADCLAIM#{advertiser_id}"
+
+
+def tenant_claims_gsi_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#ADCLAIMS"
+
+
+def performance_pk(advertiser_id: str, report_type: str) -> str:
+    return f"ADPERF#{advertiser_id}#{report_type}"

@@ -1,0 +1,217 @@
+"""Walmart Connect advertising: companies, accounts, profiles, claims, reports and changes (API and records)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from walmart_integration.models.common import StrictModel
+
+Channel = Literal["walmart-1p", "walmart-3p"]
+AdvertiserType = Literal["1p", "3p"]
+AccessType = Literal["read", "write"]
+ProfileStatus = Literal["active", "revoked"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "stopped"]
+ReportStatus = Literal["queued", "requested", "downloading", "succeeded", "failed", "stopped"]
+ChangeStatus = Literal["queued", "succeeded", "failed"]
+GroupBy = Literal["date", "campaign", "ad_group"]
+
+CHANNEL_OF_TYPE: dict[str, str] = {"1p": "walmart-1p", "3p": "walmart-3p"}
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+AdvertiserId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Walmart's advertiserId")]
+Money = Annotated[str, Field(description="Exact decimal amount (string)", examples=["12.34"])]
+
+
+def _stripped(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("This field must not be blank.")
+    return value
+
+
+# -- companies and accounts ----------------------------------------------------------------------
+class CompanyCreate(StrictModel):
+    name: Name
+
+    _strip = field_validator("name")(_stripped)
+
+
+class Company(BaseModel):
+    id: str
+    name: str
+    created_at: str
+
+
+class AccountCreate(StrictModel):
+    name: Name
+    channel: Channel = Field(description="walmart-1p (first-party supplier) or walmart-3p (marketplace seller)")
+    geo: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 country of the account")] = "US"
+
+    _strip = field_validator("name")(_stripped)
+
+
+class LinkRequest(StrictModel):
+    profile_id: AdvertiserId
+
+
+class ReportProgress(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    report_type: str
+    start: str
+    end: str
+    status: ReportStatus = "queued"
+    snapshot_id: str | None = None
+    polls: int = 0
+    rows: int = 0
+    error: str | None = None
+    finished_at: str | None = None
+
+
+class ReportRun(BaseModel):
+    """A backfill (on link) or a trailing refresh (daily) of a linked profile's reports."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str
+    kind: Literal["backfill", "refresh"]
+    status: RunStatus = "queued"
+    window_start: str
+    window_end: str
+    reports: dict[str, ReportProgress] = Field(default_factory=dict)
+    started_at: str
+    finished_at: str | None = None
+    error: str | None = None
+
+    @property
+    def reports_done(self) -> int:
+        return sum(1 for report in self.reports.values() if report.status == "succeeded")
+
+
+class AdvertisingLink(BaseModel):
+    profile_id: str
+    advertiser_name: str
+    advertiser_type: AdvertiserType
+    access: AccessType
+    status: ProfileStatus
+    status_reason: str | None = None
+    linked_at: str
+
+
+class AccountView(BaseModel):
+    id: str
+    company_id: str
+    name: str
+    channel: Channel
+    geo: str
+    created_at: str
+    advertising: AdvertisingLink | None = None
+    backfill: ReportRun | None = None
+    refresh: ReportRun | None = Field(default=None, description="The latest daily re-pull of the trailing window")
+    data_through: str | None = Field(default=None, description="Last day with stored performance data")
+
+
+# -- profiles and claims -------------------------------------------------------------------------
+class ProfileView(BaseModel):
+    profile_id: str
+    advertiser_name: str
+    advertiser_type: AdvertiserType
+    access: AccessType
+    status: ProfileStatus
+    status_reason: str | None = None
+    seller_id: str | None = None
+    seller_name: str | None = None
+    linked_account_id: str | None = None
+    first_seen_at: str
+    last_seen_at: str
+
+
+class ClaimCreate(StrictModel):
+    advertiser_id: AdvertiserId
+    advertiser_name: Name
+
+    _strip = field_validator("advertiser_name")(_stripped)
+
+
+ClaimStatus = Literal["assigned", "waiting", "rejected"]
+
+
+class ClaimView(BaseModel):
+    advertiser_id: str
+    advertiser_name: str
+    status: ClaimStatus
+    reason: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class RefreshView(BaseModel):
+    refresh_id: str
+    status: Literal["requested", "polling", "succeeded", "failed"]
+    requested_at: str
+    finished_at: str | None = None
+    profiles: int | None = None
+    revoked: int | None = None
+    error: str | None = None
+
+
+# -- performance ----------------------------------------------------------------------------------
+class PerformanceRow(BaseModel):
+    date: str | None = None
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    ad_group_id: str | None = None
+    ad_group_name: str | None = None
+    spend: Money
+    impressions: int
+    clicks: int
+    attributed_sales: Money
+    attributed_orders: int
+
+
+# -- write-back ------------------------------------------------------------------------------------
+def _cents(value: Decimal | None) -> Decimal | None:
+    if value is not None and value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("At most two decimal places.")
+    return value
+
+
+class CampaignChange(StrictModel):
+    daily_budget: Annotated[Decimal, Field(gt=0, le=1_000_000, strict=False)] | None = None
+    status: Literal["enabled", "paused"] | None = None
+
+    _money = field_validator("daily_budget")(_cents)
+
+    @model_validator(mode="after")
+    def _something(self) -> CampaignChange:
+        if self.daily_budget is None and self.status is None:
+            raise ValueError("Give daily_budget and/or status.")
+        return self
+
+
+class KeywordChange(StrictModel):
+    bid: Annotated[Decimal, Field(ge=Decimal("0.3"), le=100, strict=False)] | None = None
+    state: Literal["enabled", "paused", "archived"] | None = None
+
+    _money = field_validator("bid")(_cents)
+
+    @model_validator(mode="after")
+    def _something(self) -> KeywordChange:
+        if self.bid is None and self.state is None:
+            raise ValueError("Give bid and/or state.")
+        return self
+
+
+class ChangeView(BaseModel):
+    id: str
+    account_id: str
+    entity: Literal["campaign", "keyword"]
+    entity_id: str
+    changes: dict[str, Any]
+    status: ChangeStatus
+    error: str | None = None
+    created_at: str
+    finished_at: str | None = None
