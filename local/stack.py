@@ -14,6 +14,9 @@ Settings (constructor argument, else environment variable, else default):
     ads_url           WALMART_ADS_URL          the emulator (WalmartAdsUrl)
     schedule_seconds  LOCAL_SCHEDULE_SECONDS   60  (how often every Schedule event fires; also once at start)
     retry_seconds     LOCAL_RETRY_SECONDS      2   (visibility of a batch whose invocation failed or crashed)
+    -                 ADS_POLL_INITIAL_SECONDS 2   (first snapshot poll; functions get it, deployed default 30)
+    -                 ADS_POLL_MAX_SECONDS     10  (longest wait between polls; deployed default 120)
+Walmart Connect partner credentials: see local/partner.py.
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ def _unique_stack_name(base: str) -> str:
         return name
 
 
+# Function settings that are not template parameters, with local defaults (the environment may override them).
+LOCAL_FUNCTION_DEFAULTS = {"ADS_POLL_INITIAL_SECONDS": "2", "ADS_POLL_MAX_SECONDS": "10"}
+
+
 class LocalStack:
     def __init__(
         self,
@@ -105,6 +112,10 @@ class LocalStack:
         self.ads_url: str | None = _setting(ads_url, env, "WALMART_ADS_URL", None)
         self.schedule_seconds = float(_setting(schedule_seconds, env, "LOCAL_SCHEDULE_SECONDS", 60))
         self.retry_seconds = int(_setting(retry_seconds, env, "LOCAL_RETRY_SECONDS", 2))
+        # Snapshot polls: Walmart's reports take minutes, the emulator's are ready at once (unless told otherwise).
+        self.function_overrides = {
+            name: str(env.get(name) or default) for name, default in LOCAL_FUNCTION_DEFAULTS.items()
+        }
         self.extra_parameters = dict(parameters or {})
         self.stack_name = _unique_stack_name(stack_name or f"walmart-integration-{self.app_env}")
         self.seed_option = seed
@@ -319,7 +330,7 @@ class LocalStack:
                 handler=spec.handler,
                 code_dir=str(spec.code_dir),
                 layer_dirs=tuple(str(d) for d in self.template.layer_dirs(spec)),
-                env={**env, **aws_env},
+                env={**env, **self.function_overrides, **aws_env},
                 timeout=float(spec.timeout),
                 memory_size=spec.memory_size,
                 region=self.region,
