@@ -16,6 +16,7 @@ Settings (constructor argument, else environment variable, else default):
     retry_seconds     LOCAL_RETRY_SECONDS      2   (visibility of a batch whose invocation failed or crashed)
     -                 ADS_POLL_INITIAL_SECONDS 2   (first snapshot poll; functions get it, deployed default 30)
     -                 ADS_POLL_MAX_SECONDS     10  (longest wait between polls; deployed default 120)
+    -                 ADS_DISCOVERY_MIN_INTERVAL_SECONDS 5 (a refresh asked for sooner joins the last; deployed 300)
 Walmart Connect partner credentials: see local/partner.py.
 """
 
@@ -81,7 +82,11 @@ def _unique_stack_name(base: str) -> str:
 
 
 # Function settings that are not template parameters, with local defaults (the environment may override them).
-LOCAL_FUNCTION_DEFAULTS = {"ADS_POLL_INITIAL_SECONDS": "2", "ADS_POLL_MAX_SECONDS": "10"}
+LOCAL_FUNCTION_DEFAULTS = {
+    "ADS_POLL_INITIAL_SECONDS": "2",
+    "ADS_POLL_MAX_SECONDS": "10",
+    "ADS_DISCOVERY_MIN_INTERVAL_SECONDS": "5",
+}
 
 
 class LocalStack:
