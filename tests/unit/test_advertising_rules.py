@@ -1,0 +1,96 @@
+"""Advertising rules that need no AWS: report windows, rows, poll delays, the operations budget, name matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from walmart_integration.config import Settings
+from walmart_integration.models.advertising import CampaignChange, KeywordChange
+from walmart_integration.services.ads_changes import walmart_update
+from walmart_integration.services.ads_reports import AdsReports, MalformedRow, report_row
+from walmart_integration.services.connect_gateway import operations_bucket, poll_delay
+from walmart_integration.services.profile_discovery import same_name
+
+NOW = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+
+
+def plan(**settings: Any) -> tuple[dict[str, Any], list[Any]]:
+    reports = AdsReports(Settings(**settings), None, None, None, None, clock=lambda: NOW)  # type: ignore[arg-type]
+    return reports.plan("t", "a", "600001", "backfill")
+
+
+def test_sixty_days_is_one_snapshot_per_report_type_ending_yesterday() -> None:
+    run, jobs = plan()
+    assert (run["window_start"], run["window_end"]) == ("2026-10-03", "2026-12-01")
+    assert [(job.key, job.start, job.end) for job in jobs] == [
+        ("adGroup", "2026-10-03", "2026-12-01"),
+        ("keyword", "2026-10-03", "2026-12-01"),
+    ]
+    assert set(run["reports"]) == {"adGroup", "keyword"}
+
+
+def test_a_window_longer_than_62_days_is_split() -> None:
+    run, jobs = plan(ads_backfill_days=90, ads_report_types="adGroup")
+    assert [(job.key, job.start, job.end) for job in jobs] == [
+        ("adGroup-1", "2026-09-03", "2026-11-03"),
+        ("adGroup-2", "2026-11-04", "2026-12-01"),
+    ]
+    assert run["window_start"] == "2026-09-03"
+
+
+def test_report_rows_are_read_by_name_with_exact_money() -> None:
+    raw = {
+        "adSpend": "12.30",
+        "date": "2026-11-30",
+        "campaignId": "60000101",
+        "adGroupId": "6000010101",
+        "keywordId": "42",
+        "numAdsShown": "1000",
+        "numAdsClicks": "17",
+        "attributedSales14days": "99.99",
+        "attributedOrders14days": "3",
+        "campaignName": "Brand",
+    }
+    row = report_row("keyword", raw, "run")
+    assert row["sk"] == "2026-11-30#60000101#6000010101#42"
+    assert (row["spend"], row["attributed_sales"]) == (Decimal("12.30"), Decimal("99.99"))
+    assert (row["impressions"], row["clicks"], row["attributed_orders"]) == (1000, 17, 3)
+    assert report_row("adGroup", raw, "run")["sk"] == "2026-11-30#60000101#6000010101"
+    for broken in ({"date": "yesterday"}, {"campaignId": ""}, {"adSpend": "n/a"}):
+        with pytest.raises(MalformedRow):
+            report_row("adGroup", {**raw, **broken}, "run")
+
+
+def test_polls_back_off_and_stay_within_sqs_delays() -> None:
+    settings = Settings(ads_poll_initial_seconds=30, ads_poll_max_seconds=120)
+    delays = [poll_delay(settings, n) for n in range(6)]
+    assert delays == [30, 45, 67.5, 101.25, 120, 120]
+
+
+def test_no_rolling_hour_can_spend_more_than_the_hourly_budget() -> None:
+    bucket = operations_bucket(10_000)
+    assert bucket.capacity + bucket.refill_per_second * 3600 == pytest.approx(10_000)
+
+
+def test_claimed_names_match_as_a_person_would_compare_them() -> None:
+    assert same_name("Acme Foods, Inc.", "acme  foods inc")
+    assert not same_name("Acme Foods", "Acme Food")
+
+
+def test_changes_are_validated_and_sent_as_walmart_wants_them() -> None:
+    with pytest.raises(ValidationError):
+        CampaignChange.model_validate({})
+    with pytest.raises(ValidationError):
+        CampaignChange.model_validate({"daily_budget": "1.001"})
+    with pytest.raises(ValidationError):
+        KeywordChange.model_validate({"bid": 0.29})
+    change = CampaignChange.model_validate_json('{"daily_budget": 25.10, "status": "paused"}')
+    assert change.daily_budget == Decimal("25.10")
+    update = walmart_update("campaign", "60000101", {"daily_budget": "25.10", "status": "paused"})
+    assert update == {"campaignId": 60000101, "dailyBudget": Decimal("25.10"), "status": "paused"}
+    assert walmart_update("keyword", "7", {"bid": "1.5"}) == {"keywordId": 7, "bid": Decimal("1.5")}
