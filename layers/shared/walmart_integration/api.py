@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -46,11 +46,13 @@ from walmart_integration.models.marketplace import (
 )
 from walmart_integration.models.reference import Integration, NominalCode, NominalCodeCreate, Store, StoreCreate
 from walmart_integration.observability import logger
-from walmart_integration.services.advertising import AdvertisingService
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.services.instances import InstanceService
 from walmart_integration.services.reference import ReferenceService
 from walmart_integration.services.synced_data import SyncedDataService
+
+if TYPE_CHECKING:
+    from walmart_integration.services.advertising import AdvertisingService
 
 TITLE = "Walmart Integration Service API"
 VERSION = "1.0.0"

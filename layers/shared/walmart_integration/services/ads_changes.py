@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walmart_integration.errors import RetryLater
 from walmart_integration.models.common import iso, utcnow
@@ -18,7 +18,9 @@ from walmart_integration.observability import logger
 from walmart_integration.services.connect_gateway import ConnectGateway
 from walmart_integration.store.advertising import AdvertisingRepository
 from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartUnavailable
-from walmart_integration.worker import Delivery
+
+if TYPE_CHECKING:
+    from walmart_integration.worker import Delivery
 
 WIRE_NAMES = {"daily_budget": "dailyBudget", "status": "status", "bid": "bid", "state": "state"}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
@@ -24,7 +24,9 @@ from walmart_integration.services.connect_gateway import ConnectGateway, poll_de
 from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartUnavailable
-from walmart_integration.worker import Delivery
+
+if TYPE_CHECKING:
+    from walmart_integration.worker import Delivery
 
 COMMON_METRICS = ["date", "campaignId", "campaignName", "adGroupId", "adGroupName"]
 VALUE_METRICS = ["adSpend", "numAdsShown", "numAdsClicks", "attributedSales14days", "attributedOrders14days"]

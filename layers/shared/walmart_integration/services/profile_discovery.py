@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import Conflict, NotFound, RetryLater
@@ -24,7 +24,9 @@ from walmart_integration.services.connect_gateway import ConnectGateway, poll_de
 from walmart_integration.store.advertising import AdvertisingRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartUnavailable
-from walmart_integration.worker import Delivery
+
+if TYPE_CHECKING:
+    from walmart_integration.worker import Delivery
 
 BUSY_MINUTES = 30  # a discovery run older than this is considered dead and may be replaced
 WAITING_NOT_LISTED = "Walmart does not list this advertiser for our partner access yet (checked every 15 minutes)."
