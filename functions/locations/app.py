@@ -1,28 +1,17 @@
 """Locations function: download the seller's ship nodes."""
 
-from typing import Any
-
 from walmart_integration.config import get_settings
 from walmart_integration.models.messages import LocationsJob
-from walmart_integration.observability import logger, metrics
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.services.locations import LocationsService
-from walmart_integration.worker import process_queue
+from walmart_integration.worker import sqs_handler
 
 deps = Dependencies(get_settings())
-connection = deps.connection
-locations = LocationsService(deps.instances, deps.locations, connection)
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_queue(
-        event,
-        context,
-        settings=deps.settings,
-        queues=deps.queues,
-        queue_url=deps.settings.locations_queue_url,
-        message_type=LocationsJob,
-        handle=locations.sync,
-    )
+locations = LocationsService(deps.instances, deps.locations, deps.connection)
+handler = sqs_handler(
+    settings=deps.settings,
+    queues=deps.queues,
+    queue_url=deps.settings.locations_queue_url,
+    message_type=LocationsJob,
+    handle=locations.sync,
+)

@@ -1,13 +1,10 @@
 """Token function: fetch a Walmart access token for an instance, then start its sync jobs."""
 
-from typing import Any
-
 from walmart_integration.config import get_settings
 from walmart_integration.models.messages import TokenJob
-from walmart_integration.observability import logger, metrics
 from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.store.idempotency import run_once
-from walmart_integration.worker import Delivery, process_queue
+from walmart_integration.worker import Delivery, sqs_handler
 
 deps = Dependencies(get_settings())
 connection = deps.connection
@@ -25,15 +22,10 @@ def connect_once(job: TokenJob, delivery: Delivery) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_queue(
-        event,
-        context,
-        settings=deps.settings,
-        queues=deps.queues,
-        queue_url=deps.settings.token_queue_url,
-        message_type=TokenJob,
-        handle=connect_once,
-    )
+handler = sqs_handler(
+    settings=deps.settings,
+    queues=deps.queues,
+    queue_url=deps.settings.token_queue_url,
+    message_type=TokenJob,
+    handle=connect_once,
+)

@@ -89,6 +89,33 @@ def process_queue(
     return dict(response)
 
 
+def sqs_handler(
+    *,
+    settings: Settings,
+    queues: Queues,
+    queue_url: str,
+    message_type: type[M],
+    handle: Callable[[M, Delivery], None],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of a worker fed by one queue: logging context and metrics around ``process_queue``."""
+    from walmart_integration.observability import metrics
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return process_queue(
+            event,
+            context,
+            settings=settings,
+            queues=queues,
+            queue_url=queue_url,
+            message_type=message_type,
+            handle=handle,
+        )
+
+    return handler
+
+
 def _delay_quietly(queues: Queues, queue_url: str, receipt_handle: str, seconds: float) -> None:
     try:
         queues.delay_redelivery(queue_url, receipt_handle, seconds)

@@ -40,6 +40,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def precise_iso(moment: datetime) -> str:
+    """ISO 8601 UTC with microseconds: for instants that are compared with each other (order matters)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def new_id() -> str:
     """A ULID: 26 Crockford base32 characters, time-ordered, 80 random bits."""
     value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")

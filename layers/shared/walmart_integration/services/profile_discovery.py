@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import Conflict, NotFound, RetryLater
-from walmart_integration.models.common import iso, new_id, utcnow
+from walmart_integration.models.common import iso, new_id, precise_iso, utcnow
 from walmart_integration.models.messages import ProfileRefreshJob
 from walmart_integration.observability import logger
 from walmart_integration.services.connect_gateway import ConnectGateway, poll_delay
@@ -196,7 +196,11 @@ class ProfileDiscovery:
         snapshot = self.gateway.call(
             lambda c: c.request_insight_snapshot(self.settings.ads_insight_type), what="insight snapshot"
         )
-        values = {"status": "polling", "snapshot_id": snapshot.snapshot_id, "snapshot_requested_at": iso(self.clock())}
+        values = {
+            "status": "polling",
+            "snapshot_id": snapshot.snapshot_id,
+            "snapshot_requested_at": precise_iso(self.clock()),
+        }
         if self.repo.update_discovery(job.refresh_id, values):
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
             self.queues.send(self.settings.profile_refresh_queue_url, next_job, poll_delay(self.settings, 0))
@@ -235,8 +239,11 @@ class ProfileDiscovery:
         )
 
     def apply(self, records: list[Any], listed_before: str) -> int:
-        """Upsert what Walmart listed, revoke what it stopped listing, apply claims; the number revoked."""
-        now = iso(self.clock()) or ""
+        """Upsert what Walmart listed, revoke what it stopped listing, apply claims; the number revoked.
+
+        ``listed_before``: when the snapshot was asked for; a profile seen since (by a newer run) stays active.
+        """
+        now = precise_iso(self.clock())
         listed = set()
         for record in records:
             listed.add(record.advertiser_id)
