@@ -196,6 +196,10 @@ class LocalAws:
                 resource.ref = self.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
                 resource.attributes["QueueUrl"] = resource.ref
                 resource.attributes.setdefault("QueueName", queue_name)
+            if resource.type == "AWS::Events::EventBus" and not physical_id:
+                # moto's CloudFormation leaves an event bus without a physical id: its Ref is the bus name.
+                resource.ref = resource.physical_id = self._event_bus_name(logical_id, parameters)
+                resource.attributes["Name"] = resource.ref
             resources[logical_id] = resource
         for key, (target, attribute) in outputs.items():
             if key in output_values and target in resources:
@@ -203,6 +207,17 @@ class LocalAws:
         self.resources = resources
         self._fix_key_policies(parameters)
         return resources
+
+    def _event_bus_name(self, logical_id: str, parameters: dict[str, Any]) -> str:
+        resolver = Resolver(
+            parameters=parameters,
+            pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
+            lookup=self.lookup,
+            conditions=self.template.conditions,
+            mappings=self.template.mappings,
+        )
+        name = (self.template.resources[logical_id].get("Properties") or {}).get("Name")
+        return str(resolver.resolve(name)) if name is not None else logical_id
 
     def _fix_key_policies(self, parameters: dict[str, Any]) -> None:
         """moto's CloudFormation stores a KMS KeyPolicy as a dict, and DescribeKey then fails (a JSON string is

@@ -18,7 +18,13 @@ from types import ModuleType
 from typing import Any
 
 REGION = "us-east-1"
-WORKERS = {"TokenQueue": "token", "LocationsQueue": "locations", "SyncQueue": "sync", "BackfillQueue": "backfill"}
+WORKERS = {
+    "TokenQueue": "token",
+    "LocationsQueue": "locations",
+    "SyncQueue": "sync",
+    "BackfillQueue": "backfill",
+    "AccountingQueue": "accounting",
+}
 ADS_WORKERS = {
     "ProfileRefreshQueue": "profile_refresh",
     "AdsReportQueue": "ads_reports",
@@ -37,6 +43,7 @@ QUEUE_ENVIRONMENT = (
     "ProfileRefreshQueue",
     "AdsReportQueue",
     "AdsWriteBackQueue",
+    "AccountingQueue",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -293,7 +293,7 @@ def test_automatic_sync_schedules_only_connected_auto_sync_instances(api, stack,
     scheduled = stack.handler("scheduler").handler(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, stack.context()
     )
-    assert scheduled == {"scheduled_jobs": 2, "advertising_refreshes": 0}
+    assert scheduled == {"scheduled_jobs": 2, "advertising_refreshes": 0, "accounting_batches_closed": 0}
     bodies = [json.loads(b) for b in stack.messages("SyncQueue")]
     assert {(b["instance_id"], b["stream"]) for b in bodies} == {(auto_id, "products"), (auto_id, "orders")}
     assert manual_id not in {b["instance_id"] for b in bodies}

@@ -31,6 +31,7 @@ FUNCTIONS = {
     "SchedulerFunction": "scheduler",
     "AdsReportsFunction": "ads_reports",
     "AdsWriteBackFunction": "ads_writeback",
+    "AccountingFunction": "accounting",
 }
 WORKER_QUEUES = {
     "TokenQueue": "TokenFunction",
@@ -40,6 +41,7 @@ WORKER_QUEUES = {
     "ProfileRefreshQueue": "ProfileRefreshFunction",
     "AdsReportQueue": "AdsReportsFunction",
     "AdsWriteBackQueue": "AdsWriteBackFunction",
+    "AccountingQueue": "AccountingFunction",
 }
 GLOBAL_ENV = {
     "APP_ENV",
@@ -56,6 +58,8 @@ GLOBAL_ENV = {
     "PROFILE_REFRESH_QUEUE_URL",
     "ADS_REPORT_QUEUE_URL",
     "ADS_WRITEBACK_QUEUE_URL",
+    "ACCOUNTING_QUEUE_URL",
+    "ACCOUNTING_EVENT_BUS_NAME",
     "SECRETS_KEY_ID",
     "WALMART_SANDBOX_URL",
     "WALMART_PRODUCTION_URL",
@@ -76,6 +80,7 @@ MESSAGE_KEYS = {  # required keys of each queue's message body
     "ProfileRefreshQueue": {"refresh_id"},
     "AdsReportQueue": {"tenant_id", "account_id", "advertiser_id", "run_id", "key", "report_type", "start", "end"},
     "AdsWriteBackQueue": {"tenant_id", "account_id", "change_id"},
+    "AccountingQueue": {"tenant_id", "instance_id"},
 }
 MIN_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6
@@ -316,6 +321,7 @@ ALLOWED_POLICY_TEMPLATES = {
     "KMSEncryptPolicy",
     "KMSDecryptPolicy",
     "AWSSecretsManagerGetSecretValuePolicy",
+    "EventBridgePutEventsPolicy",
 }
 
 
@@ -337,6 +343,7 @@ def test_authorizer_reads_only_and_the_scheduler_only_touches_the_app_table(
         ("DynamoDBCrudPolicy", {"TableName": {"Ref": "AppTable"}}),
         ("SQSSendMessagePolicy", {"QueueName": {"Fn::GetAtt": ["SyncQueue", "QueueName"]}}),
         ("SQSSendMessagePolicy", {"QueueName": {"Fn::GetAtt": ["AdsReportQueue", "QueueName"]}}),
+        ("EventBridgePutEventsPolicy", {"EventBusName": {"Ref": "AccountingEventBus"}}),
     ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from walmart_integration.config import get_settings
 from walmart_integration.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_errors
+from walmart_integration.models.accounting import AccountingDocument, AccountingHold
 from walmart_integration.models.advertising import (
     AccountCreate,
     AccountView,
@@ -554,3 +555,36 @@ def list_claims(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ClaimV
 def refresh_profiles() -> tuple[DataResponse[RefreshView], int]:
     tenant_id()
     return DataResponse(data=services.advertising.refresh()), 202
+
+
+# -- accounting documents ---------------------------------------------------------------------------------
+@app.get(
+    "/api/walmart/<instance_id>/accounting-documents",
+    tags=["Accounting"],
+    summary="Invoices and credit notes issued from the instance's orders (and open period batches)",
+    description="Oldest first. Money as exact decimal strings; every document balances (debits = credits).",
+    responses=responses(404, 422),
+)
+def list_accounting_documents(
+    instance_id: InstanceId,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    type: Annotated[Literal["invoice", "credit"] | None, Query()] = None,
+    period: Annotated[Literal["immediate", "daily", "weekly", "monthly"] | None, Query()] = None,
+    status: Annotated[Literal["open", "issued"] | None, Query()] = None,
+) -> ListResponse[AccountingDocument]:
+    items, next_cursor = services.deps.accounting.documents(
+        tenant_id(), instance_id, limit, cursor, type, period, status
+    )
+    return ListResponse(data=[AccountingDocument.model_validate(i) for i in items], next_cursor=next_cursor)
+
+
+@app.get(
+    "/api/walmart/<instance_id>/accounting-holds",
+    tags=["Accounting"],
+    summary="Order lines held from accounting, with the reason (released when the setting is fixed)",
+    responses=responses(404),
+)
+def list_accounting_holds(instance_id: InstanceId) -> ListResponse[AccountingHold]:
+    holds = services.deps.accounting.holds(tenant_id(), instance_id)
+    return ListResponse(data=[AccountingHold.model_validate(h) for h in holds], next_cursor=None)

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     profile_refresh_queue_url: str = ""
     ads_report_queue_url: str = ""
     ads_writeback_queue_url: str = ""
+    accounting_queue_url: str = ""
+    accounting_event_bus_name: str = ""
     secrets_key_id: str = ""
     walmart_sandbox_url: str = DEFAULT_SANDBOX_URL
     walmart_production_url: str = DEFAULT_PRODUCTION_URL

@@ -96,3 +96,12 @@ class AdsChangeJob(_AdsMessage):
     tenant_id: str
     account_id: str
     change_id: str
+
+
+class AccountingJob(_AdsMessage):
+    """Evaluate orders of an instance for accounting documents (``release``: also every order with held lines)."""
+
+    tenant_id: str
+    instance_id: str
+    purchase_order_ids: list[str] = []
+    release: bool = False

@@ -15,6 +15,7 @@ from walmart_integration.store.tenants import TenantRepository
 from walmart_integration.store.vault import Vault
 
 if TYPE_CHECKING:
+    from walmart_integration.services.accounting import AccountingService
     from walmart_integration.services.ads_changes import AdsChanges
     from walmart_integration.services.ads_reports import AdsReports
     from walmart_integration.services.advertising import AdvertisingService
@@ -124,6 +125,7 @@ class Dependencies:
             self.connection,
             self.queues,
             once,
+            orders_stored=lambda *args: self.accounting.orders_stored(*args),  # noqa: PLW0108 (wired on first use)
         )
 
     @cached_property
@@ -210,4 +212,23 @@ class Dependencies:
             self.queues,
             self.ads_reports,
             lambda: self.profile_discovery,
+        )
+
+    # -- accounting ---------------------------------------------------------------------------------------
+    @cached_property
+    def accounting(self) -> AccountingService:
+        from walmart_integration.services.accounting import AccountingService
+        from walmart_integration.store.accounting import AccountingRepository
+        from walmart_integration.store.events import EventPublisher
+
+        s = self.settings
+        return AccountingService(
+            s,
+            self.instances,
+            self.synced,
+            self.catalog,
+            self.reference,
+            AccountingRepository(s.app_table_name, s.region),
+            self.queues,
+            EventPublisher(s.accounting_event_bus_name, s.region),
         )

@@ -21,13 +21,23 @@ from walmart_integration.models.instance import (
     InstanceView,
     Job,
 )
-from walmart_integration.models.messages import TokenJob
+from walmart_integration.models.messages import AccountingJob, TokenJob
 from walmart_integration.models.reference import walmart_integration_ids
 from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.store.reference import ReferenceRepository
 from walmart_integration.store.vault import Vault
 
+# Settings whose change can release held accounting lines.
+ACCOUNTING_SETTINGS = {
+    "sales_nominal_code_id",
+    "cogs_nominal_code_id",
+    "shipping_revenue_nominal_code_id",
+    "shipping_refund_nominal_code_id",
+    "sales_returns_allowances_nominal_code_id",
+    "sync_sales_order_invoices_to_accounting",
+    "sync_sales_credit_to_accounting",
+}
 ENVIRONMENT_IMMUTABLE = (
     "The environment cannot be changed after creation: OAuth credentials are bound to the issuing "
     "environment. Delete and recreate the instance to switch."
@@ -154,6 +164,10 @@ class InstanceService:
         updated = self.instances.update(current, changes)
         if "credentials_version" in changes and updated.has_credentials:
             self._enqueue_token_job(updated)
+        if changed_settings & ACCOUNTING_SETTINGS:
+            # Lines held for a missing nominal code (or a flag that was off) are evaluated again.
+            job = AccountingJob(tenant_id=tenant_id, instance_id=instance_id, release=True)
+            self.queues.send(self.settings.accounting_queue_url, job)
         return updated.view()
 
     def delete(self, tenant_id: str, instance_id: str) -> None:

@@ -66,6 +66,7 @@ class MarketplaceSync:
         queues: Queues,
         run_once: RunOnce,
         clock: Callable[[], datetime] = utcnow,
+        orders_stored: Callable[[str, str, dict[str, Any], list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.instances = instances
@@ -76,6 +77,7 @@ class MarketplaceSync:
         self.queues = queues
         self.run_once = run_once
         self.clock = clock
+        self.orders_stored = orders_stored  # accounting: evaluates the page's orders (idempotent, so every page)
 
     # -- entry points ------------------------------------------------------------------------------
     def sync(self, job: SyncJob, delivery: Delivery) -> None:
@@ -235,6 +237,8 @@ class MarketplaceSync:
                 malformed.append(error)
         now = iso(self.clock()) or ""
         written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "order", parsed, now)
+        if self.orders_stored is not None and parsed:
+            self.orders_stored(job.tenant_id, job.instance_id, record.integration_settings, parsed)
         self._finish_page(record, job, stream, page.next_cursor, len(parsed), malformed, written)
 
     def _split(self, record: InstanceRecord, job: PagedJob, total: int) -> bool:

@@ -64,6 +64,26 @@ class ReferenceRepository(Repository):
             pending = response.get("UnprocessedKeys") or {}
         return found
 
+    def nominal_codes(self, tenant_id: str, ids: set[int]) -> dict[int, str]:
+        """The codes (e.g. "4000") of the tenant's nominal codes with these ids (missing ones are left out)."""
+        if not ids:
+            return {}
+        pk = keys.tenant_pk(tenant_id)
+        pending: dict[str, Any] = {
+            self.table: {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": keys.numbered_sk(keys.NOMINAL_CODE_PREFIX, n)}} for n in ids],
+                "ConsistentRead": True,
+            }
+        }
+        found: dict[int, str] = {}
+        while pending:
+            response = self.client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.table, []):
+                record = dynamo.deserialize(item)
+                found[int(record["id"])] = str(record.get("code"))
+            pending = response.get("UnprocessedKeys") or {}
+        return found
+
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
     record = dynamo.deserialize(item)

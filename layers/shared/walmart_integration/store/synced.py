@@ -83,6 +83,34 @@ class SyncedDataRepository(Repository):
                 return total
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> dict[str, Any] | None:
+        """One stored order with its lines (money as ``Decimal``), or None."""
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={
+                "pk": {"S": keys.instance_data_pk(tenant_id, instance_id)},
+                "sk": {"S": keys.ORDER_PREFIX + purchase_order_id},
+            },
+            ConsistentRead=True,
+        ).get("Item")
+        return _public(item) if item else None
+
+    def orders(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Stored orders by purchaseOrderId (BatchGetItem, 100 keys a call); missing ones are left out."""
+        pk = keys.instance_data_pk(tenant_id, instance_id)
+        found: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(purchase_order_ids))
+        for start in range(0, len(unique), 100):
+            keys_ = [{"pk": {"S": pk}, "sk": {"S": keys.ORDER_PREFIX + po}} for po in unique[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys_, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    record = _public(item)
+                    found[str(record["purchase_order_id"])] = record
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def page_products(
         self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -1,0 +1,1233 @@
+"""Accounting documents from stored orders (issue #5): hand-computed invoices and credit notes.
+
+Orders are built in Walmart's shape, stored like the sync workers store them, and evaluated by the
+accounting worker. Every expected posting line and total below is a literal computed by hand from
+the rules (money rounded ROUND_HALF_UP to cents where a percentage is applied).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support import response_json
+
+TENANT = "demo"
+REGION = "us-east-1"
+# The demo tenant's nominal codes (local/seed.py): account -> (id, code) as the instance settings below point them.
+CODES: dict[str, tuple[int, str]] = {
+    "sales": (1, "4000"),
+    "cogs": (2, "5000"),
+    "shipping_revenue": (3, "4010"),
+    "shipping_refund": (4, "4020"),
+    "sales_returns_allowances": (5, "4030"),
+}
+ALL_CODES: dict[str, Any] = {
+    "sales_nominal_code_id": 1,
+    "cogs_nominal_code_id": 2,
+    "shipping_revenue_nominal_code_id": 3,
+    "shipping_refund_nominal_code_id": 4,
+    "sales_returns_allowances_nominal_code_id": 5,
+}
+PROFORMA: dict[str, Any] = {"proforma_marketplace_cost_percentage": 15, "proforma_payment_cost_percentage": 2.9}
+LINE_FIELDS = ("account", "nominal_code_id", "nominal_code", "debit", "credit", "purchase_order_id", "line_number")
+MONEY = re.compile(r"^-?\d+\.\d{2}$")
+Posting = tuple[Any, ...]
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ORDERED = NOW - timedelta(days=1)
+SHIPPED = NOW - timedelta(hours=3)
+LATER = NOW - timedelta(hours=1)
+
+
+# -- setup helpers -----------------------------------------------------------------------------------
+def create_instance(api, name: str, **settings: Any) -> str:
+    """An instance without credentials (credentials_missing: no Walmart call) with these integration settings."""
+    body = {
+        "name": name,
+        "integration_id": 1,
+        "integration_settings": {
+            "start_date": "2025-01-01",
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **settings,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 201, response["body"]
+    data = response_json(response)["data"]
+    assert data["status"] == "credentials_missing"
+    return str(data["id"])
+
+
+def add_product(api, sku: str, cost: str | None) -> None:
+    body: dict[str, Any] = {"sku": sku, "name": f"Product {sku}"}
+    if cost is not None:
+        body["cost"] = cost
+    response = api("POST", "/api/products", body)
+    assert response["statusCode"] == 201, response["body"]
+
+
+def patch_settings(api, instance_id: str, **settings: Any) -> None:
+    response = api("PATCH", f"/api/walmart/{instance_id}", {"integration_settings": settings})
+    assert response["statusCode"] == 200, response["body"]
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def charge(kind: str, amount: str, tax: str | None = None) -> dict[str, Any]:
+    """A Walmart charge; numbers as the Walmart client parses them (Decimal)."""
+    result: dict[str, Any] = {
+        "chargeType": kind,
+        "chargeName": "ItemPrice" if kind == "PRODUCT" else "Shipping",
+        "chargeAmount": {"currency": "USD", "amount": Decimal(amount)},
+    }
+    if tax is not None:
+        result["tax"] = {"taxName": "Tax1", "taxAmount": {"currency": "USD", "amount": Decimal(tax)}}
+    return result
+
+
+def refund_charge(kind: str, amount: str, tax: str | None = None) -> dict[str, Any]:
+    return {"refundReason": "ItemNotAsAdvertised", "charge": charge(kind, amount, tax)}
+
+
+def order_line(
+    number: int,
+    sku: str,
+    quantity: int,
+    charges: list[dict[str, Any]],
+    status: str,
+    status_at: datetime,
+    refunds: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "lineNumber": str(number),
+        "item": {"productName": f"Product {sku}", "sku": sku},
+        "charges": {"charge": charges},
+        "orderLineQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)},
+        "statusDate": ms(status_at),
+        "orderLineStatuses": {
+            "orderLineStatus": [
+                {"status": status, "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)}}
+            ]
+        },
+    }
+    if refunds:
+        line["refund"] = {"refundId": f"R-{sku}-{number}", "refundCharges": {"refundCharge": refunds}}
+    return line
+
+
+def walmart_order(po: str, lines: list[dict[str, Any]], ordered_at: datetime = ORDERED) -> dict[str, Any]:
+    return {
+        "purchaseOrderId": po,
+        "customerOrderId": f"C{po}",
+        "orderDate": ms(ordered_at),
+        "shippingInfo": {"methodCode": "Value"},
+        "orderLines": {"orderLine": lines},
+    }
+
+
+def store_order(stack, instance_id: str, raw: dict[str, Any]) -> None:
+    """Store the order the way the sync workers do."""
+    from walmart_integration.models.marketplace import order_from_walmart
+    from walmart_integration.store.synced import SyncedDataRepository
+
+    record = order_from_walmart(raw)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    SyncedDataRepository(stack.env["DATA_TABLE_NAME"], REGION).upsert_changed(
+        TENANT, instance_id, "order", [record], now
+    )
+
+
+def job(instance_id: str, *pos: str, tenant: str = TENANT) -> str:
+    return json.dumps({"tenant_id": tenant, "instance_id": instance_id, "purchase_order_ids": list(pos)})
+
+
+def evaluate(stack, instance_id: str, *pos: str, copies: int = 1, receive_count: int = 1) -> None:
+    """Deliver one AccountingJob (``copies`` times in one batch) to the accounting worker."""
+    event = stack.sqs_event([job(instance_id, *pos)] * copies, receive_count)
+    result = stack.handler("accounting").handler(event, stack.context())
+    assert not (result or {}).get("batchItemFailures"), result
+
+
+def sync(stack, instance_id: str, raw: dict[str, Any]) -> None:
+    store_order(stack, instance_id, raw)
+    evaluate(stack, instance_id, raw["purchaseOrderId"])
+
+
+def close_batches(stack) -> None:
+    stack.handler("scheduler").handler({"source": "aws.events"}, stack.context())
+
+
+def documents(api, instance_id: str, **query: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {**query, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        response = api("GET", f"/api/walmart/{instance_id}/accounting-documents", query=params)
+        assert response["statusCode"] == 200, response["body"]
+        page = response_json(response)
+        items += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def holds(api, instance_id: str) -> list[dict[str, Any]]:
+    response = api("GET", f"/api/walmart/{instance_id}/accounting-holds")
+    assert response["statusCode"] == 200, response["body"]
+    return list(response_json(response)["data"])
+
+
+# -- expected postings ---------------------------------------------------------------------------------
+def posting(account: str, po: str, line: str | None, debit: str = "0.00", credit: str = "0.00") -> Posting:
+    code_id, code = CODES.get(account, (None, None))
+    return (account, code_id, code, debit, credit, po, line)
+
+
+def dr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
+    return posting(account, po, line, debit=amount)
+
+
+def cr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
+    return posting(account, po, line, credit=amount)
+
+
+def ordered(postings: list[Posting]) -> list[Posting]:
+    return sorted(postings, key=repr)
+
+
+def lines_of(document: dict[str, Any]) -> list[Posting]:
+    return ordered([tuple(line[field] for field in LINE_FIELDS) for line in document["lines"]])
+
+
+def check_document(
+    document: dict[str, Any],
+    instance_id: str,
+    *,
+    type: str,
+    reason: str,
+    pos: list[str],
+    lines: list[Posting],
+    totals: tuple[str, str, str, str, str],
+    skus: dict[tuple[str, str], str],
+    period: str = "immediate",
+    period_key: str | None = None,
+    status: str = "issued",
+) -> None:
+    """``totals`` = (debit, credit, net, tax, gross); ``skus`` names the sku of each (po, line) posted."""
+    assert document["instance_id"] == instance_id
+    assert document["type"] == type
+    assert document["reason"] == reason
+    assert document["period"] == period
+    assert document["period_key"] == period_key
+    assert document["status"] == status
+    assert document["currency"] == "USD"
+    assert document["created_at"]
+    assert (document["issued_at"] is not None) == (status == "issued")
+    assert sorted(document["purchase_order_ids"]) == sorted(pos)
+    assert lines_of(document) == ordered(lines)
+    debit, credit, net, tax, gross = totals
+    assert document["totals"] == {"debit": debit, "credit": credit, "net": net, "tax": tax, "gross": gross}
+    # balanced, money as strings with two decimals
+    for line in document["lines"]:
+        assert MONEY.match(line["debit"]) and MONEY.match(line["credit"]), line
+    assert sum(Decimal(line["debit"]) for line in document["lines"]) == Decimal(debit)
+    assert sum(Decimal(line["credit"]) for line in document["lines"]) == Decimal(credit)
+    assert debit == credit
+    for line in document["lines"]:
+        if line["account"] in ("sales", "sales_returns_allowances", "cogs"):
+            assert line["sku"] == skus[(line["purchase_order_id"], line["line_number"])], line
+
+
+@pytest.fixture
+def codes(api) -> None:
+    """The nominal code ids the instances below use are the seed's."""
+    listed = response_json(api("GET", "/api/nominal-codes", query={"limit": "50"}))["data"]
+    assert {c["id"]: c["code"] for c in listed} == dict(CODES.values())
+
+
+# -- 1. a simple order ----------------------------------------------------------------------------------
+SIMPLE_SKU = "SKU-SIMPLE"
+
+
+def simple_order(po: str, status: str = "Shipped") -> dict[str, Any]:
+    """qty 2, PRODUCT 20.00 with tax 1.60."""
+    return walmart_order(po, [order_line(1, SIMPLE_SKU, 2, [charge("PRODUCT", "20.00", "1.60")], status, SHIPPED)])
+
+
+def simple_invoice_lines(po: str) -> list[Posting]:
+    """cost 6.50 x 2 = 13.00; order total 21.60: marketplace 15% = 3.24, payment 2.9% = 0.6264 -> 0.63."""
+    return [
+        cr("sales", "20.00", po, "1"),
+        cr("tax", "1.60", po, "1"),
+        dr("accounts_receivable", "21.60", po, "1"),
+        dr("cogs", "13.00", po, "1"),
+        cr("inventory", "13.00", po, "1"),
+        dr("marketplace_cost", "3.24", po),
+        cr("accrued_costs", "3.24", po),
+        dr("payment_cost", "0.63", po),
+        cr("accrued_costs", "0.63", po),
+    ]
+
+
+# debit 21.60 + 13.00 + 3.24 + 0.63 = 38.47; credit 20.00 + 1.60 + 13.00 + 3.24 + 0.63 = 38.47
+SIMPLE_TOTALS = ("38.47", "38.47", "20.00", "1.60", "21.60")
+
+
+def test_simple_order_is_one_immediate_invoice(api, stack, codes):
+    instance_id = create_instance(api, "simple", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000001"
+    sync(stack, instance_id, simple_order(po))
+    [invoice] = documents(api, instance_id)
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=simple_invoice_lines(po),
+        totals=SIMPLE_TOTALS,
+        skus={(po, "1"): SIMPLE_SKU},
+    )
+    assert holds(api, instance_id) == []
+
+
+# -- 2. multi-line, shipping and tax; lines invoiced as they ship ------------------------------------------
+def test_multi_line_order_invoices_each_line_when_it_ships(api, stack, codes):
+    instance_id = create_instance(
+        api,
+        "multi",
+        **ALL_CODES,
+        proforma_marketplace_cost_percentage=10,
+        proforma_payment_cost_percentage=3,
+    )
+    add_product(api, "SKU-A", "12.25")
+    add_product(api, "SKU-B", "7.10")
+    po = "1000000000002"
+    line_a = order_line(
+        1, "SKU-A", 1, [charge("PRODUCT", "30.00", "2.40"), charge("SHIPPING", "5.97", "0.48")], "Delivered", SHIPPED
+    )
+
+    def line_b(status: str, at: datetime) -> dict[str, Any]:
+        return order_line(
+            2, "SKU-B", 3, [charge("PRODUCT", "45.00", "3.60"), charge("SHIPPING", "4.50", "0.36")], status, at
+        )
+
+    sync(stack, instance_id, walmart_order(po, [line_a, line_b("Created", ORDERED)]))
+    [first] = documents(api, instance_id)
+    # line 1: product 30.00, shipping 5.97, tax 2.40 + 0.48 = 2.88, receivable 38.85, cogs 12.25 x 1;
+    # marketplace 10% x 38.85 = 3.885 -> 3.89 (half up); payment 3% x 38.85 = 1.1655 -> 1.17
+    check_document(
+        first,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "30.00", po, "1"),
+            cr("shipping_revenue", "5.97", po, "1"),
+            cr("tax", "2.88", po, "1"),
+            dr("accounts_receivable", "38.85", po, "1"),
+            dr("cogs", "12.25", po, "1"),
+            cr("inventory", "12.25", po, "1"),
+            dr("marketplace_cost", "3.89", po),
+            cr("accrued_costs", "3.89", po),
+            dr("payment_cost", "1.17", po),
+            cr("accrued_costs", "1.17", po),
+        ],
+        # debit 38.85 + 12.25 + 3.89 + 1.17; credit 30.00 + 5.97 + 2.88 + 12.25 + 3.89 + 1.17
+        totals=("56.16", "56.16", "35.97", "2.88", "38.85"),
+        skus={(po, "1"): "SKU-A"},
+    )
+    assert holds(api, instance_id) == []
+
+    sync(stack, instance_id, walmart_order(po, [line_a, line_b("Shipped", LATER)]))
+    old, second = documents(api, instance_id)
+    assert old == first  # an issued document never changes
+    # line 2: product 45.00, shipping 4.50, tax 3.60 + 0.36 = 3.96, receivable 53.46, cogs 7.10 x 3 = 21.30;
+    # marketplace 10% x 53.46 = 5.346 -> 5.35; payment 3% x 53.46 = 1.6038 -> 1.60
+    check_document(
+        second,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "45.00", po, "2"),
+            cr("shipping_revenue", "4.50", po, "2"),
+            cr("tax", "3.96", po, "2"),
+            dr("accounts_receivable", "53.46", po, "2"),
+            dr("cogs", "21.30", po, "2"),
+            cr("inventory", "21.30", po, "2"),
+            dr("marketplace_cost", "5.35", po),
+            cr("accrued_costs", "5.35", po),
+            dr("payment_cost", "1.60", po),
+            cr("accrued_costs", "1.60", po),
+        ],
+        # debit 53.46 + 21.30 + 5.35 + 1.60; credit 45.00 + 4.50 + 3.96 + 21.30 + 5.35 + 1.60
+        totals=("81.71", "81.71", "49.50", "3.96", "53.46"),
+        skus={(po, "2"): "SKU-B"},
+    )
+    assert second["id"] != first["id"]
+
+
+# -- 3. a partial refund ------------------------------------------------------------------------------
+def test_partial_refund_is_one_credit_note(api, stack, codes):
+    instance_id = create_instance(api, "refund", **ALL_CODES, **PROFORMA)
+    add_product(api, "SKU-C", "10.00")
+    po = "1000000000003"
+    charges = [charge("PRODUCT", "25.00", "2.00")]
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-C", 1, charges, "Delivered", SHIPPED)]))
+    [invoice] = documents(api, instance_id)
+    # receivable 27.00: marketplace 15% = 4.05, payment 2.9% = 0.783 -> 0.78
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "25.00", po, "1"),
+            cr("tax", "2.00", po, "1"),
+            dr("accounts_receivable", "27.00", po, "1"),
+            dr("cogs", "10.00", po, "1"),
+            cr("inventory", "10.00", po, "1"),
+            dr("marketplace_cost", "4.05", po),
+            cr("accrued_costs", "4.05", po),
+            dr("payment_cost", "0.78", po),
+            cr("accrued_costs", "0.78", po),
+        ],
+        totals=("41.83", "41.83", "25.00", "2.00", "27.00"),
+        skus={(po, "1"): "SKU-C"},
+    )
+
+    refunded = order_line(
+        1, "SKU-C", 1, charges, "Delivered", LATER, refunds=[refund_charge("PRODUCT", "-5.00", "-0.40")]
+    )
+    sync(stack, instance_id, walmart_order(po, [refunded]))
+    same, credit = documents(api, instance_id)
+    assert same == invoice
+    # no shipping refunded: no shipping_refund line; no COGS reversal, no proforma
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="refund",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "5.00", po, "1"),
+            dr("tax", "0.40", po, "1"),
+            cr("accounts_receivable", "5.40", po, "1"),
+        ],
+        totals=("5.40", "5.40", "5.00", "0.40", "5.40"),
+        skus={(po, "1"): "SKU-C"},
+    )
+    evaluate(stack, instance_id, po)  # nothing changed since: nothing new
+    assert documents(api, instance_id) == [invoice, credit]
+
+
+# -- 4. cancellations ---------------------------------------------------------------------------------
+def test_cancellation_before_invoicing_produces_nothing(api, stack, codes):
+    instance_id = create_instance(api, "cancel-early", **ALL_CODES, **PROFORMA)
+    add_product(api, "SKU-D", "9.00")
+    po = "1000000000041"
+    charges = [charge("PRODUCT", "40.00", "3.20"), charge("SHIPPING", "6.00", "0.48")]
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Created", ORDERED)]))
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Cancelled", LATER)]))
+    assert documents(api, instance_id) == []
+    assert holds(api, instance_id) == []
+
+
+def test_cancellation_after_invoicing_reverses_product_shipping_and_tax(api, stack, codes):
+    instance_id = create_instance(api, "cancel-late", **ALL_CODES)
+    add_product(api, "SKU-D", "9.00")
+    po = "1000000000042"
+    charges = [charge("PRODUCT", "40.00", "3.20"), charge("SHIPPING", "6.00", "0.48")]
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Shipped", SHIPPED)]))
+    [invoice] = documents(api, instance_id)
+    # tax 3.20 + 0.48 = 3.68; receivable 40.00 + 6.00 + 3.68 = 49.68; cogs 9.00 x 2 = 18.00; no proforma set
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "40.00", po, "1"),
+            cr("shipping_revenue", "6.00", po, "1"),
+            cr("tax", "3.68", po, "1"),
+            dr("accounts_receivable", "49.68", po, "1"),
+            dr("cogs", "18.00", po, "1"),
+            cr("inventory", "18.00", po, "1"),
+        ],
+        totals=("67.68", "67.68", "46.00", "3.68", "49.68"),
+        skus={(po, "1"): "SKU-D"},
+    )
+
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Cancelled", LATER)]))
+    same, credit = documents(api, instance_id)
+    assert same == invoice
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="cancellation",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "40.00", po, "1"),
+            dr("shipping_refund", "6.00", po, "1"),
+            dr("tax", "3.68", po, "1"),
+            cr("accounts_receivable", "49.68", po, "1"),
+        ],
+        totals=("49.68", "49.68", "46.00", "3.68", "49.68"),
+        skus={(po, "1"): "SKU-D"},
+    )
+    assert documents(api, instance_id, type="credit") == [credit]
+    assert documents(api, instance_id, type="invoice") == [invoice]
+    assert documents(api, instance_id, period="daily") == []
+    assert documents(api, instance_id, period="immediate") == [invoice, credit]
+
+
+# -- 5. a daily batch spanning midnight UTC ---------------------------------------------------------------
+def daily_lines(po: str, product: str, tax: str, receivable: str, cogs: str, marketplace: str) -> list[Posting]:
+    return [
+        cr("sales", product, po, "1"),
+        cr("tax", tax, po, "1"),
+        dr("accounts_receivable", receivable, po, "1"),
+        dr("cogs", cogs, po, "1"),
+        cr("inventory", cogs, po, "1"),
+        dr("marketplace_cost", marketplace, po),
+        cr("accrued_costs", marketplace, po),
+    ]
+
+
+def test_daily_batch_spanning_midnight_utc(api, stack, codes):
+    # marketplace 10% only: no payment cost lines (percentage not set)
+    instance_id = create_instance(
+        api,
+        "daily",
+        **ALL_CODES,
+        proforma_marketplace_cost_percentage=10,
+        batch_period_sales_order_fulfillments="daily",
+    )
+    add_product(api, "SKU-E", "4.00")
+    today = NOW.date()
+    day_before, yesterday = today - timedelta(days=2), today - timedelta(days=1)
+    before_midnight = datetime.combine(day_before, time(23, 59, 30), UTC)
+    after_midnight = datetime.combine(yesterday, time(0, 0, 30), UTC)
+    po_a, po_b = "1000000000051", "1000000000052"
+    at = before_midnight - timedelta(hours=1)
+    store_order(
+        stack,
+        instance_id,
+        walmart_order(
+            po_a, [order_line(1, "SKU-E", 1, [charge("PRODUCT", "10.00", "0.80")], "Shipped", before_midnight)], at
+        ),
+    )
+    store_order(
+        stack,
+        instance_id,
+        walmart_order(
+            po_b, [order_line(1, "SKU-E", 3, [charge("PRODUCT", "30.00", "2.40")], "Shipped", after_midnight)], at
+        ),
+    )
+    evaluate(stack, instance_id, po_a, po_b)
+
+    # a: 10.00 + 0.80 = 10.80, cogs 4.00, marketplace 1.08: debit 10.80 + 4.00 + 1.08 = 15.88
+    # b: 30.00 + 2.40 = 32.40, cogs 12.00, marketplace 3.24: debit 32.40 + 12.00 + 3.24 = 47.64
+    expected = {
+        day_before.isoformat(): (
+            po_a,
+            daily_lines(po_a, "10.00", "0.80", "10.80", "4.00", "1.08"),
+            ("15.88", "15.88", "10.00", "0.80", "10.80"),
+        ),
+        yesterday.isoformat(): (
+            po_b,
+            daily_lines(po_b, "30.00", "2.40", "32.40", "12.00", "3.24"),
+            ("47.64", "47.64", "30.00", "2.40", "32.40"),
+        ),
+    }
+
+    def check(docs: list[dict[str, Any]], status: str) -> None:
+        assert sorted(d["period_key"] for d in docs) == sorted(expected)
+        for doc in docs:
+            po, lines, totals = expected[doc["period_key"]]
+            check_document(
+                doc,
+                instance_id,
+                type="invoice",
+                reason="sale",
+                pos=[po],
+                lines=lines,
+                totals=totals,
+                skus={(po, "1"): "SKU-E"},
+                period="daily",
+                period_key=doc["period_key"],
+                status=status,
+            )
+
+    open_docs = documents(api, instance_id)
+    check(open_docs, "open")
+    assert len(documents(api, instance_id, status="open")) == 2
+    assert documents(api, instance_id, status="issued") == []
+    assert documents(api, instance_id, period="immediate") == []
+
+    close_batches(stack)
+    issued = documents(api, instance_id)
+    check(issued, "issued")
+    assert {d["id"] for d in issued} == {d["id"] for d in open_docs}
+    assert documents(api, instance_id, status="open") == []
+
+    # Lines for a day whose document was already issued go to a new document for that day (one per day, both
+    # orders in it, each with its own proforma lines).
+    po_c, po_d = "1000000000053", "1000000000054"
+    noon, evening = (datetime.combine(day_before, time(h), UTC) for h in (12, 18))
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po_c, [order_line(1, "SKU-E", 1, [charge("PRODUCT", "10.00", "0.80")], "Shipped", noon)], at),
+    )
+    sync(
+        stack,
+        instance_id,
+        walmart_order(
+            po_d, [order_line(1, "SKU-E", 2, [charge("PRODUCT", "20.00", "1.60")], "Delivered", evening)], at
+        ),
+    )
+    assert [d for d in documents(api, instance_id) if d["id"] in {i["id"] for i in issued}] == issued
+    [late] = documents(api, instance_id, status="open")
+    # c: as a; d: 20.00 + 1.60 = 21.60, cogs 8.00, marketplace 2.16: debit 21.60 + 8.00 + 2.16 = 31.76
+    late_lines = daily_lines(po_c, "10.00", "0.80", "10.80", "4.00", "1.08") + daily_lines(
+        po_d, "20.00", "1.60", "21.60", "8.00", "2.16"
+    )
+    late_totals = ("47.64", "47.64", "30.00", "2.40", "32.40")
+    check_document(
+        late,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po_c, po_d],
+        lines=late_lines,
+        totals=late_totals,
+        skus={(po_c, "1"): "SKU-E", (po_d, "1"): "SKU-E"},
+        period="daily",
+        period_key=day_before.isoformat(),
+        status="open",
+    )
+    close_batches(stack)
+    [closed] = [d for d in documents(api, instance_id) if d["id"] == late["id"]]
+    assert closed["status"] == "issued"
+    assert lines_of(closed) == lines_of(late)
+    assert len(documents(api, instance_id)) == 3
+
+
+# -- 6. holds ---------------------------------------------------------------------------------------------
+def test_missing_sales_nominal_code_is_held_then_released(api, stack, codes):
+    settings = {k: v for k, v in ALL_CODES.items() if k != "sales_nominal_code_id"}
+    instance_id = create_instance(api, "held", **settings)
+    add_product(api, "SKU-F", "5.00")
+    po = "1000000000061"
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [order_line(1, "SKU-F", 1, [charge("PRODUCT", "12.00", "0.96")], "Shipped", SHIPPED)]),
+    )
+    assert documents(api, instance_id) == []
+    [hold] = holds(api, instance_id)
+    assert (hold["purchase_order_id"], hold["line_number"], hold["sku"], hold["type"]) == (po, "1", "SKU-F", "invoice")
+    assert re.search(r"sales[ _]nominal[ _]code", hold["reason"], re.IGNORECASE), hold
+    assert hold["held_at"]
+
+    patch_settings(api, instance_id, sales_nominal_code_id=1)
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    [invoice] = documents(api, instance_id)
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "12.00", po, "1"),
+            cr("tax", "0.96", po, "1"),
+            dr("accounts_receivable", "12.96", po, "1"),
+            dr("cogs", "5.00", po, "1"),
+            cr("inventory", "5.00", po, "1"),
+        ],
+        totals=("17.96", "17.96", "12.00", "0.96", "12.96"),
+        skus={(po, "1"): "SKU-F"},
+    )
+    assert holds(api, instance_id) == []
+
+
+def test_product_without_cost_is_held_with_its_sku(api, stack, codes):
+    instance_id = create_instance(api, "costless", **ALL_CODES)
+    add_product(api, "SKU-NOCOST", None)
+    po = "1000000000062"
+    raw = walmart_order(
+        po,
+        [
+            order_line(1, "SKU-NOCOST", 1, [charge("PRODUCT", "8.00", "0.64")], "Shipped", SHIPPED),
+            order_line(2, "SKU-UNKNOWN", 2, [charge("PRODUCT", "18.00", "1.44")], "Shipped", SHIPPED),
+        ],
+    )
+    sync(stack, instance_id, raw)
+    assert documents(api, instance_id) == []
+    held = {h["line_number"]: h for h in holds(api, instance_id)}
+    assert set(held) == {"1", "2"}
+    for line_number, sku in (("1", "SKU-NOCOST"), ("2", "SKU-UNKNOWN")):
+        assert (held[line_number]["purchase_order_id"], held[line_number]["sku"]) == (po, sku)
+        assert held[line_number]["type"] == "invoice"
+        assert sku in held[line_number]["reason"], held[line_number]
+
+    add_product(api, "SKU-UNKNOWN", "3.00")
+    evaluate(stack, instance_id, po)
+    [invoice] = documents(api, instance_id)
+    # line 2 only: 18.00 + 1.44 = 19.44, cogs 3.00 x 2 = 6.00
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "18.00", po, "2"),
+            cr("tax", "1.44", po, "2"),
+            dr("accounts_receivable", "19.44", po, "2"),
+            dr("cogs", "6.00", po, "2"),
+            cr("inventory", "6.00", po, "2"),
+        ],
+        totals=("25.44", "25.44", "18.00", "1.44", "19.44"),
+        skus={(po, "2"): "SKU-UNKNOWN"},
+    )
+    [still] = holds(api, instance_id)
+    assert (still["line_number"], still["sku"]) == ("1", "SKU-NOCOST")
+
+
+# -- 7. exactly once ------------------------------------------------------------------------------------
+def test_same_order_synced_three_times_and_delivered_twice_is_one_invoice(api, stack, codes):
+    instance_id = create_instance(api, "thrice", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000007"
+    for _ in range(3):
+        sync(stack, instance_id, simple_order(po))
+    evaluate(stack, instance_id, po, copies=2)  # one batch carrying the same message twice
+    evaluate(stack, instance_id, po, receive_count=2)  # a redelivery
+    evaluate(stack, instance_id, po, po)
+    sqs = boto3.client("sqs", region_name=REGION)
+    for _ in range(2):
+        sqs.send_message(QueueUrl=stack.env["queue:AccountingQueue"], MessageBody=job(instance_id, po))
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    [invoice] = documents(api, instance_id)
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=simple_invoice_lines(po),
+        totals=SIMPLE_TOTALS,
+        skus={(po, "1"): SIMPLE_SKU},
+    )
+
+
+# -- 8. flags -------------------------------------------------------------------------------------------
+def test_flags_off_issue_nothing_new_and_keep_what_was_issued(api, stack, codes):
+    add_product(api, SIMPLE_SKU, "6.50")
+    never = create_instance(api, "no-invoices", **ALL_CODES, sync_sales_order_invoices_to_accounting=False)
+    sync(stack, never, simple_order("1000000000081"))
+    assert documents(api, never) == []
+
+    later = create_instance(api, "turned-off", **ALL_CODES, **PROFORMA)
+    sync(stack, later, simple_order("1000000000082"))
+    [invoice] = documents(api, later)
+    patch_settings(api, later, sync_sales_order_invoices_to_accounting=False)
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    assert documents(api, later) == [invoice]
+    sync(stack, later, simple_order("1000000000083"))
+    assert documents(api, later) == [invoice]
+
+    no_credits = create_instance(api, "no-credits", **ALL_CODES, sync_sales_credit_to_accounting=False)
+    sync(stack, no_credits, simple_order("1000000000084"))
+    [kept] = documents(api, no_credits)
+    assert kept["type"] == "invoice"
+    sync(stack, no_credits, simple_order("1000000000084", status="Cancelled"))
+    assert documents(api, no_credits) == [kept]
+
+
+# -- 9. events ------------------------------------------------------------------------------------------
+def capture_events(stack) -> str:
+    """An SQS queue receiving every event of the accounting bus (EventBridge rule -> SQS target)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="accounting-events-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events", region_name=REGION)
+    bus = stack.env["ACCOUNTING_EVENT_BUS_NAME"]
+    events.put_rule(
+        Name="capture-accounting",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["walmart-integration.accounting"]}),
+        State="ENABLED",
+    )
+    events.put_targets(Rule="capture-accounting", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
+    return str(url)
+
+
+def published(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    found: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return found
+        for message in batch:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_issued_documents_are_published_once(api, stack, codes):
+    url = capture_events(stack)
+    instance_id = create_instance(api, "events", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000009"
+    sync(stack, instance_id, simple_order(po))
+    [invoice] = documents(api, instance_id)
+    [event] = published(url)
+    assert event["source"] == "walmart-integration.accounting"
+    assert event["detail-type"] == "SalesInvoiceIssued"
+    assert event["detail"]["id"] == invoice["id"]
+    assert event["detail"]["tenant_id"] == TENANT
+    assert {k: v for k, v in event["detail"].items() if k != "tenant_id"} == invoice
+
+    sync(stack, instance_id, simple_order(po))  # unchanged: nothing issued, nothing published
+    assert published(url) == []
+
+    sync(stack, instance_id, simple_order(po, status="Cancelled"))
+    invoice_again, credit = documents(api, instance_id)
+    assert invoice_again == invoice
+    [event] = published(url)
+    assert event["detail-type"] == "SalesCreditIssued"
+    assert event["detail"]["id"] == credit["id"]
+    assert event["detail"]["type"] == "credit"
+
+
+def test_batch_document_is_published_when_closed(api, stack, codes):
+    url = capture_events(stack)
+    instance_id = create_instance(api, "events-daily", **ALL_CODES, batch_period_sales_order_fulfillments="daily")
+    add_product(api, SIMPLE_SKU, "6.50")
+    shipped = datetime.combine(NOW.date() - timedelta(days=1), time(12), UTC)
+    raw = walmart_order(
+        "1000000000091",
+        [order_line(1, SIMPLE_SKU, 2, [charge("PRODUCT", "20.00", "1.60")], "Shipped", shipped)],
+        shipped - timedelta(hours=2),
+    )
+    sync(stack, instance_id, raw)
+    [open_doc] = documents(api, instance_id)
+    assert open_doc["status"] == "open"
+    assert published(url) == []
+    close_batches(stack)
+    [issued] = documents(api, instance_id)
+    [event] = published(url)
+    assert event["detail-type"] == "SalesInvoiceIssued"
+    assert event["detail"]["id"] == issued["id"] == open_doc["id"]
+    assert event["detail"]["status"] == "issued"
+    close_batches(stack)
+    assert published(url) == []
+
+
+# -- 10. tenant isolation ------------------------------------------------------------------------------------
+def test_another_tenant_cannot_read_documents_or_holds(api, stack, codes):
+    instance_id = create_instance(api, "isolated", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000010"
+    sync(stack, instance_id, simple_order(po))
+    [invoice] = documents(api, instance_id)
+    for path in (
+        f"/api/walmart/{instance_id}/accounting-documents",
+        f"/api/walmart/{instance_id}/accounting-holds",
+    ):
+        assert api("GET", path, tenant="intruder")["statusCode"] == 404
+        assert api("GET", path, tenant="intruder", query={"type": "invoice"})["statusCode"] == 404
+        assert api("GET", path)["statusCode"] == 200
+    unknown = "/api/walmart/00000000-0000-0000-0000-000000000000/accounting-documents"
+    assert api("GET", unknown)["statusCode"] in (404, 422)
+    # A job naming another tenant never touches this instance's documents.
+    stack.handler("accounting").handler(stack.sqs_event([job(instance_id, po, tenant="intruder")]), stack.context())
+    assert documents(api, instance_id) == [invoice]
+
+
+def test_listing_rejects_unknown_filters(api, stack, codes):
+    instance_id = create_instance(api, "filters", **ALL_CODES)
+    path = f"/api/walmart/{instance_id}/accounting-documents"
+    for query in ({"type": "receipt"}, {"period": "yearly"}, {"status": "draft"}):
+        assert api("GET", path, query=query)["statusCode"] == 422, query
+
+
+# -- further rules of the contract -------------------------------------------------------------------------
+def test_late_charge_changes_are_correcting_documents(api, stack, codes):
+    instance_id = create_instance(api, "corrections", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000101"
+    sync(stack, instance_id, simple_order(po))
+    [invoice] = documents(api, instance_id)
+
+    def priced(product: str, tax: str) -> dict[str, Any]:
+        return walmart_order(po, [order_line(1, SIMPLE_SKU, 2, [charge("PRODUCT", product, tax)], "Shipped", SHIPPED)])
+
+    # increase 20.00/1.60 -> 22.00/1.76: +2.00 product, +0.16 tax, +2.16 receivable, cost unchanged;
+    # proforma on 2.16: 15% = 0.324 -> 0.32, 2.9% = 0.06264 -> 0.06 (the same as 3.56 - 3.24 and 0.69 - 0.63)
+    sync(stack, instance_id, priced("22.00", "1.76"))
+    same, increase = documents(api, instance_id)
+    assert same == invoice
+    assert increase["reason"] in ("sale", "correction")
+    check_document(
+        increase,
+        instance_id,
+        type="invoice",
+        reason=increase["reason"],
+        pos=[po],
+        lines=[
+            cr("sales", "2.00", po, "1"),
+            cr("tax", "0.16", po, "1"),
+            dr("accounts_receivable", "2.16", po, "1"),
+            dr("marketplace_cost", "0.32", po),
+            cr("accrued_costs", "0.32", po),
+            dr("payment_cost", "0.06", po),
+            cr("accrued_costs", "0.06", po),
+        ],
+        totals=("2.54", "2.54", "2.00", "0.16", "2.16"),
+        skus={(po, "1"): SIMPLE_SKU},
+    )
+
+    # decrease 22.00/1.76 -> 18.00/1.44: a credit "correction". The contract says "the difference is a new correcting
+    # document"; this reads it as the negated invoice difference (sales 4000 debited back, the proforma of the
+    # document's 4.32 reversed: 15% = 0.648 -> 0.65, 2.9% = 0.12528 -> 0.13), not as a credit note's postings
+    # (returns 4030, no proforma), which the contract describes for refunds and cancellations.
+    sync(stack, instance_id, priced("18.00", "1.44"))
+    first, second, decrease = documents(api, instance_id)
+    assert [first, second] == [invoice, increase]
+    check_document(
+        decrease,
+        instance_id,
+        type="credit",
+        reason="correction",
+        pos=[po],
+        lines=[
+            dr("sales", "4.00", po, "1"),
+            dr("tax", "0.32", po, "1"),
+            cr("accounts_receivable", "4.32", po, "1"),
+            cr("marketplace_cost", "0.65", po),
+            dr("accrued_costs", "0.65", po),
+            cr("payment_cost", "0.13", po),
+            dr("accrued_costs", "0.13", po),
+        ],
+        # debit 4.00 + 0.32 + 0.65 + 0.13; credit 4.32 + 0.65 + 0.13
+        totals=("5.10", "5.10", "4.00", "0.32", "4.32"),
+        skus={(po, "1"): SIMPLE_SKU},
+    )
+    evaluate(stack, instance_id, po)
+    evaluate(stack, instance_id, po)
+    assert len(documents(api, instance_id)) == 3
+
+
+REFUND_CHARGES = [charge("PRODUCT", "15.00", "1.20"), charge("SHIPPING", "3.00", "0.24")]
+
+
+def refund_invoice_lines(po: str) -> list[Posting]:
+    return [
+        cr("sales", "15.00", po, "1"),
+        cr("shipping_revenue", "3.00", po, "1"),
+        cr("tax", "1.44", po, "1"),
+        dr("accounts_receivable", "19.44", po, "1"),
+        dr("cogs", "5.00", po, "1"),
+        cr("inventory", "5.00", po, "1"),
+    ]
+
+
+def full_refund_lines(po: str) -> list[Posting]:
+    return [
+        dr("sales_returns_allowances", "15.00", po, "1"),
+        dr("shipping_refund", "3.00", po, "1"),
+        dr("tax", "1.44", po, "1"),
+        cr("accounts_receivable", "19.44", po, "1"),
+    ]
+
+
+def check_refund_pair(api, instance_id: str, po: str, credit_lines: list[Posting], credit_totals: tuple) -> None:
+    """The order's invoice (REFUND_CHARGES, cost 5.00) and its one credit note."""
+    docs = [d for d in documents(api, instance_id) if d["purchase_order_ids"] == [po]]
+    assert sorted(d["type"] for d in docs) == ["credit", "invoice"], [(d["type"], d["reason"]) for d in docs]
+    [invoice] = [d for d in docs if d["type"] == "invoice"]
+    [credit] = [d for d in docs if d["type"] == "credit"]
+    # 15.00 + 3.00 + 1.20 + 0.24 = 19.44 receivable; debit 19.44 + 5.00 cogs = 24.44
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=refund_invoice_lines(po),
+        totals=("24.44", "24.44", "18.00", "1.44", "19.44"),
+        skus={(po, "1"): "SKU-R"},
+    )
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="refund",
+        pos=[po],
+        lines=credit_lines,
+        totals=credit_totals,
+        skus={(po, "1"): "SKU-R"},
+    )
+
+
+def test_refund_status_without_amounts_credits_the_whole_line(api, stack, codes):
+    instance_id = create_instance(api, "refund-status", **ALL_CODES)
+    add_product(api, "SKU-R", "5.00")
+    po = "1000000000111"
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-R", 1, REFUND_CHARGES, "Delivered", SHIPPED)]))
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-R", 1, REFUND_CHARGES, "Refund", LATER)]))
+    check_refund_pair(api, instance_id, po, full_refund_lines(po), ("19.44", "19.44", "18.00", "1.44", "19.44"))
+    evaluate(stack, instance_id, po)
+    assert len(documents(api, instance_id)) == 2
+
+
+def test_order_first_seen_already_refunded_is_invoiced_and_credited_in_one_evaluation(api, stack, codes):
+    """A backfilled order may be refunded before we ever see it: one evaluation posts both documents (the target
+    postings are the invoice and the credit); re-evaluating the unchanged order then posts nothing."""
+    instance_id = create_instance(api, "first-seen-refunded", **ALL_CODES)
+    add_product(api, "SKU-R", "5.00")
+    without_amounts, with_amounts = "1000000000112", "1000000000113"
+    refunds = [refund_charge("PRODUCT", "-5.00", "-0.40"), refund_charge("SHIPPING", "-3.00", "-0.24")]
+    store_order(
+        stack, instance_id, walmart_order(without_amounts, [order_line(1, "SKU-R", 1, REFUND_CHARGES, "Refund", LATER)])
+    )
+    store_order(
+        stack,
+        instance_id,
+        walmart_order(with_amounts, [order_line(1, "SKU-R", 1, REFUND_CHARGES, "Delivered", LATER, refunds=refunds)]),
+    )
+    evaluate(stack, instance_id, without_amounts, with_amounts)
+    check_refund_pair(
+        api,
+        instance_id,
+        without_amounts,
+        full_refund_lines(without_amounts),
+        ("19.44", "19.44", "18.00", "1.44", "19.44"),
+    )
+    # refunded: product 5.00, shipping 3.00, tax 0.40 + 0.24 = 0.64; receivable 8.64
+    check_refund_pair(
+        api,
+        instance_id,
+        with_amounts,
+        [
+            dr("sales_returns_allowances", "5.00", with_amounts, "1"),
+            dr("shipping_refund", "3.00", with_amounts, "1"),
+            dr("tax", "0.64", with_amounts, "1"),
+            cr("accounts_receivable", "8.64", with_amounts, "1"),
+        ],
+        ("8.64", "8.64", "8.00", "0.64", "8.64"),
+    )
+    before = documents(api, instance_id)
+    evaluate(stack, instance_id, without_amounts, with_amounts)
+    assert documents(api, instance_id) == before
+
+
+def test_monthly_invoices_and_weekly_credits_have_their_period_keys(api, stack, codes):
+    instance_id = create_instance(
+        api,
+        "periods",
+        **ALL_CODES,
+        batch_period_sales_order_fulfillments="monthly",
+        batch_period_customer_returns="weekly",
+    )
+    add_product(api, "SKU-W", "2.50")
+    po = "1000000000121"
+    last_month = (NOW.replace(day=1) - timedelta(days=1)).replace(day=15, hour=10, minute=0, second=0)
+    charges = [charge("PRODUCT", "16.00", "1.28")]
+    sync(
+        stack, instance_id, walmart_order(po, [order_line(1, "SKU-W", 2, charges, "Delivered", last_month)], last_month)
+    )
+    [invoice] = documents(api, instance_id)
+    month_key = f"{last_month.year:04d}-{last_month.month:02d}"
+    invoice_lines = [
+        cr("sales", "16.00", po, "1"),
+        cr("tax", "1.28", po, "1"),
+        dr("accounts_receivable", "17.28", po, "1"),
+        dr("cogs", "5.00", po, "1"),
+        cr("inventory", "5.00", po, "1"),
+    ]
+    invoice_totals = ("22.28", "22.28", "16.00", "1.28", "17.28")
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=invoice_lines,
+        totals=invoice_totals,
+        skus={(po, "1"): "SKU-W"},
+        period="monthly",
+        period_key=month_key,
+        status="open",
+    )
+
+    refunded = order_line(
+        1, "SKU-W", 2, charges, "Delivered", LATER, refunds=[refund_charge("PRODUCT", "-4.00", "-0.32")]
+    )
+    sync(stack, instance_id, walmart_order(po, [refunded], last_month))
+    iso_year, iso_week, iso_day = LATER.isocalendar()
+    week_key = f"{iso_year:04d}-W{iso_week:02d}"
+    week_end = datetime.combine(LATER.date() - timedelta(days=iso_day - 1) + timedelta(days=7), time(0), UTC)
+    week_ended = datetime.now(UTC) >= week_end
+    close_batches(stack)
+    issued, credit = documents(api, instance_id)
+    check_document(
+        issued,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=invoice_lines,
+        totals=invoice_totals,
+        skus={(po, "1"): "SKU-W"},
+        period="monthly",
+        period_key=month_key,
+        status="issued",
+    )
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="refund",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "4.00", po, "1"),
+            dr("tax", "0.32", po, "1"),
+            cr("accounts_receivable", "4.32", po, "1"),
+        ],
+        totals=("4.32", "4.32", "4.00", "0.32", "4.32"),
+        skus={(po, "1"): "SKU-W"},
+        period="weekly",
+        period_key=week_key,
+        status="issued" if week_ended else "open",
+    )
+    assert documents(api, instance_id, period="weekly") == [credit]
+    assert documents(api, instance_id, period="monthly") == [issued]
+
+
+def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, stack, codes):
+    settings = {k: v for k, v in ALL_CODES.items() if k != "shipping_revenue_nominal_code_id"}
+    instance_id = create_instance(api, "no-shipping-code", **settings)
+    add_product(api, "SKU-S", "1.00")
+    po = "1000000000131"
+    raw = walmart_order(
+        po,
+        [
+            order_line(1, "SKU-S", 1, [charge("PRODUCT", "9.00", "0.72")], "Shipped", SHIPPED),
+            order_line(
+                2, "SKU-S", 1, [charge("PRODUCT", "9.00", "0.72"), charge("SHIPPING", "2.00")], "Shipped", SHIPPED
+            ),
+        ],
+    )
+    sync(stack, instance_id, raw)
+    [invoice] = documents(api, instance_id)
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "9.00", po, "1"),
+            cr("tax", "0.72", po, "1"),
+            dr("accounts_receivable", "9.72", po, "1"),
+            dr("cogs", "1.00", po, "1"),
+            cr("inventory", "1.00", po, "1"),
+        ],
+        totals=("10.72", "10.72", "9.00", "0.72", "9.72"),
+        skus={(po, "1"): "SKU-S"},
+    )
+    [hold] = holds(api, instance_id)
+    assert (hold["purchase_order_id"], hold["line_number"], hold["type"]) == (po, "2", "invoice")
+    assert re.search(r"shipping[ _]revenue[ _]nominal[ _]code", hold["reason"], re.IGNORECASE), hold
+
+    patch_settings(api, instance_id, shipping_revenue_nominal_code_id=3)
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    same, released = documents(api, instance_id)
+    assert same == invoice
+    # line 2: 9.00 + 2.00 shipping (no tax on it) + 0.72 tax = 11.72
+    check_document(
+        released,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "9.00", po, "2"),
+            cr("shipping_revenue", "2.00", po, "2"),
+            cr("tax", "0.72", po, "2"),
+            dr("accounts_receivable", "11.72", po, "2"),
+            dr("cogs", "1.00", po, "2"),
+            cr("inventory", "1.00", po, "2"),
+        ],
+        totals=("12.72", "12.72", "11.00", "0.72", "11.72"),
+        skus={(po, "2"): "SKU-S"},
+    )
+    assert holds(api, instance_id) == []
+
+
+def test_orders_synced_from_walmart_are_invoiced_through_the_queue(api, stack, emulator, codes):
+    """The whole path: the sync worker stores Walmart's orders and queues them; the accounting worker invoices
+    the shipped ones; a second sync of the same orders issues nothing more."""
+    emulator.add_seller("acct-client", "acct-secret", seller_id="900000042", item_count=5, order_count=20)
+    emulator.update_order("900000042", emulator.orders("900000042")[0]["purchaseOrderId"], "Shipped")
+    for sku in {item["sku"] for item in emulator.items("900000042")} | {
+        line["item"]["sku"] for o in emulator.orders("900000042") for line in o["orderLines"]["orderLine"]
+    }:
+        add_product(api, sku, "1.00")
+    body = {
+        "name": "accounting sync",
+        "integration_id": 1,
+        "connection_settings": {"clientId": "acct-client", "clientSecret": "acct-secret"},
+        "integration_settings": {
+            "start_date": (NOW - timedelta(days=120)).date().isoformat(),
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **ALL_CODES,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 201, response["body"]
+    instance_id = response_json(response)["data"]["id"]
+    stack.pump()
+    invoices = documents(api, instance_id, type="invoice")
+    invoiced_pos = {po for document in invoices for po in document["purchase_order_ids"]}
+    stored = {
+        o["purchase_order_id"]: o
+        for o in response_json(api("GET", f"/api/walmart/{instance_id}/orders", query={"limit": "100"}))["data"]
+    }
+    expected = {
+        po
+        for po, order in stored.items()
+        if any(line["status"] in ("Shipped", "Delivered", "Refund") for line in order["lines"])
+    }
+    assert expected and invoiced_pos == expected
+    for document in invoices:
+        assert document["totals"]["debit"] == document["totals"]["credit"]
+    api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders", "backfill"]})
+    stack.pump()
+    assert len(documents(api, instance_id, type="invoice")) == len(invoices)
