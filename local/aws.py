@@ -208,27 +208,24 @@ class LocalAws:
         self._fix_key_policies(parameters)
         return resources
 
-    def _event_bus_name(self, logical_id: str, parameters: dict[str, Any]) -> str:
-        resolver = Resolver(
+    def _resolver(self, parameters: dict[str, Any]) -> Resolver:
+        return Resolver(
             parameters=parameters,
             pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
             lookup=self.lookup,
             conditions=self.template.conditions,
             mappings=self.template.mappings,
         )
+
+    def _event_bus_name(self, logical_id: str, parameters: dict[str, Any]) -> str:
+        resolver = self._resolver(parameters)
         name = (self.template.resources[logical_id].get("Properties") or {}).get("Name")
         return str(resolver.resolve(name)) if name is not None else logical_id
 
     def _fix_key_policies(self, parameters: dict[str, Any]) -> None:
         """moto's CloudFormation stores a KMS KeyPolicy as a dict, and DescribeKey then fails (a JSON string is
         expected): put the template's policy back as JSON."""
-        resolver = Resolver(
-            parameters=parameters,
-            pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
-            lookup=self.lookup,
-            conditions=self.template.conditions,
-            mappings=self.template.mappings,
-        )
+        resolver = self._resolver(parameters)
         kms = None
         for resource in self.resources.values():
             if resource.type != "AWS::KMS::Key":

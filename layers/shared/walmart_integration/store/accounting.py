@@ -122,7 +122,8 @@ class AccountingRepository(Repository):
     def held(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]:
         """Posting states of the instance's orders that have held lines (sparse index)."""
         return list(
-            self._query(
+            self.query_all(
+                exact=True,
                 IndexName="gsi1",
                 KeyConditionExpression="gsi1pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": held_index_pk(tenant_id, instance_id)}},
@@ -131,28 +132,20 @@ class AccountingRepository(Repository):
 
     def due_batches(self, now: str) -> Iterator[dict[str, Any]]:
         """Open batch documents whose period ended before ``now`` (every tenant; sparse index, no scan)."""
-        return self._query(
+        return self.query_all(
+            exact=True,
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :now",
             ExpressionAttributeValues={":pk": {"S": OPEN_GSI}, ":now": {"S": now}},
         )
 
     def outbox(self) -> Iterator[dict[str, Any]]:
-        return self._query(
+        return self.query_all(
+            exact=True,
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": {"S": OUTBOX_GSI}},
         )
-
-    def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
-        params = {"TableName": self.table, **params}
-        while True:
-            response = self.client.query(**params)
-            for item in response.get("Items", []):
-                yield dynamo.deserialize(item, exact=True)
-            if not response.get("LastEvaluatedKey"):
-                return
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- issuing and publishing -----------------------------------------------------------------------------
     def issue(self, pk: str, sk: str, values: dict[str, Any], outbox_key: str) -> bool:

@@ -126,16 +126,6 @@ class AdvertisingRepository(Repository):
         items = [dynamo.deserialize(item) for item in response.get("Items", [])]
         return items, dynamo.encode_index_cursor(response.get("LastEvaluatedKey"))
 
-    def _all(self, **params: Any) -> Iterator[dict[str, Any]]:
-        params = {"TableName": self.table, **params}
-        while True:
-            response = self.client.query(**params)
-            for item in response.get("Items", []):
-                yield dynamo.deserialize(item)
-            if not response.get("LastEvaluatedKey"):
-                return
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     # -- companies ----------------------------------------------------------------------------------------
     def create_company(self, tenant_id: str, company: dict[str, Any]) -> None:
         item = {"pk": keys.tenant_pk(tenant_id), "sk": keys.company_sk(company["id"]), "type": "company", **company}
@@ -183,7 +173,7 @@ class AdvertisingRepository(Repository):
     def accounts_of_company(self, tenant_id: str, company_id: str) -> list[dict[str, Any]]:
         return [
             item
-            for item in self._all(
+            for item in self.query_all(
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
                 ExpressionAttributeValues={
                     ":pk": {"S": keys.tenant_pk(tenant_id)},
@@ -195,7 +185,7 @@ class AdvertisingRepository(Repository):
 
     def linked_accounts(self) -> Iterator[dict[str, Any]]:
         """Every account with a linked profile (sparse index, no table scan)."""
-        return self._all(
+        return self.query_all(
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": {"S": keys.LINKS_GSI_PK}},
@@ -320,7 +310,7 @@ class AdvertisingRepository(Repository):
 
     def all_profiles(self) -> list[dict[str, Any]]:
         return list(
-            self._all(
+            self.query_all(
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": keys.PROFILES_PK}},
                 ConsistentRead=True,
@@ -399,7 +389,7 @@ class AdvertisingRepository(Repository):
 
     def claims_for(self, advertiser_id: str) -> list[dict[str, Any]]:
         return list(
-            self._all(
+            self.query_all(
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": keys.claim_pk(advertiser_id)}},
                 ConsistentRead=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from walmart_integration.store import dynamo
@@ -50,3 +51,14 @@ class Repository(AwsAdapter):
             params["ExclusiveStartKey"] = start
         response = self.client.query(**params)
         return list(response.get("Items", [])), dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+
+    def query_all(self, exact: bool = False, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item a query matches, page after page, deserialised (``exact``: money stays ``Decimal``)."""
+        params = {"TableName": self.table, **params}
+        while True:
+            response = self.client.query(**params)
+            for item in response.get("Items", []):
+                yield dynamo.deserialize(item, exact=exact)
+            if not response.get("LastEvaluatedKey"):
+                return
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
