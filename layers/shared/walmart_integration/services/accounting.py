@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import NotFound, RetryLater
@@ -77,6 +77,12 @@ def period_key(period: str, moment: datetime) -> tuple[str, datetime]:
     first = datetime(moment.year, moment.month, 1, tzinfo=UTC)
     following = datetime(moment.year + (moment.month == 12), moment.month % 12 + 1, 1, tzinfo=UTC)
     return first.strftime("%Y-%m"), following
+
+
+class Period(NamedTuple):
+    name: str  # immediate | daily | weekly | monthly
+    key: str | None = None  # 2026-11-30 | 2026-W48 | 2026-11
+    end: str | None = None  # when the period ends (the batch closes after it)
 
 
 @dataclass
@@ -396,8 +402,8 @@ class AccountingService:
         now: datetime,
     ) -> list[dict[str, Any]]:
         """Documents (or batch lines) of one evaluation, grouped by type, reason and period."""
-        groups: dict[tuple[str, str, str], Entries] = {}
-        gross: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
+        groups: dict[tuple[str, str, Period], Entries] = {}
+        gross: dict[tuple[str, str, Period], Decimal] = defaultdict(lambda: ZERO)
         currency = self._currency(order)
         for target, due in invoices:
             doc_type, reason = ("invoice", "sale") if due.gross >= 0 else ("credit", "correction")
@@ -416,15 +422,14 @@ class AccountingService:
             key = (doc_type, reason, self._period(period, target, now))
             groups.setdefault(key, Entries(codes)).credit(target, due, po)
         documents = []
-        for (doc_type, reason, period_and_key), entries in groups.items():
-            period, _, pkey = (period_and_key or "immediate||").partition("|")
+        for (doc_type, reason, period), entries in groups.items():
             documents.append(
                 {
                     "type": doc_type,
                     "reason": reason,
-                    "period": period,
-                    "period_key": pkey.split("|")[0] or None,
-                    "period_end": pkey.split("|")[1] if "|" in pkey else None,
+                    "period": period.name,
+                    "period_key": period.key,
+                    "period_end": period.end,
                     "currency": currency,
                     "purchase_order_ids": [po],
                     "lines": entries.lines,
@@ -441,14 +446,16 @@ class AccountingService:
                     return str(charge["currency"])
         return "USD"
 
-    def _period(self, period: str, target: LineTarget, now: datetime) -> str:
+    @staticmethod
+    def _period(period: str, target: LineTarget, now: datetime) -> Period:
+        """The batch period of a line's posting: by its status date (fulfilment or return), in UTC."""
         if period == "immediate":
-            return "immediate"
+            return Period("immediate")
         moment = now
         if target.status_date:
             moment = datetime.fromisoformat(target.status_date.replace("Z", "+00:00"))
-        pkey, end = period_key(period, moment)
-        return f"{period}|{pkey}|{precise_iso(end)}"
+        key, end = period_key(period, moment)
+        return Period(period, key, precise_iso(end))
 
     def _document_actions(
         self, tenant_id: str, instance_id: str, document: dict[str, Any], now: datetime
@@ -476,12 +483,7 @@ class AccountingService:
         pointer_sk = batch_sk(
             instance_id, document["type"], f"{document['period']}#{document['period_key']}#{document['reason']}"
         )
-        pointer = self.repo.batch_pointer(
-            tenant_id,
-            instance_id,
-            document["type"],
-            f"{document['period']}#{document['period_key']}#{document['reason']}",
-        )
+        pointer = self.repo.batch_pointer(tenant_id, pointer_sk)
         current = self.repo.document(tenant_id, pointer["document_sk"]) if pointer else None
         if pointer is not None and current is not None and current.get("status") == "open":
             update = Update()

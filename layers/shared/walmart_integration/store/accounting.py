@@ -71,11 +71,9 @@ class AccountingRepository(Repository):
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def batch_pointer(self, tenant_id: str, instance_id: str, doc_type: str, period_key: str) -> dict[str, Any] | None:
+    def batch_pointer(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
         item = self.client.get_item(
-            TableName=self.table,
-            Key=_key(keys.tenant_pk(tenant_id), batch_sk(instance_id, doc_type, period_key)),
-            ConsistentRead=True,
+            TableName=self.table, Key=_key(keys.tenant_pk(tenant_id), sk), ConsistentRead=True
         ).get("Item")
         return dynamo.deserialize(item) if item else None
 
