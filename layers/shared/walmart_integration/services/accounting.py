@@ -22,6 +22,7 @@ from walmart_integration.models.common import iso, new_id, precise_iso, utcnow
 from walmart_integration.models.messages import AccountingJob
 from walmart_integration.observability import logger
 from walmart_integration.services.accounting_rules import (
+    INVOICED_STATUSES,
     ZERO,
     LineAmounts,
     LineTarget,
@@ -32,17 +33,7 @@ from walmart_integration.services.accounting_rules import (
     line_targets,
     money,
 )
-from walmart_integration.store import keys
-from walmart_integration.store.accounting import (
-    OPEN_GSI,
-    OUTBOX_GSI,
-    AccountingRepository,
-    batch_sk,
-    document_prefix,
-    held_index_pk,
-    posting_sk,
-)
-from walmart_integration.store.advertising import Update
+from walmart_integration.store.accounting import AccountingRepository
 
 if TYPE_CHECKING:
     from walmart_integration.store.catalog import CatalogRepository
@@ -62,6 +53,7 @@ CODE_SETTINGS = {
 }
 EVENT_TYPES = {"invoice": "SalesInvoiceIssued", "credit": "SalesCreditIssued"}
 EVENT_SOURCE = "walmart-integration.accounting"
+ACCOUNTED_STATUSES = INVOICED_STATUSES | {"Cancelled"}  # line statuses that may owe an invoice or a credit
 ATTEMPTS = 4
 
 
@@ -208,8 +200,7 @@ class AccountingService:
             str(order["purchase_order_id"])
             for order in orders
             if any(
-                (line.get("status") in ("Shipped", "Delivered", "Refund", "Cancelled") or line.get("refund"))
-                for line in order.get("lines") or []
+                (line.get("status") in ACCOUNTED_STATUSES or line.get("refund")) for line in order.get("lines") or []
             )
         ]
         for start in range(0, len(relevant), 100):
@@ -217,13 +208,6 @@ class AccountingService:
                 tenant_id=tenant_id, instance_id=instance_id, purchase_order_ids=relevant[start : start + 100]
             )
             self.queues.send(self.settings.accounting_queue_url, job)
-
-    def settings_changed(self, tenant_id: str, instance_id: str) -> None:
-        """Accounting settings changed: held lines are evaluated again."""
-        self.queues.send(
-            self.settings.accounting_queue_url,
-            AccountingJob(tenant_id=tenant_id, instance_id=instance_id, release=True),
-        )
 
     # -- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, job: AccountingJob, delivery: Delivery) -> None:
@@ -246,8 +230,8 @@ class AccountingService:
             for sku, p in self.catalog.by_skus(job.tenant_id, skus).items()
         }
         posted_any = False
+        context = _Context(job.tenant_id, job.instance_id, settings, codes)
         for po, order in orders.items():
-            context = _Context(job.tenant_id, job.instance_id, settings, codes)
             posted_any |= self._evaluate_order(context, order, costs, postings.get(po))
         if posted_any:
             self.publish_outbox()
@@ -328,21 +312,13 @@ class AccountingService:
         actions: list[dict[str, Any]] = []
         for document in documents:
             actions += self._document_actions(tenant_id, instance_id, document, now)
-        update = Update().set_all(
-            {
-                "type": "accounting_posting",
-                "purchase_order_id": po,
-                "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
-                "credit": {k: v.as_dict() for k, v in posted.credit.items()},
-                "holds": holds or None,
-                "gsi1pk": held_index_pk(tenant_id, instance_id) if holds else None,
-                "gsi1sk": po if holds else None,
-                "version": version + 1,
-                "updated_at": iso(now),
-            }
-        )
-        condition = f"attribute_not_exists(pk) OR {update.name('version')} = {update.value(version)}"
-        actions.append(self.repo.update_action(tenant_id, posting_sk(instance_id, po), update, condition))
+        posting = {
+            "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
+            "credit": {k: v.as_dict() for k, v in posted.credit.items()},
+            "holds": holds or None,
+            "updated_at": iso(now),
+        }
+        actions.append(self.repo.posting_action(tenant_id, instance_id, po, posting, version))
         if not self.repo.commit(actions):
             return False, False
         for document in documents:
@@ -460,61 +436,18 @@ class AccountingService:
     def _document_actions(
         self, tenant_id: str, instance_id: str, document: dict[str, Any], now: datetime
     ) -> list[dict[str, Any]]:
+        document = {**document, "tenant_id": tenant_id, "instance_id": instance_id, "created_at": iso(now)}
         if document["period"] == "immediate":
-            item = {
+            document.pop("period_end", None)
+            issued = {
                 **document,
-                "sk": document_prefix(instance_id) + document["id"],
-                "instance_id": instance_id,
                 "status": "issued",
-                "created_at": iso(now),
                 "issued_at": iso(now),
                 "totals": totals(document["lines"]),
                 "published": False,
-                "gsi1pk": OUTBOX_GSI,
-                "gsi1sk": f"{precise_iso(now)}#{tenant_id}#{document['id']}",
             }
-            item.pop("period_end", None)
-            return [self.repo.put_action(tenant_id, item, "attribute_not_exists(pk)")]
-        return self._batch_actions(tenant_id, instance_id, document, now)
-
-    def _batch_actions(
-        self, tenant_id: str, instance_id: str, document: dict[str, Any], now: datetime
-    ) -> list[dict[str, Any]]:
-        pointer_sk = batch_sk(
-            instance_id, document["type"], f"{document['period']}#{document['period_key']}#{document['reason']}"
-        )
-        pointer = self.repo.batch_pointer(tenant_id, pointer_sk)
-        current = self.repo.document(tenant_id, pointer["document_sk"]) if pointer else None
-        if pointer is not None and current is not None and current.get("status") == "open":
-            update = Update()
-            lines = update.value(document["lines"])
-            pos = update.value([document["purchase_order_ids"][0]])
-            update.sets.append(f"{update.name('lines')} = list_append({update.name('lines')}, {lines})")
-            update.sets.append(
-                f"{update.name('purchase_order_ids')} = list_append({update.name('purchase_order_ids')}, {pos})"
-            )
-            condition = f"{update.name('status')} = {update.value('open')}"
-            return [self.repo.update_action(tenant_id, pointer["document_sk"], update, condition)]
-        sk = document_prefix(instance_id) + document["id"]
-        item = {
-            **document,
-            "sk": sk,
-            "instance_id": instance_id,
-            "tenant_id": tenant_id,
-            "status": "open",
-            "created_at": iso(now),
-            "issued_at": None,
-            "gsi1pk": OPEN_GSI,
-            "gsi1sk": f"{document['period_end']}#{tenant_id}#{document['id']}",
-        }
-        new_pointer = {"sk": pointer_sk, "type": "accounting_batch", "document_sk": sk}
-        condition = "attribute_not_exists(pk)" if pointer is None else "document_sk = :previous"
-        actions = [self.repo.put_action(tenant_id, item, "attribute_not_exists(pk)")]
-        put_pointer = self.repo.put_action(tenant_id, new_pointer, condition)
-        if pointer is not None:
-            put_pointer["Put"]["ExpressionAttributeValues"] = {":previous": {"S": pointer["document_sk"]}}
-        actions.append(put_pointer)
-        return actions
+            return [self.repo.issued_document_action(tenant_id, issued, precise_iso(now))]
+        return self.repo.batch_actions(tenant_id, {**document, "status": "open"})
 
     # -- closing and publishing ------------------------------------------------------------------------------
     def close_batches(self) -> int:
@@ -533,7 +466,7 @@ class AccountingService:
     def publish_outbox(self) -> int:
         published = 0
         for document in self.repo.outbox():
-            tenant_id = str(document["pk"]).removeprefix(keys.tenant_pk(""))
+            tenant_id = str(document["tenant_id"])
             self.events.publish(
                 EVENT_SOURCE, EVENT_TYPES[document["type"]], {**self.view(document), "tenant_id": tenant_id}
             )

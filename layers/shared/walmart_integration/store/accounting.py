@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from walmart_integration.store import dynamo, keys
-from walmart_integration.store.advertising import Update
 from walmart_integration.store.base import Repository
+from walmart_integration.store.expressions import Update
 
 OPEN_GSI = "ACCTOPEN"
 OUTBOX_GSI = "ACCTOUTBOX"
@@ -71,17 +71,6 @@ class AccountingRepository(Repository):
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def batch_pointer(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=_key(keys.tenant_pk(tenant_id), sk), ConsistentRead=True
-        ).get("Item")
-        return dynamo.deserialize(item) if item else None
-
-    def document(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key=_key(keys.tenant_pk(tenant_id), sk), ConsistentRead=True)
-        found = item.get("Item")
-        return dynamo.deserialize(found, exact=True) if found else None
-
     def commit(self, actions: list[dict[str, Any]]) -> bool:
         """Write one evaluation's actions in one transaction (False: a condition failed, nothing was written)."""
         try:
@@ -95,8 +84,78 @@ class AccountingRepository(Repository):
             raise
         return True
 
-    # -- action builders (for ``commit``) ------------------------------------------------------------------
-    def put_action(self, tenant_id: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+    # -- actions of one evaluation (written together by ``commit``) -------------------------------------------
+    def posting_action(
+        self, tenant_id: str, instance_id: str, po: str, values: dict[str, Any], version: int
+    ) -> dict[str, Any]:
+        """The order's posting state at ``version`` + 1, if it is still at ``version``; in the held index while
+        ``values["holds"]`` has any."""
+        holds = values.get("holds")
+        update = Update().set_all(
+            {
+                **values,
+                "type": "accounting_posting",
+                "purchase_order_id": po,
+                "gsi1pk": held_index_pk(tenant_id, instance_id) if holds else None,
+                "gsi1sk": po if holds else None,
+                "version": version + 1,
+            }
+        )
+        condition = f"attribute_not_exists(pk) OR {update.name('version')} = {update.value(version)}"
+        return self._update(tenant_id, posting_sk(instance_id, po), update, condition)
+
+    def issued_document_action(self, tenant_id: str, document: dict[str, Any], issued_at: str) -> dict[str, Any]:
+        """A new issued document, in the outbox until it is published."""
+        item = {
+            **document,
+            "sk": document_prefix(document["instance_id"]) + document["id"],
+            "gsi1pk": OUTBOX_GSI,
+            "gsi1sk": f"{issued_at}#{tenant_id}#{document['id']}",
+        }
+        return self._put(tenant_id, item, "attribute_not_exists(pk)")
+
+    def batch_actions(self, tenant_id: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+        """Lines for the open batch of the document's period: appended to it, or a new batch when there is none
+        (or it was issued meanwhile: the conditions fail and the evaluation starts over)."""
+        pointer_sk = batch_sk(
+            document["instance_id"],
+            document["type"],
+            f"{document['period']}#{document['period_key']}#{document['reason']}",
+        )
+        pointer = self._get(tenant_id, pointer_sk)
+        current = self._get(tenant_id, pointer["document_sk"]) if pointer else None
+        if pointer is not None and current is not None and current.get("status") == "open":
+            update = Update()
+            lines = update.value(document["lines"])
+            pos = update.value(document["purchase_order_ids"])
+            update.sets.append(f"{update.name('lines')} = list_append({update.name('lines')}, {lines})")
+            update.sets.append(
+                f"{update.name('purchase_order_ids')} = list_append({update.name('purchase_order_ids')}, {pos})"
+            )
+            condition = f"{update.name('status')} = {update.value('open')}"
+            return [self._update(tenant_id, pointer["document_sk"], update, condition)]
+        sk = document_prefix(document["instance_id"]) + document["id"]
+        item = {
+            **document,
+            "sk": sk,
+            "gsi1pk": OPEN_GSI,
+            "gsi1sk": f"{document['period_end']}#{tenant_id}#{document['id']}",
+        }
+        put_pointer = self._put(
+            tenant_id,
+            {"sk": pointer_sk, "type": "accounting_batch", "document_sk": sk},
+            "attribute_not_exists(pk)" if pointer is None else "document_sk = :previous",
+        )
+        if pointer is not None:
+            put_pointer["Put"]["ExpressionAttributeValues"] = {":previous": {"S": pointer["document_sk"]}}
+        return [self._put(tenant_id, item, "attribute_not_exists(pk)"), put_pointer]
+
+    def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table, Key=_key(keys.tenant_pk(tenant_id), sk), ConsistentRead=True)
+        found = item.get("Item")
+        return dynamo.deserialize(found, exact=True) if found else None
+
+    def _put(self, tenant_id: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
         action: dict[str, Any] = {
             "TableName": self.table,
             "Item": dynamo.serialize({"pk": keys.tenant_pk(tenant_id), **item}),
@@ -105,7 +164,7 @@ class AccountingRepository(Repository):
             action["ConditionExpression"] = condition
         return {"Put": action}
 
-    def update_action(self, tenant_id: str, sk: str, update: Update, condition: str | None = None) -> dict[str, Any]:
+    def _update(self, tenant_id: str, sk: str, update: Update, condition: str | None = None) -> dict[str, Any]:
         return {
             "Update": {"TableName": self.table, "Key": _key(keys.tenant_pk(tenant_id), sk), **update.params(condition)}
         }
