@@ -12,7 +12,7 @@ BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench clean
+.PHONY: help install run token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
 
 help:
 	@echo "make run     start the whole service locally (no Docker, no AWS account)"
@@ -20,6 +20,7 @@ help:
 	@echo "make token TENANT=<name> [STACK=<deployed stack> REGION=<region>]   print a bearer token"
 	@echo "make claims [ACTION=list|assign|reject ADVERTISER=<id> TENANT=<name>] [STACK=...]   advertising claims waiting for an operator"
 	@echo "make bench   print benchmark figures (JSON)"
+	@echo "make soak    the reliability suite at full size (fuzzing, hostile tenants, faults, load, races): JSON summary"
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,5 +75,14 @@ test: install lint typecheck validate build openapi-check
 bench: install
 	$(BIN)/python -m bench
 
+# The reliability suite at soak size (tests/reliability, SOAK=1); pytest's report goes to stderr, the summary to stdout.
+SOAK_FIGURES := .soak/figures.jsonl
+soak: install
+	@mkdir -p $(dir $(SOAK_FIGURES)) && rm -f $(SOAK_FIGURES)
+	@started=$$(date +%s); status=0; \
+	SOAK=1 SOAK_FIGURES_FILE=$(abspath $(SOAK_FIGURES)) $(BIN)/pytest tests/reliability -q -n 2 --dist loadfile >&2 || status=$$?; \
+	$(BIN)/python -m tests.reliability.summary $(SOAK_FIGURES) $$status $$(( $$(date +%s) - started )); \
+	exit $$status
+
 clean:
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .local .soak .pytest_cache .mypy_cache .ruff_cache

@@ -591,7 +591,7 @@ def test_an_advertiser_that_removes_the_partner_is_revoked_with_a_reason(ads: Ad
 
 
 # -- 6. secrets ------------------------------------------------------------------------------------------------
-def test_the_partner_secret_is_in_no_response_and_no_log_line(ads: Ads, tmp_path_factory: pytest.TempPathFactory):
+def test_the_partner_secret_is_in_no_response_and_no_log_line(ads: Ads, local_stack: RunningStack):
     ads.discover()
     secret = ads.partner_secret()
     with ads.api() as client:  # a few more bodies, whatever ran before
@@ -607,10 +607,7 @@ def test_the_partner_secret_is_in_no_response_and_no_log_line(ads: Ads, tmp_path
     for canary in canaries:
         assert canary not in responses
 
-    log = tmp_path_factory.getbasetemp() / "local-stack.log"
-    if not log.exists():
-        pytest.skip(f"no stack log at {log}")
-    text = log.read_text(errors="replace")
+    text = local_stack.log_text()
     assert "Profile discovery finished" in text  # (the functions' log lines are in it)
     assert "PRIVATE KEY-----" not in text
     for canary in canaries:

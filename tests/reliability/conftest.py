@@ -1,0 +1,57 @@
+"""The reliability and security suite: bad input, hostile tenants, faults, load and races against the local stack.
+
+Every test runs in `make test` in a fast variant and in `make soak` (SOAK=1) in a longer one; ``scale(fast, soak)``
+picks the size. Figures go through the ``figures`` fixture to a JSON-lines file (SOAK_FIGURES_FILE, else one in
+pytest's temporary directory); ``python -m tests.reliability.summary FILE`` turns them into the soak summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningStack, launch_stack, local_stack  # noqa: F401 (the session's stack)
+
+SOAK = os.environ.get("SOAK", "") not in ("", "0")
+pytestmark = pytest.mark.e2e
+
+
+def scale(fast: int, soak: int) -> int:
+    """How many of something this run makes: ``fast`` in `make test`, ``soak`` in `make soak`."""
+    return soak if SOAK else fast
+
+
+class Figures:
+    """Appends one JSON line per ``record`` call; sections are named by the test that measured them."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(self, section: str, **values: Any) -> None:
+        line = json.dumps({"section": section, "soak": SOAK, **values}, default=str, sort_keys=True)
+        with self._lock, self.path.open("a") as file:
+            file.write(line + "\n")
+
+
+@pytest.fixture(scope="session")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Figures:
+    configured = os.environ.get("SOAK_FIGURES_FILE")
+    path = Path(configured) if configured else tmp_path_factory.getbasetemp() / "reliability-figures.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Figures(path)
+
+
+@pytest.fixture(scope="module")
+def module_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A stack of the module's own, started with the module's ``STACK_ENV`` (for knobs that change the whole stack)."""
+    env = dict(getattr(request.module, "STACK_ENV", {}))
+    with launch_stack(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]), env) as stack:
+        yield stack
