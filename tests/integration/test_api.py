@@ -128,6 +128,49 @@ def test_422_for_a_body_that_is_not_a_json_object(api, raw, path):
     assert list(response_json(response)["errors"]) == [path]
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded", "Text/Plain; x=1"],
+)
+def test_415_for_a_body_that_is_not_json(api, content_type):
+    """Found by fuzzing (tests/reliability/test_fuzz.py): these were 500s, or form fields parsed as the body."""
+    response = api("POST", "/api/stores", '{"name": "Form store"}', headers={"Content-Type": content_type})
+    assert response["statusCode"] == 415, response["body"]
+    assert response_json(response) == {"message": "The request body must be JSON (Content-Type: application/json)."}
+    ok = api("POST", "/api/stores", {"name": "JSON store"}, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert ok["statusCode"] == 201
+
+
+def test_numbers_the_store_cannot_hold_are_422(api):
+    """Found by fuzzing: costs and percentages beyond DynamoDB's numbers were 500s; 1E+2 was shown as "1E+2"."""
+    for cost in ("1e200", 1e308, "1e-200", "0.1234567", 4.378175050522845e16):
+        response = api("POST", "/api/products", {"sku": "S1", "name": "P", "cost": cost})
+        assert response["statusCode"] == 422, (cost, response["body"])
+        assert list(response_json(response)["errors"]) == ["cost"]
+    created = api("POST", "/api/products", {"sku": "S1", "name": "P", "cost": "1E+2"})
+    assert created["statusCode"] == 201 and response_json(created)["data"]["cost"] == "100"
+    for percentage in (5e-324, 1e-300, 33.333333333333336):
+        body = new_body()
+        body["integration_settings"]["proforma_marketplace_cost_percentage"] = percentage
+        response = api("POST", "/api/walmart", body)
+        assert response_json(response)["errors"] == {
+            "integration_settings.proforma_marketplace_cost_percentage": ["At most four decimal places."]
+        }
+    body = new_body()
+    body["integration_settings"]["proforma_marketplace_cost_percentage"] = 12.3456
+    assert api("POST", "/api/walmart", body)["statusCode"] == 201
+
+
+def test_start_date_is_a_calendar_date_in_the_documented_format(api):
+    """Found while documenting start_date as a date for the fuzzer: 2026-W01-1 (an ISO week date) was accepted."""
+    body = new_body()
+    body["integration_settings"]["start_date"] = "2026-W01-1"
+    response = api("POST", "/api/walmart", body)
+    assert response_json(response)["errors"] == {
+        "integration_settings.start_date": ["The start date must be a date in the format YYYY-MM-DD."]
+    }
+
+
 def test_422_for_a_future_start_date(api):
     body = new_body()
     body["integration_settings"]["start_date"] = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()

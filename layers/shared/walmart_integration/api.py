@@ -10,7 +10,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -63,7 +64,26 @@ DESCRIPTION = (
     "Every route needs `Authorization: Bearer <token>`; another tenant's resource answers 404."
 )
 
+
+class _JsonRequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading request bodies as JSON only.
+
+    Powertools would also parse form and multipart bodies (and fail with an unhandled error on a multipart type
+    without a boundary): the API takes JSON, so a body of any other declared type is refused with 415.
+    """
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        declared = app.current_event.headers.get("content-type", "")
+        media_type = declared.partition(";")[0].strip().lower()
+        if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type", errors=[{"loc": ("body",), "msg": declared, "type": "content_type"}]
+            )
+        return super()._get_body(app)
+
+
 app = APIGatewayRestResolver(enable_validation=True)
+app._request_validation_middleware = _JsonRequestValidation()
 app.configure_openapi(
     title=TITLE,
     version=VERSION,
@@ -94,16 +114,24 @@ _ERRORS: dict[int, tuple[str, type]] = {
     403: ("Not allowed, e.g. a change to an advertiser that granted read-only access", ErrorResponse),
     404: ("Not found (another tenant's resource is not found either)", ErrorResponse),
     409: ("Conflict: changed concurrently, or an Idempotency-Key reused with another body", ErrorResponse),
+    413: ("The request body is larger than API Gateway's limit (10 MB)", ErrorResponse),
+    415: ("The request body is not JSON: send Content-Type: application/json", ErrorResponse),
     422: ("Validation failed: errors by dotted field path", ValidationErrorResponse),
+    429: ("Too many requests: throttled by API Gateway; retry later", ErrorResponse),
 }
 
 
-def responses(*codes: int, **success: str) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses of a route: its success status (e.g. created="201") and the error shapes it answers."""
+def responses(*codes: int, body: bool = False, **success: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route: its success status (e.g. created="201") and the error shapes it answers.
+
+    Every route documents 401, 422 (a malformed path or query parameter; Powertools would otherwise document a 422
+    shape this API never sends) and 429 (API Gateway's throttling); a route with a request ``body`` also documents
+    413 and 415.
+    """
     documented: dict[int, OpenAPIResponse] = {
         int(status): {"description": name.capitalize()} for name, status in (success or {"ok": "200"}).items()
     }
-    for code in (401, *codes):
+    for code in sorted({401, 422, 429, *codes, *((413, 415) if body else ())}):
         description, model = _ERRORS[code]
         documented[code] = {"description": description, "content": {"application/json": {"model": model}}}
     return documented
@@ -168,6 +196,11 @@ def _strip_source(path: str) -> str:
     return path
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+    return _json(415, {"message": "The request body must be JSON (Content-Type: application/json)."})
+
+
 @app.exception_handler(ValidationFailed)
 def _invalid(error: ValidationFailed) -> Response:
     return _json(422, {"message": str(error), "errors": error.errors})
@@ -226,18 +259,20 @@ def list_integrations() -> ListResponse[Integration]:
     return ListResponse(data=services.reference.integrations(), next_cursor=None)
 
 
-@app.get("/api/stores", tags=["Reference data"], summary="The tenant's stores", responses=responses(422))
+@app.get("/api/stores", tags=["Reference data"], summary="The tenant's stores", responses=responses())
 def list_stores(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[Store]:
     stores, next_cursor = services.reference.list_stores(tenant_id(), limit, cursor)
     return ListResponse(data=stores, next_cursor=next_cursor)
 
 
-@app.post("/api/stores", tags=["Reference data"], summary="Create a store", responses=responses(422, created="201"))
+@app.post(
+    "/api/stores", tags=["Reference data"], summary="Create a store", responses=responses(body=True, created="201")
+)
 def create_store(body: StoreCreate) -> tuple[DataResponse[Store], int]:
     return DataResponse(data=services.reference.create_store(tenant_id(), body)), 201
 
 
-@app.get("/api/nominal-codes", tags=["Reference data"], summary="The tenant's nominal codes", responses=responses(422))
+@app.get("/api/nominal-codes", tags=["Reference data"], summary="The tenant's nominal codes", responses=responses())
 def list_nominal_codes(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[NominalCode]:
     codes, next_cursor = services.reference.list_nominal_codes(tenant_id(), limit, cursor)
     return ListResponse(data=codes, next_cursor=next_cursor)
@@ -247,7 +282,7 @@ def list_nominal_codes(limit: Limit = 50, cursor: Cursor = None) -> ListResponse
     "/api/nominal-codes",
     tags=["Reference data"],
     summary="Create a nominal code",
-    responses=responses(422, created="201"),
+    responses=responses(body=True, created="201"),
 )
 def create_nominal_code(body: NominalCodeCreate) -> tuple[DataResponse[NominalCode], int]:
     return DataResponse(data=services.reference.create_nominal_code(tenant_id(), body)), 201
@@ -259,7 +294,7 @@ def create_nominal_code(body: NominalCodeCreate) -> tuple[DataResponse[NominalCo
     tags=["Walmart instances"],
     summary="Create a Walmart integration instance",
     description="Creates the instance, then fetches an access token and starts the sync jobs.",
-    responses=responses(409, 422, created="201"),
+    responses=responses(409, body=True, created="201"),
 )
 def create_instance(
     body: InstanceCreate, idempotency_key: IdempotencyKey = None
@@ -282,7 +317,7 @@ def create_instance(
     return DataResponse(data=InstanceView.model_validate(view)), 201
 
 
-@app.get("/api/walmart", tags=["Walmart instances"], summary="The tenant's instances", responses=responses(422))
+@app.get("/api/walmart", tags=["Walmart instances"], summary="The tenant's instances", responses=responses())
 def list_instances(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[InstanceView]:
     views, next_cursor = services.instances.page(tenant_id(), limit, cursor)
     return ListResponse(data=views, next_cursor=next_cursor)
@@ -303,7 +338,7 @@ def get_instance(instance_id: InstanceId) -> DataResponse[InstanceView]:
     tags=["Walmart instances"],
     summary="Change an instance",
     description="Same validation as create. New credentials reconnect. The environment is immutable.",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, body=True),
 )
 def update_instance(instance_id: InstanceId, body: InstanceUpdate) -> DataResponse[InstanceView]:
     return DataResponse(data=services.instances.update(tenant_id(), instance_id, body))
@@ -328,7 +363,7 @@ def delete_instance(instance_id: InstanceId):  # type: ignore[no-untyped-def]
     description=(
         "Queues a run of the given streams (default: locations, products, orders). The instance must be connected."
     ),
-    responses=responses(404, 409, 422, accepted="202"),
+    responses=responses(404, 409, body=True, accepted="202"),
 )
 def start_sync(instance_id: InstanceId, body: SyncRequest) -> tuple[DataResponse[SyncStarted], int]:
     return DataResponse(data=services.synced.start_sync(tenant_id(), instance_id, list(body.streams))), 202
@@ -338,7 +373,7 @@ def start_sync(instance_id: InstanceId, body: SyncRequest) -> tuple[DataResponse
     "/api/walmart/<instance_id>/locations",
     tags=["Synced data"],
     summary="The seller's locations (Walmart ship nodes)",
-    responses=responses(404, 422),
+    responses=responses(404),
 )
 def list_locations(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[LocationView]:
     items, next_cursor = services.synced.list_locations(tenant_id(), instance_id, limit, cursor)
@@ -349,7 +384,7 @@ def list_locations(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = 
     "/api/walmart/<instance_id>/products",
     tags=["Synced data"],
     summary="The seller's Walmart listings, with the linked internal product",
-    responses=responses(404, 422),
+    responses=responses(404),
 )
 def list_products(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ProductView]:
     items, next_cursor = services.synced.list_products(tenant_id(), instance_id, limit, cursor)
@@ -360,7 +395,7 @@ def list_products(instance_id: InstanceId, limit: Limit = 50, cursor: Cursor = N
     "/api/walmart/<instance_id>/orders",
     tags=["Synced data"],
     summary="The seller's orders with their lines, newest first",
-    responses=responses(404, 422),
+    responses=responses(404),
 )
 def list_orders(
     instance_id: InstanceId,
@@ -374,7 +409,7 @@ def list_orders(
 
 
 @app.get(
-    "/api/products", tags=["Reference data"], summary="The tenant's internal (SKU) products", responses=responses(422)
+    "/api/products", tags=["Reference data"], summary="The tenant's internal (SKU) products", responses=responses()
 )
 def list_internal_products(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[InternalProduct]:
     items, next_cursor = services.synced.list_internal_products(tenant_id(), limit, cursor)
@@ -385,7 +420,7 @@ def list_internal_products(limit: Limit = 50, cursor: Cursor = None) -> ListResp
     "/api/products",
     tags=["Reference data"],
     summary="Create an internal (SKU) product",
-    responses=responses(422, created="201"),
+    responses=responses(body=True, created="201"),
 )
 def create_internal_product(body: InternalProductCreate) -> tuple[DataResponse[InternalProduct], int]:
     return DataResponse(data=services.synced.create_product(tenant_id(), body)), 201
@@ -395,12 +430,12 @@ def create_internal_product(body: InternalProductCreate) -> tuple[DataResponse[I
 ADS = "Advertising"
 
 
-@app.post("/api/companies", tags=[ADS], summary="Create a company", responses=responses(422, created="201"))
+@app.post("/api/companies", tags=[ADS], summary="Create a company", responses=responses(body=True, created="201"))
 def create_company(body: CompanyCreate) -> tuple[DataResponse[Company], int]:
     return DataResponse(data=services.advertising.create_company(tenant_id(), body)), 201
 
 
-@app.get("/api/companies", tags=[ADS], summary="The tenant's companies", responses=responses(422))
+@app.get("/api/companies", tags=[ADS], summary="The tenant's companies", responses=responses())
 def list_companies(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[Company]:
     items, next_cursor = services.advertising.list_companies(tenant_id(), limit, cursor)
     return ListResponse(data=items, next_cursor=next_cursor)
@@ -415,7 +450,7 @@ def get_company(company_id: ResourceId) -> DataResponse[Company]:
     "/api/companies/<company_id>/accounts",
     tags=[ADS],
     summary="Create an account of a company (channel walmart-1p or walmart-3p)",
-    responses=responses(404, 422, created="201"),
+    responses=responses(404, body=True, created="201"),
 )
 def create_account(company_id: ResourceId, body: AccountCreate) -> tuple[DataResponse[AccountView], int]:
     return DataResponse(data=services.advertising.create_account(tenant_id(), company_id, body)), 201
@@ -445,7 +480,7 @@ def get_account(account_id: ResourceId) -> DataResponse[AccountView]:
         "match the profile's type (1p: walmart-1p, 3p: walmart-3p), else 422. A profile not assigned to the "
         "tenant is 404."
     ),
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, body=True),
 )
 def link_profile(account_id: ResourceId, body: LinkRequest) -> DataResponse[AccountView]:
     return DataResponse(data=services.advertising.link(tenant_id(), account_id, body.profile_id))
@@ -466,7 +501,7 @@ def unlink_profile(account_id: ResourceId) -> DataResponse[AccountView]:
     tags=[ADS],
     summary="Daily spend, impressions, clicks and attributed sales (14-day attribution)",
     description="`from`/`to` (yyyy-mm-dd) default to the backfill window; grouped by date, campaign or ad group.",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409),
 )
 def account_performance(
     account_id: ResourceId,
@@ -482,7 +517,7 @@ def account_performance(
     "/api/accounts/<account_id>/campaigns/<campaign_id>",
     tags=[ADS],
     summary="Change a campaign's daily budget or status (queued, sent to Walmart)",
-    responses=responses(403, 404, 409, 422, accepted="202"),
+    responses=responses(403, 404, 409, body=True, accepted="202"),
 )
 def change_campaign(
     account_id: ResourceId, campaign_id: WalmartEntityId, body: CampaignChange
@@ -495,7 +530,7 @@ def change_campaign(
     "/api/accounts/<account_id>/keywords/<keyword_id>",
     tags=[ADS],
     summary="Change a keyword's bid or state (queued, sent to Walmart)",
-    responses=responses(403, 404, 409, 422, accepted="202"),
+    responses=responses(403, 404, 409, body=True, accepted="202"),
 )
 def change_keyword(
     account_id: ResourceId, keyword_id: WalmartEntityId, body: KeywordChange
@@ -508,7 +543,7 @@ def change_keyword(
     "/api/accounts/<account_id>/changes",
     tags=[ADS],
     summary="The account's changes sent to Walmart, with their results (oldest first)",
-    responses=responses(404, 422),
+    responses=responses(404),
 )
 def list_changes(account_id: ResourceId, limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ChangeView]:
     items, next_cursor = services.advertising.list_changes(tenant_id(), account_id, limit, cursor)
@@ -519,7 +554,7 @@ def list_changes(account_id: ResourceId, limit: Limit = 50, cursor: Cursor = Non
     "/api/advertising/profiles",
     tags=[ADS],
     summary="The advertising profiles assigned to the tenant, with their linked account",
-    responses=responses(422),
+    responses=responses(),
 )
 def list_profiles(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ProfileView]:
     items, next_cursor = services.advertising.list_profiles(tenant_id(), limit, cursor)
@@ -534,13 +569,13 @@ def list_profiles(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[Prof
         "Honoured automatically when this tenant alone claims the advertiser and the name matches Walmart's; "
         "otherwise the claim waits for an operator. Claiming again updates the name."
     ),
-    responses=responses(422, created="201"),
+    responses=responses(body=True, created="201"),
 )
 def create_claim(body: ClaimCreate) -> tuple[DataResponse[ClaimView], int]:
     return DataResponse(data=services.advertising.claim(tenant_id(), body)), 201
 
 
-@app.get("/api/advertising/claims", tags=[ADS], summary="The tenant's claims", responses=responses(422))
+@app.get("/api/advertising/claims", tags=[ADS], summary="The tenant's claims", responses=responses())
 def list_claims(limit: Limit = 50, cursor: Cursor = None) -> ListResponse[ClaimView]:
     items, next_cursor = services.advertising.list_claims(tenant_id(), limit, cursor)
     return ListResponse(data=items, next_cursor=next_cursor)
@@ -563,7 +598,7 @@ def refresh_profiles() -> tuple[DataResponse[RefreshView], int]:
     tags=["Accounting"],
     summary="Invoices and credit notes issued from the instance's orders (and open period batches)",
     description="Oldest first. Money as exact decimal strings; every document balances (debits = credits).",
-    responses=responses(404, 422),
+    responses=responses(404),
 )
 def list_accounting_documents(
     instance_id: InstanceId,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from walmart_integration.models.common import StrictModel, iso
 
@@ -17,8 +19,21 @@ JOB_NAMES = ("token", "locations", "products", "orders", "backfill")
 SYNC_JOB_NAMES = ("locations", "products", "orders", "backfill")
 SECRET_MASK = "********"  # noqa: S105 (the mask, not a secret)
 
-Percentage = Annotated[float, Field(ge=0, le=100)]
+
+def _four_decimal_places(value: float) -> float:
+    """A percentage has at most four decimal places (so it is stored as given: 5e-324 is no percentage)."""
+    if Decimal(str(value)).as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError("At most four decimal places.")
+    return value
+
+
+Percentage = Annotated[
+    float,
+    Field(ge=0, le=100, description="0 to 100, at most four decimal places"),
+    AfterValidator(_four_decimal_places),
+]
 NominalCodeId = Annotated[int, Field(ge=1)]
+StartDate = Annotated[str, Field(json_schema_extra={"format": "date"})]  # checked by check_start_date
 NOMINAL_CODE_FIELDS = (
     "sales_nominal_code_id",
     "cogs_nominal_code_id",
@@ -35,7 +50,7 @@ def latest_start_date() -> date:
 
 def check_start_date(value: str, today: date) -> str:
     """``start_date`` is a real calendar date, YYYY-MM-DD, not in the future."""
-    if len(value) != 10:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # (fromisoformat also reads 2026-W01-1)
         raise ValueError("The start date must be a date in the format YYYY-MM-DD.")
     try:
         parsed = date.fromisoformat(value)
@@ -54,7 +69,7 @@ class ConnectionSettings(StrictModel):
 
 
 class IntegrationSettings(StrictModel):
-    start_date: str = Field(description="Date to start syncing orders/products from (YYYY-MM-DD)")
+    start_date: StartDate = Field(description="Date to start syncing orders/products from (YYYY-MM-DD)")
     store_id: int = Field(ge=1, description="Internal store ID to associate with")
     auto_link_products: bool = Field(description="Automatically link Walmart products to SKU products")
     auto_create_products: bool = Field(description="Automatically create SKU products from Walmart products")
@@ -100,7 +115,7 @@ class InstanceCreate(StrictModel):
 class IntegrationSettingsPatch(StrictModel):
     """Partial integration settings: only the fields sent are changed (null clears a nullable one)."""
 
-    start_date: str | None = None
+    start_date: StartDate | None = None
     store_id: int | None = Field(default=None, ge=1)
     auto_link_products: bool | None = None
     auto_create_products: bool | None = None
