@@ -12,12 +12,13 @@ BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
+.PHONY: help install run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
 
 help:
 	@echo "make run     start the whole service locally (no Docker, no AWS account)"
 	@echo "make test    install what is missing, then lint, type-check, validate, build and run every test"
 	@echo "make token TENANT=<name> [STACK=<deployed stack> REGION=<region>]   print a bearer token"
+	@echo "make revoke-token TOKEN=<token> [STACK=<deployed stack> REGION=<region>]   revoke a bearer token"
 	@echo "make claims [ACTION=list|assign|reject ADVERTISER=<id> TENANT=<name>] [STACK=...]   advertising claims waiting for an operator"
 	@echo "make bench   print benchmark figures (JSON)"
 	@echo "make soak    the reliability suite at full size (fuzzing, hostile tenants, faults, load, races): JSON summary"
@@ -37,6 +38,10 @@ run: install
 token: install
 	@test -n "$(TENANT)" || { echo "usage: make token TENANT=<name> [STACK=<stack name>] [REGION=<region>]" >&2; exit 2; }
 	@$(BIN)/python scripts/issue_token.py "$(TENANT)" $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)")
+
+revoke-token: install
+	@test -n "$(TOKEN)" || { echo "usage: make revoke-token TOKEN=<token> [STACK=<stack name>] [REGION=<region>]" >&2; exit 2; }
+	@$(BIN)/python scripts/issue_token.py --revoke "$(TOKEN)" $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)")
 
 claims: install
 	@$(BIN)/python scripts/advertising_claims.py $(or $(ACTION),list) $(ADVERTISER) $(TENANT) $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)")

@@ -2,7 +2,9 @@
 
 Environment: API_PORT (3000; 0 = free port), APP_ENV (local), WALMART_MARKETPLACE_URL, WALMART_ADS_URL,
 LOCAL_SCHEDULE_SECONDS (60), LOCAL_RETRY_SECONDS (2), LOCAL_LOG_LEVEL (INFO), LOCAL_STATE_FILE (.local/stack.json:
-api_url, aws_endpoint_url, region, emulator_url, function_env of the API function). Logs go to stderr.
+api_url, aws_endpoint_url, region, emulator_url, function_env of the API function), LOCAL_PARAMETERS (template
+parameter overrides as ``sam deploy --parameter-overrides`` takes them: ``AuthorizerCacheSeconds=2 LogLevel=DEBUG``).
+Logs go to stderr.
 Ctrl-C or SIGTERM stops everything (function processes included).
 """
 
@@ -29,6 +31,17 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _parameters(raw: str) -> dict[str, str]:
+    """``Name=Value Name2=Value2`` (shell-quoted values allowed) as a dict."""
+    import shlex
+
+    pairs = [word.partition("=") for word in shlex.split(raw)]
+    bad = [name for name, equals, _ in pairs if not name or not equals]
+    if bad:
+        raise SystemExit(f"LOCAL_PARAMETERS: expected Name=Value pairs, got {' '.join(bad)!r}")
+    return {name: value for name, _, value in pairs}
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -44,7 +57,13 @@ def main() -> int:
 
     from local.stack import DEFAULT_STATE_FILE, LocalStack
 
-    stack = LocalStack(state_file=os.environ.get("LOCAL_STATE_FILE") or DEFAULT_STATE_FILE)
+    stack = LocalStack(
+        state_file=os.environ.get("LOCAL_STATE_FILE") or DEFAULT_STATE_FILE,
+        parameters=_parameters(os.environ.get("LOCAL_PARAMETERS", "")),
+    )
+    unknown = sorted(set(stack.extra_parameters) - set(stack.template.parameters))
+    if unknown:
+        raise SystemExit(f"LOCAL_PARAMETERS: {', '.join(unknown)} not a parameter of {stack.template.path.name}")
     try:
         stack.start()
         logging.getLogger("local").info("startup took %.1f s (process start to READY)", time.monotonic() - began)

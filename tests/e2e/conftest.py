@@ -2,6 +2,12 @@
 
 ``launch_stack`` starts one (with extra environment, e.g. the chaos knobs of local/chaos.py); the session's
 ``local_stack`` fixture is one of them, shared by every e2e and reliability test of a pytest worker.
+
+Secrets never leave the service: every body the API answers through ``RunningStack.client`` is recorded (in the
+stack's directory), and when a stack stops, ``launch_stack`` searches those bodies and every line of the stack's
+log for every secret of the run (``RunningStack.secrets``: Walmart client secrets and the access tokens the
+emulator issued, the Walmart Connect partner key and auth token, our bearer tokens, and whatever a test registered
+with ``canary``). One hit fails the run.
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,68 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 90
+CANARY_MIN_LENGTH = 12  # shorter secrets (e.g. a test seller's "e2e-secret") could match by chance: not searched
+_CANARIES: set[str] = set()  # registered by tests: searched for in every stack of the run
+_STACKS: list[RunningStack] = []  # the stacks of this process that are running
+
+
+def canary(value: str) -> str:
+    """Register a secret that no response body and no log line of any stack of the run may contain; returns it."""
+    if len(value) < CANARY_MIN_LENGTH:
+        raise ValueError(f"a canary needs at least {CANARY_MIN_LENGTH} characters to be searched for")
+    _CANARIES.add(value)
+    return value
+
+
+def _search_strings(value: str) -> list[str]:
+    """What is searched for to find ``value``: itself, and for a long secret its beginning and a few pieces of its
+    body (a PEM key's lines, a JWE's ciphertext), so that a truncated or re-wrapped copy is found too."""
+    if len(value) <= 64:
+        return [value]
+    if "-----BEGIN" in value:
+        lines = [line.strip() for line in value.splitlines() if len(line.strip()) >= 40 and "-----" not in line]
+        return [value, *lines[:: max(1, len(lines) // 4)]]
+    body = max(value.split("."), key=len)
+    pieces = [body[n : n + 32] for n in range(0, max(1, len(body) - 32), max(32, len(body) // 3))]
+    return [value, value[:32], *(p for p in pieces if len(p) == 32)]
+
+
+@dataclass
+class CanaryReport:
+    """A search of a stack's recorded response bodies and log lines for the run's secrets."""
+
+    canaries: int  # secrets searched for
+    responses: int  # response bodies scanned
+    log_lines: int
+    hits: list[str]  # "<which secret> in <where>" (never the secret itself)
+
+    def __add__(self, other: CanaryReport) -> CanaryReport:
+        return CanaryReport(
+            self.canaries + other.canaries,
+            self.responses + other.responses,
+            self.log_lines + other.log_lines,
+            self.hits + other.hits,
+        )
+
+
+class _RecordingTransport(httpx.HTTPTransport):
+    """Hands every response body to ``record`` before the client sees it."""
+
+    def __init__(self, record: Any) -> None:
+        super().__init__()
+        self._record = record
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        try:
+            raw = b"".join(response.iter_raw())
+        finally:
+            response.close()
+        recorded = httpx.Response(
+            response.status_code, headers=response.headers, content=raw, request=request, extensions=response.extensions
+        )
+        self._record(recorded.read())
+        return recorded
 
 
 @dataclass
@@ -31,6 +100,9 @@ class RunningStack:
     state_file: Path
     process: subprocess.Popen[str]
     log_path: Path
+    responses_path: Path | None = None  # every body the API answered through ``client`` (None: not recorded)
+    responses_recorded: int = 0
+    _record_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -38,7 +110,43 @@ class RunningStack:
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"} if token != "" else {}
-        return httpx.Client(base_url=self.api_url, headers=headers, timeout=30)
+        transport = _RecordingTransport(self._record_response) if self.responses_path else None
+        return httpx.Client(base_url=self.api_url, headers=headers, timeout=30, transport=transport)
+
+    def _record_response(self, body: bytes) -> None:
+        assert self.responses_path is not None
+        with self._record_lock, self.responses_path.open("ab") as file:
+            file.write(body + b"\n\x1e\n")
+            self.responses_recorded += 1
+
+    def responses_text(self) -> str:
+        """Every response body recorded so far (separated by a record separator line)."""
+        if self.responses_path is None or not self.responses_path.exists():
+            return ""
+        with self._record_lock:
+            return self.responses_path.read_bytes().decode(errors="replace")
+
+    def issue_token(self, tenant: str) -> str:
+        """A new bearer token for ``tenant`` (``make token``), registered as a canary."""
+        issued = self._token_script(tenant)
+        return canary(issued.stdout.strip().splitlines()[-1])
+
+    def revoke_token(self, token: str) -> None:
+        """``make revoke-token TOKEN=...`` (the token goes through stdin, as a careful operator would pass it)."""
+        self._token_script("--revoke", "-", stdin=token)
+
+    def _token_script(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "scripts/issue_token.py", *args],
+            cwd=ROOT,
+            env={"LOCAL_STATE_FILE": str(self.state_file), "PATH": "/usr/bin:/bin"},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=check,
+        )
 
     def emulator(self) -> httpx.Client:
         return httpx.Client(base_url=self.state["emulator_url"], timeout=10)
@@ -46,6 +154,60 @@ class RunningStack:
     def log_text(self) -> str:
         """Everything the stack (gateway, pollers, every function process) has logged so far."""
         return self.log_path.read_text(errors="replace")
+
+    def secrets(self) -> dict[str, str]:
+        """Every secret of the run this stack knows (description -> value), read while it runs: the canaries tests
+        registered, the demo tenant's bearer token, the Walmart client secrets of the emulator's sellers and every
+        access token it issued, and the Walmart Connect partner's private key and auth token."""
+        found = {f"registered canary #{n}": value for n, value in enumerate(sorted(_CANARIES))}
+        found["the demo tenant's bearer token"] = self.token
+        if self.process.poll() is not None:
+            return found  # (it died: what is known without it)
+        state = self.state
+        if state.get("emulator_url"):
+            with self.emulator() as emulator:
+                for seller in emulator.get("/__emulator/sellers").json():
+                    found[f"client secret of seller {seller['seller_id']}"] = seller["client_secret"]
+                for n, token in enumerate(emulator.get("/__emulator/tokens").json()["tokens"]):
+                    found[f"access token #{n} of seller {token['seller_id']}"] = token["access_token"]
+        env = state.get("function_env") or {}
+        if env.get("WALMART_ADS_SECRET_NAME"):
+            import boto3
+
+            secrets_manager = boto3.client(
+                "secretsmanager",
+                region_name=state.get("region", "us-east-1"),
+                endpoint_url=state["aws_endpoint_url"],
+                aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or "testing",
+                aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or "testing",
+            )
+            secret = json.loads(
+                secrets_manager.get_secret_value(SecretId=env["WALMART_ADS_SECRET_NAME"])["SecretString"]
+            )
+            found["the Walmart Connect partner's private key"] = secret["private_key"]
+            found["the Walmart Connect partner's auth token"] = secret["auth_token"]
+        return {name: value for name, value in found.items() if isinstance(value, str) and value}
+
+    def scan(self, secrets: Mapping[str, str] | None = None) -> CanaryReport:
+        """Search every recorded response body and every log line for ``secrets`` (default: ``self.secrets()``)."""
+        searched = {
+            name: value
+            for name, value in (self.secrets() if secrets is None else secrets).items()
+            if len(value) >= CANARY_MIN_LENGTH
+        }
+        log = self.log_text()
+        responses = self.responses_text()
+        hits: list[str] = []
+        for name, value in searched.items():
+            needles = _search_strings(value)
+            in_log = next((log.index(needle) for needle in needles if needle in log), None)
+            if in_log is not None:
+                hits.append(f"{name} in line {log.count(chr(10), 0, in_log) + 1} of {self.log_path}")
+            in_responses = next((responses.index(needle) for needle in needles if needle in responses), None)
+            if in_responses is not None:
+                number = responses.count("\n\x1e\n", 0, in_responses) + 1
+                hits.append(f"{name} in response body #{number} of {self.responses_path}")
+        return CanaryReport(len(searched), self.responses_recorded, log.count("\n"), hits)
 
     def wait_for(self, instance_id: str, predicate: Any, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -95,14 +257,33 @@ def launch_stack(directory: Path, env: Mapping[str, str] | None = None) -> Itera
             process.kill()
             raise RuntimeError(f"the local stack did not print READY; see {log_path}")
         fields = dict(part.split("=", 1) for part in line.split()[1:])
+        stack = RunningStack(fields["api"], fields["token"], state_file, process, log_path, directory / "responses.log")
+        _STACKS.append(stack)
+        secrets: dict[str, str] = {}
+        unreadable: Exception | None = None
         try:
-            yield RunningStack(fields["api"], fields["token"], state_file, process, log_path)
+            yield stack
         finally:
+            _STACKS.remove(stack)
+            try:
+                secrets = stack.secrets()  # (the emulator and the embedded AWS go with the process)
+            except Exception as error:
+                unreadable = error
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+    # Only when the stack's users are done (an error of theirs is not hidden by this one): the whole log, every body.
+    if unreadable is not None:
+        raise AssertionError("the stack's secrets could not be read for the canary check") from unreadable
+    report = stack.scan(secrets)
+    assert report.canaries and not report.hits, f"secrets leaked: {report.hits}"
+
+
+def running_stacks() -> list[RunningStack]:
+    """The stacks this process has running (e.g. the session's and a module's own)."""
+    return list(_STACKS)
 
 
 @pytest.fixture(scope="session")

@@ -398,6 +398,24 @@ def test_api_is_behind_the_request_authorizer(resources: dict[str, Any], functio
             assert all(e["Type"] != "Api" for e in (props.get("Events") or {}).values()), logical_id
 
 
+def test_authorizer_cache_is_a_parameter_bounding_revocation(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    """A revoked token works until API Gateway's cached answer expires: that time is the AuthorizerCacheSeconds
+    parameter (documented), within API Gateway's bounds (0 = no cache, at most an hour)."""
+    auth = resources["RestApi"]["Properties"]["Auth"]
+    identity = auth["Authorizers"][auth["DefaultAuthorizer"]]["Identity"]
+    assert identity["ReauthorizeEvery"] == {"Ref": "AuthorizerCacheSeconds"}
+    parameter = template["Parameters"]["AuthorizerCacheSeconds"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+        "Number",
+        300,
+        0,
+        3600,
+    )
+    assert "revoked" in parameter["Description"]
+
+
 @pytest.mark.parametrize("function", ["ProfileRefreshFunction", "SchedulerFunction"])
 def test_runs_every_15_minutes(functions: dict[str, dict[str, Any]], function: str) -> None:
     schedules = [e["Properties"]["Schedule"] for e in functions[function]["Events"].values() if e["Type"] == "Schedule"]
