@@ -6,6 +6,9 @@ up to ``BatchSize`` records shaped like Lambda's, successful messages deleted, `
 crashed invocation leaves the whole batch; locally its visibility is then cut to ``LOCAL_RETRY_SECONDS``
 (the template's timeouts are minutes long). Redrive to the dead-letter queue after ``maxReceiveCount``
 receives is moto's own: it moves such a message on the next ReceiveMessage, as SQS does.
+
+With chaos on (``local.chaos``, LOCAL_CHAOS_DUPLICATE_RATE), a message whose invocation succeeded may be left on
+the queue and made visible at once instead of being deleted: SQS's at-least-once delivery, on purpose.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.chaos import Chaos
 from local.runtime import InvocationResult
 
 log = logging.getLogger("local.pollers")
@@ -33,6 +37,7 @@ class PollerStats:
     batches: int = 0
     received: int = 0
     deleted: int = 0
+    duplicated: int = 0
     failed_records: int = 0
     failed_invocations: int = 0
 
@@ -52,6 +57,7 @@ class SqsPoller:
     batching_window_seconds: int = 0
     retry_seconds: int = 2
     region: str = "us-east-1"
+    chaos: Chaos | None = None
     stats: PollerStats = field(default_factory=PollerStats)
 
     def __post_init__(self) -> None:
@@ -163,9 +169,12 @@ class SqsPoller:
             else:
                 failed_ids = parsed
         succeeded = [m for m in messages if m["MessageId"] not in failed_ids]
-        self._delete(succeeded)
+        again = [m for m in succeeded if self.chaos is not None and self.chaos.duplicate(self.name, m)]
+        self._delete([m for m in succeeded if m not in again])
+        self._make_visible(again, 0)
         with self._lock:
-            self.stats.deleted += len(succeeded)
+            self.stats.deleted += len(succeeded) - len(again)
+            self.stats.duplicated += len(again)
             self.stats.failed_records += len(failed_ids)
         if failed_ids:
             log.info("%s: %d of %d record(s) failed and stay on the queue", self.name, len(failed_ids), len(messages))
@@ -199,14 +208,15 @@ class SqsPoller:
             for failure in response.get("Failed") or []:
                 log.warning("%s: delete failed: %s", self.name, failure)
 
-    def _make_visible(self, messages: list[dict[str, Any]]) -> None:
+    def _make_visible(self, messages: list[dict[str, Any]], seconds: int | None = None) -> None:
+        seconds = self.retry_seconds if seconds is None else seconds
         for start in range(0, len(messages), 10):
             chunk = messages[start : start + 10]
             with contextlib.suppress(Exception):
                 self.sqs.change_message_visibility_batch(
                     QueueUrl=self.queue_url,
                     Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_seconds}
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
                         for i, m in enumerate(chunk)
                     ],
                 )

@@ -146,6 +146,7 @@ def _worker_main(fd: int) -> None:
     with contextlib.suppress(AttributeError):
         time.tzset()
 
+    chaos = _worker_chaos(config.name)
     started = time.monotonic()
     module_name, _, function_name = config.handler.rpartition(".")
     try:
@@ -173,7 +174,10 @@ def _worker_main(fd: int) -> None:
         context = LambdaContext(config, request_id, time.monotonic() + config.timeout)
         reply: tuple[str, Any]
         try:
-            result = handler(json.loads(event_json), context)
+            event = json.loads(event_json)
+            if chaos is not None:
+                chaos.begin(event)
+            result = handler(event, context)
             try:
                 reply = ("ok", json.dumps(result))
             except (TypeError, ValueError) as exc:
@@ -191,7 +195,26 @@ def _worker_main(fd: int) -> None:
                     flush=True,
                 )
             reply = ("error", _error(exc))
+        finally:
+            if chaos is not None:
+                chaos.end()
         conn.send(reply)
+
+
+def _worker_chaos(function: str) -> Any:
+    """local/chaos.py's worker hook (kills after DynamoDB writes) when a LOCAL_CHAOS_* setting is given, else None.
+
+    Loaded by path, as this module is: the worker's ``sys.path`` is the function's, without ``local``."""
+    if not any(name.startswith("LOCAL_CHAOS_") and value for name, value in os.environ.items()):
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_local_chaos", Path(__file__).with_name("chaos.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.install_worker(function)
 
 
 _BOOTSTRAP = (
@@ -210,6 +233,7 @@ _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 def worker_environment(config: FunctionConfig) -> dict[str, str]:
     base = {name: os.environ[name] for name in _INHERITED if name in os.environ}
     base.setdefault("LANG", "C.UTF-8")
+    base.update({name: value for name, value in os.environ.items() if name.startswith("LOCAL_CHAOS_")})  # chaos.py
     return {**base, **lambda_environment(config)}
 
 

@@ -17,6 +17,8 @@ Settings (constructor argument, else environment variable, else default):
     -                 ADS_POLL_INITIAL_SECONDS 2   (first snapshot poll; functions get it, deployed default 30)
     -                 ADS_POLL_MAX_SECONDS     10  (longest wait between polls; deployed default 120)
     -                 ADS_DISCOVERY_MIN_INTERVAL_SECONDS 5 (a refresh asked for sooner joins the last; deployed 300)
+    -                 ADS_THROTTLE_SECONDS 600 (how long a Walmart Connect 429 defers the work)
+    -                 LOCAL_CHAOS_*            chaos knobs, off by default: see local/chaos.py
 Walmart Connect partner credentials: see local/partner.py.
 """
 
@@ -35,7 +37,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from local import chaos
 from local.aws import LocalAws, function_name, serverless_attribute
+from local.chaos import Chaos
 from local.gateway import ApiConfig, Gateway, api_config
 from local.pollers import SqsPoller
 from local.runtime import FunctionConfig, FunctionRuntime, InvocationResult
@@ -86,6 +90,7 @@ LOCAL_FUNCTION_DEFAULTS = {
     "ADS_POLL_INITIAL_SECONDS": "2",
     "ADS_POLL_MAX_SECONDS": "10",
     "ADS_DISCOVERY_MIN_INTERVAL_SECONDS": "5",
+    "ADS_THROTTLE_SECONDS": "600",
 }
 
 
@@ -140,6 +145,7 @@ class LocalStack:
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.gateway: Gateway | None = None
         self.pollers: list[SqsPoller] = []
+        self.chaos = Chaos(env) if chaos.enabled(env) else None
         self.schedules: list[Schedule] = []
         self.api_url = ""
         self.token = ""
@@ -408,6 +414,7 @@ class LocalStack:
                     batching_window_seconds=source.batching_window_seconds,
                     retry_seconds=self.retry_seconds,
                     region=self.region,
+                    chaos=self.chaos,
                 )
             )
 

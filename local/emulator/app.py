@@ -59,7 +59,7 @@ def _before_request() -> Response | None:
     faults = state.faults
     if faults.latency_ms > 0:
         time.sleep(faults.latency_ms / 1000.0)
-    status = faults.take_forced(request.method, request.path)
+    status = faults.take_forced(request.method, request.path, g.seller_id)
     if status is None:
         return None
     g.outcome = "forced_fault"

@@ -3,7 +3,7 @@
 GET  /__emulator/              state summary (also /__emulator/state)
 GET  /__emulator/faults        the knobs
 POST /__emulator/faults        set knobs: {"latency_ms": 200, "fail_next": {"path_prefix": "/v3/token",
-                               "status": 503, "count": 2}, "clear_fail_next": true, ...}
+                               "status": 503, "count": 2, "seller_id"?: "..."}, "clear_fail_next": true, ...}
 GET  /__emulator/sellers       sellers (with ship nodes)
 POST /__emulator/sellers       {"client_id", "client_secret", "seller_id"?, "ship_nodes"? (list | count),
                                "item_count"? (60), "order_count"? (300), "order_days"? (90)}
@@ -16,6 +16,8 @@ POST /__emulator/sellers/<id>/orders/<po>     {"status": "Shipped", "line"?: "1"
 GET  /__emulator/sellers/<id>/items           the catalogue; ?offset=&limit= (default 100)
 POST /__emulator/reset         {"seed"?: int}: back to a fresh emulator
 GET  /__emulator/calls         call log; filters ?seller_id=&endpoint=&status=&limit=
+GET  /__emulator/tokens        every access token issued since the last reset (with seller_id, issued_at,
+                               expires_at, uses, revoked): what a secret scan looks for; ?seller_id=
 POST /__emulator/tokens/expire {"seller_id"?}: revoke live access tokens
 
 Connect (advertising):
@@ -35,6 +37,7 @@ GET  /__emulator/connect/usage         {"operations_last_hour", "calls": {"METHO
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -254,6 +257,15 @@ def calls() -> Response:
     if limit is not None:
         records = records[-limit:] if limit > 0 else []
     return json_response({"count": len(records), "calls": [r.to_dict() for r in records]})
+
+
+@bp.get("/tokens")
+def list_tokens() -> Response:
+    state = get_state()
+    seller_id = request.args.get("seller_id")
+    with state.lock:
+        tokens = [asdict(t) for t in state.tokens.values() if seller_id is None or t.seller_id == seller_id]
+    return json_response({"count": len(tokens), "tokens": tokens})
 
 
 @bp.post("/tokens/expire")

@@ -85,9 +85,12 @@ class ForcedFault:
     status: int
     remaining: int
     method: str | None = None
+    seller_id: str | None = None  # only calls of this seller
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, seller_id: str | None = None) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if self.seller_id is not None and self.seller_id != seller_id:
             return False
         return path.startswith(self.path_prefix)
 
@@ -118,7 +121,8 @@ class Faults:
                           the nextCursor stops although totalCount says more
     item_cursor_ttl_seconds  None (default: never), or N: a GET /v3/items cursor is refused
                           (400 "Invalid Cursor") N seconds after it was issued (the spec says 120)
-    fail_next(...)        force the next N responses on a path prefix to a status
+    fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
+                          calls with "seller_id")
     """
 
     KNOBS: tuple[str, ...] = (
@@ -160,7 +164,9 @@ class Faults:
 
     # -- forced faults -------------------------------------------------------------------
     @staticmethod
-    def _forced_fault(path_prefix: str, status: int, count: int = 1, method: str | None = None) -> ForcedFault:
+    def _forced_fault(
+        path_prefix: str, status: int, count: int = 1, method: str | None = None, seller_id: str | None = None
+    ) -> ForcedFault:
         if not isinstance(path_prefix, str) or not path_prefix.startswith("/"):
             raise ValueError("path_prefix must start with '/'")
         try:
@@ -173,23 +179,28 @@ class Faults:
             raise ValueError("count must be >= 1")
         if method is not None and not isinstance(method, str):
             raise ValueError("method must be a string")
-        return ForcedFault(path_prefix, status, count, method)
+        if seller_id is not None and not isinstance(seller_id, str):
+            raise ValueError("seller_id must be a string")
+        return ForcedFault(path_prefix, status, count, method, seller_id)
 
-    def fail_next(self, path_prefix: str, status: int, count: int = 1, method: str | None = None) -> None:
+    def fail_next(
+        self, path_prefix: str, status: int, count: int = 1, method: str | None = None, seller_id: str | None = None
+    ) -> None:
         """Answer the next ``count`` calls whose path starts with ``path_prefix`` with ``status``.
 
         Statuses 502/503 answer a bare text body (gateway unreachable); others a Walmart error
-        body (429 also carries the rate-limit headers). ``method`` restricts to one HTTP method.
+        body (429 also carries the rate-limit headers). ``method`` restricts to one HTTP method,
+        ``seller_id`` to the calls of one seller.
         """
-        fault = self._forced_fault(path_prefix, status, count, method)
+        fault = self._forced_fault(path_prefix, status, count, method, seller_id)
         with self._lock:
             self._forced.append(fault)
 
-    def take_forced(self, method: str, path: str) -> int | None:
+    def take_forced(self, method: str, path: str, seller_id: str | None = None) -> int | None:
         """Consume one forced fault matching the call; its status, or None."""
         with self._lock:
             for fault in self._forced:
-                if fault.matches(method, path):
+                if fault.matches(method, path, seller_id):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._forced.remove(fault)
@@ -235,6 +246,7 @@ class Faults:
                         item["status"],
                         item.get("count", 1),
                         item.get("method"),
+                        item.get("seller_id"),
                     )
                 )
         # everything validated: apply

@@ -2,7 +2,8 @@
 
 A record handler raises ``RetryLater`` for transient trouble: the message is made visible again after
 an exponential, jittered delay (or Walmart's replenishment time) and reported as a batch item failure.
-Other exceptions fail the record too (SQS retries it, then the DLQ takes it).
+Other exceptions fail the record too (SQS retries it, then the DLQ takes it), except finding the same work
+claimed by another invocation (Powertools idempotency in progress): that message waits, as for a rate budget.
 """
 
 from __future__ import annotations
@@ -75,7 +76,18 @@ def process_queue(
             logger.warning("Job deferred", extra={"delay_seconds": round(delay, 1), "reason": str(retry)})
             queues.delay_redelivery(queue_url, record.receipt_handle, delay)
             raise
-        except Exception:
+        except Exception as error:
+            from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+            if isinstance(error, IdempotencyAlreadyInProgressError):
+                # Another invocation holds this work: a duplicate delivery while it runs, or a worker that died
+                # mid-way, whose claim lapses at that invocation's deadline. Waiting for it is not a failure (a few
+                # such redeliveries must not send the message to the DLQ and leave its run unfinished): the same
+                # message comes again a little later, until the holder has finished or its claim has lapsed.
+                delay = _claim_wait(context, settings)
+                logger.info("Job waits for the same work in progress", extra={"delay_seconds": round(delay, 1)})
+                queues.send_body(queue_url, record.body, delay)
+                return
             logger.exception("Job failed")
             # Unexpected failures back off too, rather than waiting out the queue's visibility timeout.
             _delay_quietly(queues, queue_url, record.receipt_handle, backoff_seconds(settings, receive_count))
@@ -114,6 +126,15 @@ def sqs_handler(
         )
 
     return handler
+
+
+def _claim_wait(context: Any, settings: Settings) -> float:
+    """When to look again at work claimed by another invocation of this function: a quarter of the time its claim
+    can still last (at most our own remaining time, as its invocation started before ours), at least the backoff
+    base; so a live holder is waited for briefly and a dead one's claim lapses within a few looks."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    seconds = remaining() / 1000.0 if callable(remaining) else settings.retry_base_seconds
+    return max(1.0, min(seconds, max(settings.retry_base_seconds, seconds / 4)))
 
 
 def _delay_quietly(queues: Queues, queue_url: str, receipt_handle: str, seconds: float) -> None:
