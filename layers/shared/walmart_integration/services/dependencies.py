@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from walmart_integration.walmart.marketplace import MarketplaceClient
 
 
-BURST_HEADROOM = 0.97
-
-
 @dataclass
 class Dependencies:
     settings: Settings
@@ -79,18 +76,18 @@ class Dependencies:
 
     @cached_property
     def limiter(self) -> RateLimiter:
-        from walmart_integration.store.rate_limits import DEFAULT_LIMITS, BucketSpec, RateLimiter, scaled
+        from walmart_integration.store.rate_limits import (
+            DEFAULT_LIMITS,
+            BucketSpec,
+            RateLimiter,
+            scaled,
+            with_arrival_slack,
+        )
 
         overrides = {
             name: BucketSpec.per_minute(per_minute) for name, per_minute in self.settings.rate_limit_overrides().items()
         }
-        limits = scaled({**DEFAULT_LIMITS, **overrides}, self.settings.walmart_rate_limit_scale)
-        # The same refill rate as Walmart's bucket, a slightly smaller burst: calls reach Walmart a moment after
-        # their token was taken, and that jitter must not add up to a 429 when the bucket runs near empty.
-        limits = {
-            name: BucketSpec(max(1.0, spec.capacity * BURST_HEADROOM), spec.refill_per_second)
-            for name, spec in limits.items()
-        }
+        limits = with_arrival_slack(scaled({**DEFAULT_LIMITS, **overrides}, self.settings.walmart_rate_limit_scale))
         from walmart_integration.services.connect_gateway import OPERATIONS, operations_bucket
 
         limits[OPERATIONS] = operations_bucket(self.settings.walmart_ads_hourly_operations)

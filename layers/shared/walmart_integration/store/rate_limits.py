@@ -91,6 +91,23 @@ def scaled(limits: Mapping[str, BucketSpec], factor: float) -> dict[str, BucketS
     }
 
 
+# Calls reach Walmart a moment after their token was taken here, some later than others. Our burst is smaller than
+# Walmart's by the tokens refilled in this time (the refill rate stays Walmart's): any window of arrivals then comes
+# from grants within that window plus this much before it, which never exceed Walmart's bucket (no 429 from jitter).
+ARRIVAL_JITTER_SECONDS = 5.0
+
+
+def with_arrival_slack(
+    limits: Mapping[str, BucketSpec], seconds: float = ARRIVAL_JITTER_SECONDS
+) -> dict[str, BucketSpec]:
+    """``limits`` (Walmart's buckets) as our share of them: the burst reduced by ``seconds`` of refill, never below one
+    call."""
+    return {
+        name: BucketSpec(max(1.0, spec.capacity - spec.refill_per_second * seconds), spec.refill_per_second)
+        for name, spec in limits.items()
+    }
+
+
 @dataclass(frozen=True)
 class _Bucket:
     """A bucket as read, brought forward to ``now``."""
