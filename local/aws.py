@@ -9,9 +9,11 @@ model (CloudWatch alarms...) and everything that depends on them removed, and wi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,9 @@ from local.template import (
 log = logging.getLogger("local.aws")
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+MOTO_START_TIMEOUT_SECONDS = 60.0
+MOTO_STOP_TIMEOUT_SECONDS = 3.0
 
 # Attributes worked out here rather than asked of moto (moto's CloudFormation does not know them).
 _LOCAL_ATTRIBUTES = {("AWS::SQS::Queue", "QueueUrl")}
@@ -93,6 +98,7 @@ class LocalAws:
         self.endpoint_url = ""
         self.resources: dict[str, LocalResource] = {}
         self._server: Any = None
+        self._pipe: Any = None
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -100,20 +106,31 @@ class LocalAws:
     # -- server ---------------------------------------------------------------------------------------
 
     def start(self) -> str:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
-        self._server = _serialized_moto_server()
+        """The moto server in a process of its own: it answers every function, poller and the gateway, one request
+        at a time, so it gets a core of its own rather than sharing the stack's interpreter lock."""
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        self._server = context.Process(target=_serve_moto, args=(theirs,), name="moto", daemon=True)
         self._server.start()
-        host, port = self._server.get_host_and_port()
+        theirs.close()
+        if not ours.poll(MOTO_START_TIMEOUT_SECONDS):
+            self.stop()
+            raise RuntimeError("the moto server did not start")
+        host, port = ours.recv()
+        self._pipe = ours
         self.endpoint_url = f"http://{host}:{port}"
         return self.endpoint_url
 
     def stop(self) -> None:
         if self._server is not None:
             server, self._server = self._server, None
-            try:
-                server.stop()
-            except Exception:  # pragma: no cover - best effort at shutdown
-                log.debug("moto server did not stop cleanly", exc_info=True)
+            if self._pipe is not None:
+                with contextlib.suppress(OSError):
+                    self._pipe.close()  # the server process stops when its pipe closes
+            server.join(MOTO_STOP_TIMEOUT_SECONDS)
+            if server.is_alive():  # pragma: no cover - best effort at shutdown
+                server.kill()
+                server.join(1.0)
 
     def client(self, service: str) -> Any:
         """A boto3 client for the embedded AWS (thread-safe once created; cached per service)."""
@@ -265,6 +282,19 @@ class LocalAws:
                 return resource.ref
         # Not one of ours (or no Arn output): ask SQS by name.
         return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+
+def _serve_moto(pipe: Any) -> None:
+    """The moto server process: sends (host, port) when serving, stops when the stack's end of ``pipe`` closes
+    (the stack stopped, or died)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
+    server = _serialized_moto_server()
+    server.start()
+    pipe.send(server.get_host_and_port())
+    with contextlib.suppress(EOFError, OSError):
+        pipe.recv()
+    with contextlib.suppress(Exception):
+        server.stop()
 
 
 def _serialized_moto_server() -> Any:

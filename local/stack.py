@@ -62,6 +62,7 @@ DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
 
 API_CONCURRENCY = 4  # worker processes of a function behind the API (and of an authorizer)
 WARM_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 3.0  # schedules and pollers, all together
 
 _stack_names: set[str] = set()
 _stack_names_lock = threading.Lock()
@@ -238,10 +239,13 @@ class LocalStack:
                 self.gateway.stop()
         for runtime in self.runtimes.values():
             runtime.close()
+        # Every loop was told to stop above; they are daemon threads, so one short wait for all of them is enough
+        # (a poller may sit in a long poll of SQS).
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for schedule in self.schedules:
-            schedule.stop(timeout=2.0)
+            schedule.stop(timeout=max(0.0, deadline - time.monotonic()))
         for poller in self.pollers:
-            poller.stop(timeout=3.0)
+            poller.stop(timeout=max(0.0, deadline - time.monotonic()))
         if self.emulator is not None:
             with contextlib.suppress(Exception):
                 self.emulator.stop()
