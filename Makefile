@@ -85,7 +85,7 @@ SOAK_FIGURES := .soak/figures.jsonl
 soak: install
 	@mkdir -p $(dir $(SOAK_FIGURES)) && rm -f $(SOAK_FIGURES)
 	@started=$$(date +%s); status=0; \
-	SOAK=1 SOAK_FIGURES_FILE=$(abspath $(SOAK_FIGURES)) $(BIN)/pytest tests/reliability -q -n 2 --dist loadfile >&2 || status=$$?; \
+	SOAK=1 SOAK_FIGURES_FILE=$(abspath $(SOAK_FIGURES)) $(BIN)/pytest tests/reliability -q -n 2 --dist loadfile --durations=12 >&2 || status=$$?; \
 	$(BIN)/python -m tests.reliability.summary $(SOAK_FIGURES) $$status $$(( $$(date +%s) - started )); \
 	exit $$status
 

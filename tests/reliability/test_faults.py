@@ -47,7 +47,7 @@ STACK_ENV = {
 }
 
 KILL_RATE = 0.05  # per successful DynamoDB write of an SQS batch (first two deliveries) ...
-KILLS = scale(4, 16)  # ... until this many workers were killed (a kill inside a page's claim costs its timeout)
+KILLS = scale(4, 8)  # ... until this many workers were killed (a kill inside a page's claim costs its timeout)
 DUPLICATE_RATE = 0.25  # per successfully processed message (first two deliveries)
 LATENCY_MS = 15
 MARKETPLACE_FAULTS = {"error_rate": 0.08, "token_expiry_after_calls": 6, "latency_ms": LATENCY_MS}
@@ -298,10 +298,10 @@ def test_a_faulty_run_leaves_exactly_what_a_clean_run_leaves(module_stack: Runni
     stack = module_stack
     chaos.configure(CHAOS_FILE, kill_rate=0, duplicate_rate=0)
     urls = queues(stack, ads)
-    days = scale(20, 35)
+    days = scale(20, 30)
     today = datetime.now(UTC).date()
     start = today - timedelta(days=days)
-    sellers = [add_seller(stack, scale(12, 24), scale(40, 80), days) for _ in range(scale(2, 3))]
+    sellers = [add_seller(stack, scale(12, 16), scale(40, 60), days) for _ in range(scale(2, 3))]
     poison = add_seller(stack, 5, 10, 5)  # one backfill window
     roles = {kind: names[: scale(1, 2)] for kind, names in ADS_ROLES.items()}
 
