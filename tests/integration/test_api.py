@@ -334,6 +334,15 @@ def test_unknown_instance_and_route(api):
     assert api("GET", "/api/nothing-here")["statusCode"] == 404
 
 
+@pytest.mark.parametrize("path", ["/api/companies/\n", "/api/walmart/\n", "/api/walmart/a\tb", "/api/stores/\x7f"])
+def test_an_id_of_control_characters_is_not_found_rather_than_the_list(api, path):
+    """(Found by fuzzing: a route pattern's ``$`` also matches before a final newline, so ``/api/companies/%0A``
+    answered with the list of companies.)"""
+    response = api("GET", path)
+    assert response["statusCode"] == 404, response["body"]
+    assert response_json(response) == {"message": "Not found"}
+
+
 def test_no_tenant_in_the_request_context_is_401(api):
     assert api("GET", "/api/walmart", tenant=None)["statusCode"] == 401
 

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -240,6 +241,17 @@ def _unexpected(error: Exception) -> Response:
 @app.not_found
 def _no_route(_: Exception) -> Response:
     return _json(404, {"message": "Not found"})
+
+
+def _no_control_characters(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """A path with a control character names no resource. (Powertools matches routes with ``$``, which also matches
+    before a final newline: ``/api/companies/%0A`` would otherwise answer as ``/api/companies``.)"""
+    if any(ord(character) < 32 or ord(character) == 127 for character in app.current_event.path):
+        return _json(404, {"message": "Not found"})
+    return next_middleware(app)
+
+
+app.use(middlewares=[_no_control_characters])
 
 
 # -- schema -----------------------------------------------------------------------------------
