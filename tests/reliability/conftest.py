@@ -22,6 +22,36 @@ SOAK = os.environ.get("SOAK", "") not in ("", "0")
 pytestmark = pytest.mark.e2e
 
 
+# The demo tenant's nominal codes (local/seed.py) for every accounting setting of an instance.
+ACCOUNTING_CODES = {
+    "sales_nominal_code_id": 1,
+    "cogs_nominal_code_id": 2,
+    "shipping_revenue_nominal_code_id": 3,
+    "shipping_refund_nominal_code_id": 4,
+    "sales_returns_allowances_nominal_code_id": 5,
+}
+
+
+def instance_body(
+    name: str, client_id: str | None, client_secret: str | None, start_date: str, **settings: Any
+) -> dict[str, Any]:
+    """A POST /api/walmart body for a seller of the emulator (no credentials: ``None``): demo store 1, no product
+    linking unless ``settings`` say otherwise (e.g. ``**ACCOUNTING_CODES``)."""
+    credentials = {"clientId": client_id, "clientSecret": client_secret} if client_id else None
+    return {
+        "name": name,
+        "integration_id": 1,
+        **({"connection_settings": credentials} if credentials else {}),
+        "integration_settings": {
+            "start_date": start_date,
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **settings,
+        },
+    }
+
+
 def scale(fast: int, soak: int) -> int:
     """How many of something this run makes: ``fast`` in `make test`, ``soak`` in `make soak`."""
     return soak if SOAK else fast

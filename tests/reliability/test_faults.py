@@ -35,7 +35,7 @@ from local.template import load_template
 from tests.e2e.conftest import ROOT, RunningStack
 from tests.e2e.test_advertising import Ads, data, until
 from tests.e2e.test_marketplace_sync import STREAMS, read_all, settled, snapshot
-from tests.reliability.conftest import SOAK, Figures, scale
+from tests.reliability.conftest import ACCOUNTING_CODES, SOAK, Figures, instance_body, scale
 
 pytestmark = pytest.mark.e2e
 
@@ -184,24 +184,16 @@ def expected_performance(stack: RunningStack, ads: Ads, role: str, start: date, 
 
 # -- the service's side ----------------------------------------------------------------------------------------
 def create_instance(stack: RunningStack, seller: dict[str, str], name: str, start: date) -> str:
-    body = {
-        "name": name,
-        "integration_id": 1,
-        "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
-        "integration_settings": {
-            "start_date": start.isoformat(),
-            "store_id": 1,
-            "auto_link_products": True,
-            "auto_create_products": False,
-            "sales_nominal_code_id": 1,
-            "cogs_nominal_code_id": 2,
-            "shipping_revenue_nominal_code_id": 3,
-            "shipping_refund_nominal_code_id": 4,
-            "sales_returns_allowances_nominal_code_id": 5,
-            "proforma_marketplace_cost_percentage": 15,
-            "proforma_payment_cost_percentage": 2.9,
-        },
-    }
+    body = instance_body(
+        name,
+        seller["client_id"],
+        seller["client_secret"],
+        start.isoformat(),
+        auto_link_products=True,
+        proforma_marketplace_cost_percentage=15,
+        proforma_payment_cost_percentage=2.9,
+        **ACCOUNTING_CODES,
+    )
     with stack.client() as client:
         response = client.post("/api/walmart", json=body, headers={"Idempotency-Key": f"faults-{uuid.uuid4()}"})
     assert response.status_code == 201, response.text
@@ -263,11 +255,27 @@ def run(
 
 
 def finished(stack: RunningStack, ads: Ads, instances: dict[str, str], accounts: dict[str, str], urls, timeout):
-    for instance_id in instances.values():
-        stack.wait_for(instance_id, settled, timeout=timeout)
-    for account_id in accounts.values():
-        ads.backfilled(account_id, timeout=timeout)
-    quiet(ads, urls, timeout)
+    try:
+        for instance_id in instances.values():
+            stack.wait_for(instance_id, settled, timeout=timeout)
+        for account_id in accounts.values():
+            ads.backfilled(account_id, timeout=timeout)
+        quiet(ads, urls, timeout)
+    except AssertionError as error:  # where the work stands, for whoever reads the failure
+        raise AssertionError(f"{error}\nqueues (visible, in flight, delayed): {queue_depths(ads, urls)}") from None
+
+
+def queue_depths(ads: Ads, urls: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    names = (
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    )
+    depths = {}
+    for name, url in urls.items():
+        attributes = ads.aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=list(names))["Attributes"]
+        depths[name] = tuple(int(attributes.get(n, 0)) for n in names)
+    return {name: depth for name, depth in depths.items() if any(depth)}
 
 
 @contextlib.contextmanager

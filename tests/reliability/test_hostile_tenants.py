@@ -40,7 +40,7 @@ import pytest
 
 from tests.e2e.conftest import RunningStack, canary, running_stacks
 from tests.e2e.test_advertising import Ads, data, until
-from tests.reliability.conftest import SOAK, Figures, scale
+from tests.reliability.conftest import ACCOUNTING_CODES, SOAK, Figures, instance_body, scale
 
 pytestmark = pytest.mark.e2e
 
@@ -185,16 +185,7 @@ def bodies(a: TenantA, round_number: int = 0) -> dict[str, Any]:
         "PATCH /api/accounts/{account_id}/campaigns/{campaign_id}": {"daily_budget": "1.00", "status": "paused"},
         "PATCH /api/accounts/{account_id}/keywords/{keyword_id}": {"bid": "0.50", "state": "archived"},
         "POST /api/companies/{company_id}/accounts": {"name": "Intruder", "channel": "walmart-3p"},
-        "POST /api/walmart": {
-            "name": f"Hostile A instance {n}",
-            "integration_id": 1,
-            "integration_settings": {
-                "start_date": "2025-01-01",
-                "store_id": 1,
-                "auto_link_products": False,
-                "auto_create_products": False,
-            },
-        },
+        "POST /api/walmart": instance_body(f"Hostile A instance {n}", None, None, "2025-01-01"),
         "POST /api/companies": {"name": f"{a.company_name} {n}" if n else a.company_name},
         "POST /api/advertising/claims": {"advertiser_id": A_PROFILE, "advertiser_name": A_PROFILE_NAME},
         "POST /api/advertising/refresh": None,
@@ -244,22 +235,14 @@ def _make_instance(
             costed.add(sku)
         created = client.post(
             "/api/walmart",
-            json={
-                "name": f"Hostile A instance {n}",
-                "integration_id": 1,
-                "connection_settings": {"clientId": seller["client_id"], "clientSecret": secret},
-                "integration_settings": {
-                    "start_date": "2025-01-01",
-                    "store_id": 1,
-                    "auto_link_products": True,
-                    "auto_create_products": False,
-                    "sales_nominal_code_id": 1,
-                    "cogs_nominal_code_id": 2,
-                    "shipping_revenue_nominal_code_id": 3,
-                    "shipping_refund_nominal_code_id": 4,
-                    "sales_returns_allowances_nominal_code_id": 5,
-                },
-            },
+            json=instance_body(
+                f"Hostile A instance {n}",
+                str(seller["client_id"]),
+                secret,
+                "2025-01-01",
+                auto_link_products=True,
+                **ACCOUNTING_CODES,
+            ),
         )
     assert created.status_code == 201, created.text
     return created.json()["data"]["id"], {"seller_id": seller_id, **seller}, skus, secret

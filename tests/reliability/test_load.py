@@ -33,7 +33,7 @@ import pytest
 
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_marketplace_sync import STREAMS, read_all, settled
-from tests.reliability.conftest import Figures, scale
+from tests.reliability.conftest import Figures, instance_body, scale
 
 pytestmark = pytest.mark.e2e
 
@@ -63,20 +63,6 @@ def client(stack: RunningStack) -> httpx.Client:
     api = stack.client()
     api.timeout = httpx.Timeout(TIMEOUT)
     return api
-
-
-def instance_body(name: str, seller: dict[str, Any], start_date: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "integration_id": 1,
-        "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
-        "integration_settings": {
-            "start_date": start_date,
-            "store_id": 1,
-            "auto_link_products": False,
-            "auto_create_products": False,
-        },
-    }
 
 
 def add_sellers(stack: RunningStack, count: int, **sizes: int) -> list[dict[str, Any]]:
@@ -227,7 +213,10 @@ def test_many_instances_created_at_once_and_many_sellers_syncing_at_once(stack: 
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     tiny = add_sellers(stack, INSTANCES, item_count=2, order_count=2, order_days=1)
     run = uuid.uuid4().hex[:8]
-    bodies = [instance_body(f"load {run} {n}", seller, yesterday) for n, seller in enumerate(tiny)]
+    bodies = [
+        instance_body(f"load {run} {n}", seller["client_id"], seller["client_secret"], yesterday)
+        for n, seller in enumerate(tiny)
+    ]
     began = time.monotonic()
     with Readers(stack, lambda n: "/api/walmart?limit=50") as readers:
         results = create_at_once(stack, bodies)
@@ -263,7 +252,10 @@ def test_many_instances_created_at_once_and_many_sellers_syncing_at_once(stack: 
     # -- 2. syncs ----------------------------------------------------------------------------------------------
     sellers = add_sellers(stack, SELLERS, item_count=30, order_count=40, order_days=HISTORY_DAYS - 5)
     history_start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
-    bodies = [instance_body(f"sync {run} {n}", seller, history_start) for n, seller in enumerate(sellers)]
+    bodies = [
+        instance_body(f"sync {run} {n}", seller["client_id"], seller["client_secret"], history_start)
+        for n, seller in enumerate(sellers)
+    ]
     began = time.monotonic()
     syncing: list[str] = []
 
