@@ -60,7 +60,7 @@ CHECKS = {
     "response_schema_conformance": response_schema_conformance,
     "negative_data_rejection": negative_data_rejection,
 }
-EXAMPLES = scale(3, 20)  # per operation, mode (valid/invalid) and path variant (free/real ids)
+EXAMPLES = scale(3, 25)  # per operation, mode (valid/invalid) and path variant (free/real ids)
 MIN_REQUESTS = scale(200, 2000)
 STATEFUL_SCENARIOS = scale(8, 40)
 WRONG_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
