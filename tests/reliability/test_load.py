@@ -42,7 +42,7 @@ SELLERS = scale(4, 20)
 READERS = 4  # threads reading the API while it is under load
 DELETERS = 8  # threads deleting the instances of part 1
 ORDERS_PER_MINUTE = 8  # per seller, emulator and service alike (Walmart: 5,000)
-HISTORY_DAYS = 45  # a syncing seller's history: 3 backfill windows of 15 days per ship-node type
+HISTORY_DAYS = 30  # a syncing seller's history: 2 backfill windows of 15 days per ship-node type
 ITEMS_PER_MINUTE = 60  # Walmart's published GET /v3/items budget, which the service assumes by default
 # The emulator's buckets (local/emulator/ratelimit.py) and the service's budget names for them.
 EMULATOR_LIMITS = {"GET /v3/orders": ORDERS_PER_MINUTE, "GET /v3/items?query": ITEMS_PER_MINUTE}

@@ -32,7 +32,7 @@ from walmart_integration.store import keys
 
 pytestmark = pytest.mark.e2e
 
-ROUNDS = scale(5, 25)
+ROUNDS = scale(5, 20)
 CREATORS = scale(6, 8)  # concurrent creates with one name
 LINKERS = scale(6, 8)  # concurrent links of one profile (one account each)
 PATCHERS = scale(3, 4)  # threads sending PATCHes to one instance while it is deleted
