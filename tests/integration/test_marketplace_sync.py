@@ -196,6 +196,40 @@ def test_a_worker_dying_between_write_and_checkpoint_loses_nothing(api, stack, e
     assert state["products"]["records"] == len(clean["products"])
 
 
+def test_a_worker_dying_while_planning_the_backfill_leaves_a_run_that_finishes(
+    api, stack, emulator, clean, monkeypatch
+):
+    """Found by the soak's faults test: a backfill planned again after a worker died mid-plan must plan the same
+    windows (its last one used to end at the moment of planning, so the first attempt's windows, registered but
+    never sent, stayed pending and the backfill stayed ``running`` for ever)."""
+    from walmart_integration.store.queues import Queues
+
+    seller = dict(SELLER)
+    instance_id = connect(api, seller, "dies planning")
+    stack.timeout_ms = 1000  # a dead invocation's claim on the plan lapses after its timeout
+    stack.pump(queues={"TokenQueue": "token", "LocationsQueue": "locations"})
+    original = Queues.send_many
+    deaths = {"left": 1}
+
+    def send_many_or_die(self, queue_url, messages):
+        if deaths["left"] > 0 and queue_url == stack.env["BACKFILL_QUEUE_URL"]:
+            deaths["left"] -= 1
+            raise Died()  # the run's windows are registered; their messages are not sent
+        return original(self, queue_url, messages)
+
+    monkeypatch.setattr(Queues, "send_many", send_many_or_die)
+    for body in stack.messages("BackfillQueue", keep=True):
+        with contextlib.suppress(Died):
+            stack.handler("backfill").handler(stack.sqs_event([body]), stack.context())
+    assert deaths["left"] == 0
+    assert jobs(api, instance_id)["backfill"]["status"] == "running"
+    time.sleep(1.2)
+    stack.pump(timeout=120)
+    state = jobs(api, instance_id)
+    assert {state[n]["status"] for n in ("products", "orders", "backfill")} == {"succeeded"}, state
+    assert snapshot(api, instance_id) == clean
+
+
 def test_an_unchanged_resync_writes_nothing_and_a_changed_order_is_updated(api, stack, emulator, monkeypatch):
     import botocore.client
 

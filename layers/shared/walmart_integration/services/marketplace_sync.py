@@ -118,7 +118,11 @@ class MarketplaceSync:
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan(self, record: InstanceRecord, job: PagedJob, stream: str) -> None:
-        now = self.clock()
+        # Planned from the run's own start, not from the clock: a plan made again after a worker died mid-plan
+        # must register the same units, or the first attempt's (registered, never sent) stay pending for ever.
+        moment = self.clock()
+        begun = self.runs.begin(job.tenant_id, job.instance_id, stream, job.run_id, moment)
+        now = _parse(begun.started_at) if begun.started_at else moment
         base = {
             "tenant_id": job.tenant_id,
             "instance_id": job.instance_id,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from walmart_integration.models.common import utcnow
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
 
@@ -62,26 +61,30 @@ class RunRepository(Repository):
     def _key(self, tenant_id: str, instance_id: str, stream: str, run_id: str) -> dict[str, Any]:
         return {"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.run_sk(instance_id, stream, run_id)}}
 
-    def plan(self, tenant_id: str, instance_id: str, stream: str, run_id: str, units: list[str]) -> RunState:
-        """Register the run's units of work as pending (idempotent: an existing unit keeps its state)."""
-        names = {"#units": "units"}
+    def begin(self, tenant_id: str, instance_id: str, stream: str, run_id: str, moment: datetime) -> RunState:
+        """Create the run's item if it is new (idempotent) and return its state: ``started_at`` is the ``moment``
+        the run was first begun, the same every time it is planned again (after a worker died mid-plan)."""
         values: dict[str, Any] = {
             ":empty": {"M": {}},
-            ":now": {"S": utcnow().isoformat()},
+            ":now": {"S": moment.isoformat()},
             ":expires": {"N": str(int((datetime.now(UTC) + timedelta(days=RUN_TTL_DAYS)).timestamp()))},
         }
-        key = self._key(tenant_id, instance_id, stream, run_id)
-        self.client.update_item(
+        response = self.client.update_item(
             TableName=self.table,
-            Key=key,
+            Key=self._key(tenant_id, instance_id, stream, run_id),
             UpdateExpression=(
                 "SET #units = if_not_exists(#units, :empty), records = if_not_exists(records, :empty), "
                 "skipped = if_not_exists(skipped, :empty), errors = if_not_exists(errors, :empty), "
                 "started_at = if_not_exists(started_at, :now), expires_at = :expires"
             ),
-            ExpressionAttributeNames=names,
+            ExpressionAttributeNames={"#units": "units"},
             ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
         )
+        return _state(response.get("Attributes"))
+
+    def plan(self, tenant_id: str, instance_id: str, stream: str, run_id: str, units: list[str]) -> RunState:
+        """Register the run's units of work as pending (idempotent: an existing unit keeps its state)."""
         return self.set_units(tenant_id, instance_id, stream, run_id, dict.fromkeys(units, "pending"), only_new=True)
 
     def set_units(
