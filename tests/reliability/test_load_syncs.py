@@ -52,7 +52,7 @@ def stack(module_stack: RunningStack) -> Iterator[RunningStack]:
 
 def test_many_sellers_syncing_at_once_within_their_limits(stack: RunningStack, figures: Figures):
     run = uuid.uuid4().hex[:8]
-    sellers = add_sellers(stack, SELLERS, item_count=30, order_count=40, order_days=HISTORY_DAYS - 5)
+    sellers = add_sellers(stack, SELLERS, item_count=12, order_count=24, order_days=HISTORY_DAYS - 5)
     history_start = (datetime.now(UTC) - timedelta(days=HISTORY_DAYS)).date().isoformat()
     bodies = [
         instance_body(f"sync {run} {n}", seller["client_id"], seller["client_secret"], history_start)
