@@ -247,13 +247,12 @@ class Harness:
 
 def new_container() -> None:
     """Forget what this process cached from an earlier environment, as a new Lambda container would:
-    settings, boto3 clients, the idempotency store and the api module's wired services."""
+    settings, boto3 clients, the idempotency store and the services composed from them."""
+    from walmart_integration import composition
     from walmart_integration.config import get_settings
     from walmart_integration.store import dynamo, idempotency
 
     get_settings.cache_clear()
     dynamo.client.cache_clear()
     idempotency._persistence.cache_clear()
-    api = sys.modules.get("walmart_integration.api")
-    if api is not None:
-        api.services.__dict__.clear()
+    composition.current.cache_clear()

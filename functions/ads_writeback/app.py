@@ -1,15 +1,14 @@
 """Advertising write-back function: sends one queued campaign/keyword change to Walmart Connect per message."""
 
-from walmart_integration.config import get_settings
+from walmart_integration import composition
 from walmart_integration.models.messages import AdsChangeJob
-from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.worker import sqs_handler
 
-deps = Dependencies(get_settings())
+wiring = composition.current()
 handler = sqs_handler(
-    settings=deps.settings,
-    queues=deps.queues,
-    queue_url=deps.settings.ads_writeback_queue_url,
+    settings=wiring.settings,
+    queues=wiring.queues,
+    queue_url=wiring.settings.ads_writeback_queue_url,
     message_type=AdsChangeJob,
-    handle=deps.ads_changes.send,
+    handle=wiring.ads_changes.send,
 )

@@ -2,13 +2,10 @@
 
 from typing import Any
 
-from walmart_integration.config import get_settings
+from walmart_integration import composition
 from walmart_integration.observability import logger
-from walmart_integration.services.auth import AuthService
-from walmart_integration.store.tenants import TenantRepository
 
-settings = get_settings()
-auth = AuthService(TenantRepository(settings.app_table_name, settings.region))
+auth = composition.current().auth
 
 
 def _any_route(method_arn: str) -> str:

@@ -1,17 +1,14 @@
 """Locations function: download the seller's ship nodes."""
 
-from walmart_integration.config import get_settings
+from walmart_integration import composition
 from walmart_integration.models.messages import LocationsJob
-from walmart_integration.services.dependencies import Dependencies
-from walmart_integration.services.locations import LocationsService
 from walmart_integration.worker import sqs_handler
 
-deps = Dependencies(get_settings())
-locations = LocationsService(deps.instances, deps.locations, deps.connection)
+wiring = composition.current()
 handler = sqs_handler(
-    settings=deps.settings,
-    queues=deps.queues,
-    queue_url=deps.settings.locations_queue_url,
+    settings=wiring.settings,
+    queues=wiring.queues,
+    queue_url=wiring.settings.locations_queue_url,
     message_type=LocationsJob,
-    handle=locations.sync,
+    handle=wiring.locations_service.sync,
 )

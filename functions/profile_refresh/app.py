@@ -6,27 +6,26 @@ deferred polls until the file is ready, then profiles upserted, revocations dete
 
 from typing import Any
 
-from walmart_integration.config import get_settings
+from walmart_integration import composition
 from walmart_integration.models.messages import ProfileRefreshJob
 from walmart_integration.observability import logger, metrics
-from walmart_integration.services.dependencies import Dependencies
 from walmart_integration.worker import process_queue
 
-deps = Dependencies(get_settings())
+wiring = composition.current()
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" not in event:
-        run = deps.profile_discovery.start("schedule")
+        run = wiring.profile_discovery.start("schedule")
         return {"refresh_id": run.get("refresh_id"), "status": run.get("status")}
     return process_queue(
         event,
         context,
-        settings=deps.settings,
-        queues=deps.queues,
-        queue_url=deps.settings.profile_refresh_queue_url,
+        settings=wiring.settings,
+        queues=wiring.queues,
+        queue_url=wiring.settings.profile_refresh_queue_url,
         message_type=ProfileRefreshJob,
-        handle=deps.profile_discovery.step,
+        handle=wiring.profile_discovery.step,
     )

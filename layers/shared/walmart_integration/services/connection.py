@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
@@ -21,7 +21,11 @@ from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, W
 from walmart_integration.walmart.marketplace import AccessToken, MarketplaceClient
 from walmart_integration.worker import Delivery
 
+if TYPE_CHECKING:
+    from walmart_integration.store.idempotency import RunOnce
+
 TOKEN_MARGIN_SECONDS = 60
+TOKEN_JOB_ONCE_SECONDS = 3600  # a duplicate delivery of a finished token job within this time does nothing
 
 
 class Limiter(Protocol):
@@ -52,8 +56,10 @@ class ConnectionService:
         limiter: Limiter | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        run_once: RunOnce | None = None,
     ) -> None:
         self.sleep = sleep
+        self.run_once = run_once
         self.limiter = limiter
         self.settings = settings
         self.instances = instances
@@ -63,6 +69,19 @@ class ConnectionService:
         self.clock = clock
 
     def connect(self, job: TokenJob, delivery: Delivery) -> None:
+        """The token job: once per credentials version (Powertools idempotency), a duplicate delivery of a finished
+        job does nothing."""
+        if self.run_once is None:
+            self._connect(job, delivery)
+            return
+        self.run_once(
+            {"operation": "token", **job.model_dump()},
+            lambda: self._connect(job, delivery),
+            delivery.lambda_context,
+            expires_after_seconds=TOKEN_JOB_ONCE_SECONDS,
+        )
+
+    def _connect(self, job: TokenJob, delivery: Delivery) -> None:
         """Fetch a token for the instance's current credentials, then start its sync jobs."""
         record = self.instances.find(job.tenant_id, job.instance_id)
         if record is None or record.credentials_version != job.credentials_version or not record.has_credentials:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -27,6 +27,9 @@ from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.store.reference import ReferenceRepository
 from walmart_integration.store.vault import Vault
+
+if TYPE_CHECKING:
+    from walmart_integration.store.idempotency import RunOnce
 
 # Settings whose change can release held accounting lines.
 ACCOUNTING_SETTINGS = {
@@ -67,12 +70,14 @@ class InstanceService:
         reference: ReferenceRepository,
         vault: Vault,
         queues: Queues,
+        run_once: RunOnce | None = None,
     ) -> None:
         self.settings = settings
         self.instances = instances
         self.reference = reference
         self.vault = vault
         self.queues = queues
+        self.run_once = run_once
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, tenant_id: str, instance_id: str) -> InstanceView:
@@ -83,7 +88,24 @@ class InstanceService:
         return [record.view() for record in records], next_cursor
 
     # -- writes ------------------------------------------------------------------------------
-    def create(self, tenant_id: str, body: InstanceCreate) -> InstanceView:
+    def create(
+        self, tenant_id: str, body: InstanceCreate, idempotency_key: str | None = None, lambda_context: Any = None
+    ) -> InstanceView:
+        """Create an instance. With the client's ``idempotency_key``, a retry returns the first response and creates
+        nothing; the same key with another body is Powertools' ``IdempotencyValidationError`` (the API's 409)."""
+        if idempotency_key is None:
+            return self._create(tenant_id, body)
+        if self.run_once is None:
+            raise RuntimeError("InstanceService was built without run_once: an Idempotency-Key cannot be honoured")
+        view = self.run_once(
+            {"operation": "create_instance", "tenant_id": tenant_id, "idempotency_key": idempotency_key},
+            lambda: self._create(tenant_id, body).model_dump(mode="json"),
+            lambda_context,
+            payload=body.model_dump(mode="json"),
+        )
+        return InstanceView.model_validate(view)
+
+    def _create(self, tenant_id: str, body: InstanceCreate) -> InstanceView:
         settings = body.integration_settings.model_dump()
         self._check_references(tenant_id, body.integration_id, settings, changed=None)
         environment = self._environment(body.environment)

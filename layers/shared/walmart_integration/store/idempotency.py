@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+
+DEFAULT_EXPIRY_SECONDS = 24 * 3600
+
+
+class RunOnce(Protocol):
+    """``run_once`` bound to the deployment's table, as services receive it (``composition.Composition.run_once``)."""
+
+    def __call__(
+        self,
+        key: dict[str, Any],
+        work: Callable[[], T],
+        lambda_context: Any = None,
+        *,
+        payload: Any = None,
+        expires_after_seconds: int = DEFAULT_EXPIRY_SECONDS,
+    ) -> T: ...
 
 
 @lru_cache(maxsize=4)
@@ -25,7 +41,7 @@ def run_once(
     key: dict[str, Any],
     work: Callable[[], T],
     payload: Any = None,
-    expires_after_seconds: int = 24 * 3600,
+    expires_after_seconds: int = DEFAULT_EXPIRY_SECONDS,
     lambda_context: Any = None,
 ) -> T:
     """Run ``work`` once per ``key``; a repeat returns the first result (JSON-serialisable).

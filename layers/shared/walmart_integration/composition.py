@@ -1,53 +1,110 @@
-"""Wires repositories and clients from settings. Nothing here touches the network until used."""
+"""Composition: the one place that builds repositories, clients and services from ``Settings``.
+
+Every function gets its services here: the API through its ``Depends`` providers (``api/dependencies.py``), the
+workers and the authorizer from ``current()`` in their ``functions/<name>/app.py``. Nothing is built before it is
+first used, and nothing touches the network until then: a handler's import stays off the cold start, and the first
+invocation creates the boto3 clients it needs.
+
+Idempotency is wired once, ``Composition.run_once`` (Powertools idempotency on the IdempotencyTable): the API's
+``Idempotency-Key`` (``InstanceService``), the token job (``ConnectionService``) and the sync and backfill pages
+(``MarketplaceSync``) all receive it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from walmart_integration.config import Settings
-from walmart_integration.store.instances import InstanceRepository
-from walmart_integration.store.queues import Queues
-from walmart_integration.store.reference import ReferenceRepository
-from walmart_integration.store.tenants import TenantRepository
-from walmart_integration.store.vault import Vault
+from walmart_integration.config import Settings, get_settings
+from walmart_integration.store.idempotency import DEFAULT_EXPIRY_SECONDS
 
 if TYPE_CHECKING:
     from walmart_integration.services.accounting import AccountingService
     from walmart_integration.services.ads_changes import AdsChanges
     from walmart_integration.services.ads_reports import AdsReports
     from walmart_integration.services.advertising import AdvertisingService
+    from walmart_integration.services.auth import AuthService
     from walmart_integration.services.connect_gateway import ConnectGateway
     from walmart_integration.services.connection import ConnectionService
+    from walmart_integration.services.instances import InstanceService
+    from walmart_integration.services.locations import LocationsService
     from walmart_integration.services.marketplace_sync import MarketplaceSync
     from walmart_integration.services.profile_discovery import ProfileDiscovery
+    from walmart_integration.services.reference import ReferenceService
+    from walmart_integration.services.scheduler import AutomaticSyncScheduler
+    from walmart_integration.services.synced_data import SyncedDataService
     from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
     from walmart_integration.store.catalog import CatalogRepository
+    from walmart_integration.store.instances import InstanceRepository
     from walmart_integration.store.locations import LocationRepository
+    from walmart_integration.store.queues import Queues
     from walmart_integration.store.rate_limits import RateLimiter
+    from walmart_integration.store.reference import ReferenceRepository
     from walmart_integration.store.runs import RunRepository
     from walmart_integration.store.synced import SyncedDataRepository
+    from walmart_integration.store.tenants import TenantRepository
+    from walmart_integration.store.vault import Vault
     from walmart_integration.walmart.connect import ConnectClient
     from walmart_integration.walmart.marketplace import MarketplaceClient
 
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def current() -> Composition:
+    """This container's composition, from the environment's settings (``current.cache_clear()``: a new container)."""
+    return Composition(get_settings())
+
 
 @dataclass
-class Dependencies:
-    settings: Settings
-    _clients: dict[str, MarketplaceClient] = field(default_factory=dict)
+class Composition:
+    """Repositories and adapters (named after what they hold), then the use cases built on them."""
 
+    settings: Settings
+    _marketplace_clients: dict[str, MarketplaceClient] = field(default_factory=dict)
+
+    # -- idempotency: one wiring for every caller --------------------------------------------------------
+    def run_once(
+        self,
+        key: dict[str, Any],
+        work: Callable[[], T],
+        lambda_context: Any = None,
+        *,
+        payload: Any = None,
+        expires_after_seconds: int = DEFAULT_EXPIRY_SECONDS,
+    ) -> T:
+        """``work`` once per ``key``; a repeat returns the first result (``store.idempotency.run_once``)."""
+        from walmart_integration.store.idempotency import run_once
+
+        return run_once(
+            table_name=self.settings.idempotency_table_name,
+            region=self.settings.region,
+            key=key,
+            work=work,
+            payload=payload,
+            expires_after_seconds=expires_after_seconds,
+            lambda_context=lambda_context,
+        )
+
+    # -- DynamoDB, KMS, SQS ----------------------------------------------------------------------------
     @cached_property
     def instances(self) -> InstanceRepository:
+        from walmart_integration.store.instances import InstanceRepository
+
         return InstanceRepository(self.settings.app_table_name, self.settings.region)
 
     @cached_property
     def reference(self) -> ReferenceRepository:
+        from walmart_integration.store.reference import ReferenceRepository
+
         return ReferenceRepository(self.settings.app_table_name, self.settings.region)
 
     @cached_property
     def tenants(self) -> TenantRepository:
+        from walmart_integration.store.tenants import TenantRepository
+
         return TenantRepository(self.settings.app_table_name, self.settings.region)
 
     @cached_property
@@ -75,7 +132,21 @@ class Dependencies:
         return CatalogRepository(self.settings.app_table_name, self.settings.region)
 
     @cached_property
+    def vault(self) -> Vault:
+        from walmart_integration.store.vault import Vault
+
+        return Vault(self.settings.secrets_key_id, self.settings.region)
+
+    @cached_property
+    def queues(self) -> Queues:
+        from walmart_integration.store.queues import Queues
+
+        return Queues(self.settings.region)
+
+    @cached_property
     def limiter(self) -> RateLimiter:
+        """Walmart's call budgets (Marketplace per seller, Connect per partner), shared in DynamoDB."""
+        from walmart_integration.services.connect_gateway import OPERATIONS, operations_bucket
         from walmart_integration.store.rate_limits import (
             DEFAULT_LIMITS,
             BucketSpec,
@@ -88,30 +159,68 @@ class Dependencies:
             name: BucketSpec.per_minute(per_minute) for name, per_minute in self.settings.rate_limit_overrides().items()
         }
         limits = with_arrival_slack(scaled({**DEFAULT_LIMITS, **overrides}, self.settings.walmart_rate_limit_scale))
-        from walmart_integration.services.connect_gateway import OPERATIONS, operations_bucket
-
         limits[OPERATIONS] = operations_bucket(self.settings.walmart_ads_hourly_operations)
         return RateLimiter(self.settings.app_table_name, self.settings.region, limits=limits)
 
+    # -- Walmart Marketplace ---------------------------------------------------------------------------
+    def marketplace(self, environment: str) -> MarketplaceClient:
+        """The Marketplace client of an environment (sandbox or production base URL), one per container."""
+        if environment not in self._marketplace_clients:
+            from walmart_integration.walmart.marketplace import MarketplaceClient
+
+            self._marketplace_clients[environment] = MarketplaceClient(
+                self.settings.marketplace_url(environment),
+                service_name=self.settings.walmart_service_name,
+                timeout_seconds=self.settings.walmart_http_timeout_seconds,
+                attempts=self.settings.walmart_http_attempts,
+            )
+        return self._marketplace_clients[environment]
+
+    # -- use cases: tenants, instances, reference data ---------------------------------------------------
+    @cached_property
+    def auth(self) -> AuthService:
+        from walmart_integration.services.auth import AuthService
+
+        return AuthService(self.tenants)
+
+    @cached_property
+    def instance_service(self) -> InstanceService:
+        from walmart_integration.services.instances import InstanceService
+
+        return InstanceService(
+            self.settings, self.instances, self.reference, self.vault, self.queues, run_once=self.run_once
+        )
+
+    @cached_property
+    def reference_service(self) -> ReferenceService:
+        from walmart_integration.services.reference import ReferenceService
+
+        return ReferenceService(self.reference)
+
+    # -- use cases: connection and the Marketplace sync -----------------------------------------------------
     @cached_property
     def connection(self) -> ConnectionService:
         from walmart_integration.services.connection import ConnectionService
 
-        return ConnectionService(self.settings, self.instances, self.vault, self.queues, self.marketplace, self.limiter)
+        return ConnectionService(
+            self.settings,
+            self.instances,
+            self.vault,
+            self.queues,
+            self.marketplace,
+            self.limiter,
+            run_once=self.run_once,
+        )
+
+    @cached_property
+    def locations_service(self) -> LocationsService:
+        from walmart_integration.services.locations import LocationsService
+
+        return LocationsService(self.instances, self.locations, self.connection)
 
     @cached_property
     def marketplace_sync(self) -> MarketplaceSync:
         from walmart_integration.services.marketplace_sync import MarketplaceSync
-        from walmart_integration.store.idempotency import run_once
-
-        def once(key: dict[str, object], work: Callable[[], object], lambda_context: object) -> object:
-            return run_once(
-                table_name=self.settings.idempotency_table_name,
-                region=self.settings.region,
-                key=key,
-                work=work,
-                lambda_context=lambda_context,
-            )
 
         return MarketplaceSync(
             self.settings,
@@ -121,30 +230,21 @@ class Dependencies:
             self.catalog,
             self.connection,
             self.queues,
-            once,
+            self.run_once,
             orders_stored=lambda *args: self.accounting.orders_stored(*args),  # noqa: PLW0108 (wired on first use)
         )
 
     @cached_property
-    def vault(self) -> Vault:
-        return Vault(self.settings.secrets_key_id, self.settings.region)
+    def synced_data_service(self) -> SyncedDataService:
+        from walmart_integration.services.synced_data import SyncedDataService
+
+        return SyncedDataService(self.settings, self.instances, self.locations, self.synced, self.catalog, self.queues)
 
     @cached_property
-    def queues(self) -> Queues:
-        return Queues(self.settings.region)
+    def automatic_sync(self) -> AutomaticSyncScheduler:
+        from walmart_integration.services.scheduler import AutomaticSyncScheduler
 
-    def marketplace(self, environment: str) -> MarketplaceClient:
-        """The Marketplace client of an environment (sandbox or production base URL), one per container."""
-        if environment not in self._clients:
-            from walmart_integration.walmart.marketplace import MarketplaceClient
-
-            self._clients[environment] = MarketplaceClient(
-                self.settings.marketplace_url(environment),
-                service_name=self.settings.walmart_service_name,
-                timeout_seconds=self.settings.walmart_http_timeout_seconds,
-                attempts=self.settings.walmart_http_attempts,
-            )
-        return self._clients[environment]
+        return AutomaticSyncScheduler(self.settings, self.instances, self.queues)
 
     # -- Walmart Connect (advertising) -------------------------------------------------------------------
     @cached_property
