@@ -1,4 +1,4 @@
-"""Domain errors. The API maps them to HTTP statuses in one place (functions/api)."""
+"""Domain errors. The API maps them to HTTP statuses in one place (``api/errors.py``)."""
 
 from __future__ import annotations
 
