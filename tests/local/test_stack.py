@@ -1,14 +1,13 @@
-"""The Docker-free local stack (local/) on a tiny fake service: template, gateway, pollers, schedules.
+"""The Docker-free local stack (local/) on a tiny fake service: environments, gateway, pollers, runtime, schedules.
 
-A fake template.yaml and fake functions are written to a temporary directory; the functions record what they
-receive in JSON-lines files, so the tests assert what a function saw, what a client got and what is left on
-the queues.
+The fake service (tests/local/support.py) is written to a temporary directory; its functions record what they
+receive in JSON-lines files, so the tests assert what a function saw, what a client got and what is left on the
+queues.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,234 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.gateway import match_resource, policy_allows
 from local.stack import LocalStack
-from local.template import Resolver, load_template, load_yaml, pseudo_parameters
-
-TEMPLATE = """
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  Stage: {Type: String, Default: dev, AllowedValues: [local, dev]}
-  OutDir: {Type: String, Default: /nonexistent}
-  MaxReceiveCount: {Type: Number, Default: 2}
-Conditions:
-  IsLocal: !Equals [!Ref Stage, local]
-Globals:
-  Function:
-    Runtime: python3.11
-    Handler: app.handler
-    Timeout: 5
-    MemorySize: 256
-    Layers: [!Ref SharedLayer]
-    Environment:
-      Variables:
-        STAGE: !Ref Stage
-        OUT_DIR: !Ref OutDir
-        TABLE_NAME: !Ref Table
-        QUEUE_URL: !Ref WorkQueue
-        QUEUE_ARN: !GetAtt WorkQueue.Arn
-        SUBBED: !Sub "${AWS::Region}:${WorkQueue.QueueName}:${Stage}:${!Literal}"
-        JOINED: !Join ["-", [a, !Ref Stage, !Select [1, [x, y]]]]
-        CONDITIONAL: !If [IsLocal, "yes", "no"]
-        DROPPED: !If [IsLocal, !Ref "AWS::NoValue", kept]
-        KEY_ID: !Ref Key
-        MAX_RECEIVE_COUNT: !Ref MaxReceiveCount
-Resources:
-  SharedLayer:
-    Type: AWS::Serverless::LayerVersion
-    Properties: {ContentUri: layer/}
-  Api:
-    Type: AWS::Serverless::Api
-    Properties:
-      StageName: !Ref Stage
-      Auth:
-        DefaultAuthorizer: Bearer
-        Authorizers:
-          Bearer:
-            FunctionPayloadType: REQUEST
-            FunctionArn: !GetAtt AuthorizerFunction.Arn
-            Identity: {Headers: [Authorization], ReauthorizeEvery: 0}
-      GatewayResponses:
-        UNAUTHORIZED:
-          StatusCode: 401
-          ResponseParameters: {Headers: {WWW-Authenticate: "'Bearer'"}}
-          ResponseTemplates: {application/json: '{"message": $context.error.messageString}'}
-  ApiFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/api/
-      Environment: {Variables: {ROLE: api}}
-      Events:
-        Public: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /public, Method: GET, Auth: {Authorizer: NONE}}}
-        Hello: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/hello/{name}", Method: GET}}
-        Items: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/items/{proxy+}", Method: ANY}}
-  AuthorizerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/authorizer/
-      Timeout: 3
-  WorkerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/worker/
-      Timeout: 2
-      Events:
-        Jobs:
-          Type: SQS
-          Properties:
-            Queue: !GetAtt WorkQueue.Arn
-            BatchSize: 10
-            FunctionResponseTypes: [ReportBatchItemFailures]
-            ScalingConfig: {MaximumConcurrency: 2}
-  TickFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/tick/
-      Events:
-        Tick: {Type: Schedule, Properties: {Schedule: rate(5 minutes)}}
-  WorkQueue:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeout: 120
-      RedrivePolicy:
-        deadLetterTargetArn: !GetAtt WorkDeadLetterQueue.Arn
-        maxReceiveCount: !Ref MaxReceiveCount
-  WorkDeadLetterQueue:
-    Type: AWS::SQS::Queue
-  Table:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      BillingMode: PAY_PER_REQUEST
-      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
-      KeySchema: [{AttributeName: pk, KeyType: HASH}]
-  Key:
-    Type: AWS::KMS::Key
-    Properties:
-      KeyPolicy:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-            Action: kms:*
-            Resource: "*"
-  DeadLetterAlarm:
-    Type: AWS::CloudWatch::Alarm
-    Properties:
-      Namespace: AWS/SQS
-      MetricName: ApproximateNumberOfMessagesVisible
-      Dimensions: [{Name: QueueName, Value: !GetAtt WorkDeadLetterQueue.QueueName}]
-      Statistic: Maximum
-      Period: 60
-      EvaluationPeriods: 1
-      Threshold: 1
-      ComparisonOperator: GreaterThanOrEqualToThreshold
-Outputs:
-  ApiUrl:
-    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
-"""
-
-FAKELIB = """
-import json, os
-
-def record(name, data):
-    with open(os.path.join(os.environ["OUT_DIR"], name + ".jsonl"), "a") as f:
-        f.write(json.dumps(data) + "\\n")
-"""
-
-API = """
-import base64, json, os
-from fakelib import record
-
-def handler(event, context):
-    record("api", {"path": event["path"]})
-    if event["path"] == "/items/error":
-        raise RuntimeError("boom")
-    if event["path"] == "/items/malformed":
-        return {"status": 200}
-    if event["path"] == "/items/binary":
-        return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},
-                "body": base64.b64encode(b"\\x00\\x01").decode(), "isBase64Encoded": True}
-    return {
-        "statusCode": 200,
-        "headers": {"Content-Type": "application/json", "X-Role": os.environ["ROLE"]},
-        "multiValueHeaders": {"X-Multi": ["a", "b"]},
-        "body": json.dumps({"event": event, "function": context.function_name,
-                            "remaining": context.get_remaining_time_in_millis()}),
-    }
-"""
-
-AUTHORIZER = """
-from fakelib import record
-
-def handler(event, context):
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    record("authorizer", {"methodArn": event["methodArn"], "type": event["type"]})
-    token = headers.get("authorization")
-    if token == "Bearer allow":
-        effect = "Allow"
-    elif token == "Bearer deny":
-        effect = "Deny"
-    else:
-        raise Exception("Unauthorized")
-    arn = event["methodArn"].split("/", 1)[0]
-    return {
-        "principalId": "tenant-1",
-        "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn + "/*"}]},
-        "context": {"tenant_id": "tenant-1", "level": 3},
-    }
-"""
-
-WORKER = """
-import json, os, time
-from fakelib import record
-
-def handler(event, context):
-    if "Records" not in event:  # direct invocations
-        if event.get("crash"):
-            os._exit(7)
-        time.sleep(event.get("sleep", 0))
-        return {"pid": os.getpid(), "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"]}
-    failures = []
-    for r in event["Records"]:
-        body = json.loads(r["body"])
-        record("worker", {"id": body["id"], "action": body["action"], "pid": os.getpid(), "record": r})
-        if body["action"] == "crash":
-            os._exit(1)
-        if body["action"] == "raise":
-            raise RuntimeError("boom")
-        if body["action"] == "fail":  # backoff chosen by the handler, as the real workers do
-            import boto3
-            boto3.client("sqs").change_message_visibility(
-                QueueUrl=os.environ["QUEUE_URL"], ReceiptHandle=r["receiptHandle"], VisibilityTimeout=1)
-            failures.append({"itemIdentifier": r["messageId"]})
-    return {"batchItemFailures": failures}
-"""
-
-TICK = """
-from fakelib import record
-
-def handler(event, context):
-    record("tick", event)
-"""
-
-
-def write_service(root: Path) -> Path:
-    files = {
-        "template.yaml": TEMPLATE,
-        "layer/fakelib.py": FAKELIB,
-        "functions/api/app.py": API,
-        "functions/authorizer/app.py": AUTHORIZER,
-        "functions/worker/app.py": WORKER,
-        "functions/tick/app.py": TICK,
-    }
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / "out").mkdir()
-    return root / "template.yaml"
+from tests.local.support import write_service
 
 
 def records(stack: LocalStack, name: str) -> list[dict[str, Any]]:
@@ -330,83 +103,7 @@ def queue_depth(stack: LocalStack, logical_id: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-# ------------------------------------------------------------------------------------------ template
-
-
-def test_short_tags_and_globals(tmp_path: Path) -> None:
-    template = load_template(write_service(tmp_path))
-    worker = template.functions()["WorkerFunction"]
-    api = template.functions()["ApiFunction"]
-    assert worker.timeout == 2 and api.timeout == 5  # function value over the Global one
-    assert api.memory_size == 256 and api.handler == "app.handler"
-    assert api.environment["ROLE"] == "api" and api.environment["TABLE_NAME"] == {"Ref": "Table"}  # maps merge
-    assert api.environment["QUEUE_ARN"] == {"Fn::GetAtt": ["WorkQueue", "Arn"]}
-    assert template.layer_dirs(api) == [(tmp_path / "layer").resolve()]
-    assert [(r.path, r.method, r.auth) for r in template.api_routes()] == [
-        ("/public", "GET", None),
-        ("/hello/{name}", "GET", "Bearer"),
-        ("/items/{proxy+}", "ANY", "Bearer"),
-    ]
-    (source,) = template.sqs_sources()
-    assert (source.batch_size, source.maximum_concurrency, source.report_batch_item_failures) == (10, 2, True)
-    assert [s.schedule for s in template.schedule_sources()] == ["rate(5 minutes)"]
-
-
-def test_intrinsics_resolve() -> None:
-    data = load_yaml(
-        textwrap.dedent(
-            """
-            Conditions:
-              IsProd: !Equals [!Ref Stage, production]
-              NotProd: !Not [!Condition IsProd]
-              Both: !And [!Condition NotProd, !Or [!Equals [a, a], !Equals [a, b]]]
-            Mappings:
-              Sizes: {local: {Memory: 128}}
-            Value:
-              ref: !Ref Stage
-              number: !Ref Count
-              region: !Ref AWS::Region
-              arn: !GetAtt Queue.Arn
-              getatt_list: !GetAtt [Queue, QueueName]
-              sub: !Sub "${AWS::StackName}/${Queue}/${Queue.QueueName}/${!Literal}"
-              sub_list: !Sub ["${Greeting} ${Stage}", {Greeting: !Join [" ", [hello, dear]]}]
-              join: !Join [",", [!Ref Stage, !Select [0, !Split ["|", "x|y"]]]]
-              if: !If [IsProd, prod, !If [Both, notprod, never]]
-              novalue: !If [NotProd, !Ref AWS::NoValue, kept]
-              list: [a, !Ref AWS::NoValue, b]
-              map: !FindInMap [Sizes, !Ref Stage, Memory]
-              base64: !Base64 hi
-            """
-        )
-    )
-    lookup = {("Queue", None): "https://queue/url", ("Queue", "Arn"): "arn:q", ("Queue", "QueueName"): "q"}
-    resolver = Resolver(
-        parameters={"Stage": "local", "Count": 5},
-        pseudo=pseudo_parameters("my-stack"),
-        lookup=lambda target, attribute: lookup[(target, attribute)],
-        conditions=data["Conditions"],
-        mappings=data["Mappings"],
-    )
-    assert resolver.resolve(data["Value"]) == {
-        "ref": "local",
-        "number": 5,
-        "region": "us-east-1",
-        "arn": "arn:q",
-        "getatt_list": "q",
-        "sub": "my-stack/https://queue/url/q/${Literal}",
-        "sub_list": "hello dear local",
-        "join": "local,x",
-        "if": "notprod",
-        "list": ["a", "b"],
-        "map": 128,
-        "base64": "aGk=",
-    }
-    assert resolver.resolve_env(
-        {"N": {"Ref": "Count"}, "B": True, "X": {"Fn::If": ["NotProd", {"Ref": "AWS::NoValue"}, 1]}}
-    ) == {
-        "N": "5",
-        "B": "true",
-    }
+# ------------------------------------------------------------------------------------------ environments
 
 
 def test_function_environment_comes_from_the_created_resources(stack: LocalStack) -> None:
@@ -420,39 +117,14 @@ def test_function_environment_comes_from_the_created_resources(stack: LocalStack
     assert kms.describe_key(KeyId=env["KEY_ID"])["KeyMetadata"]["KeyId"] == env["KEY_ID"]
     queue_name = env["QUEUE_URL"].rsplit("/", 1)[-1]
     assert env["SUBBED"] == f"us-east-1:{queue_name}:local:${{Literal}}"
-    assert (env["STAGE"], env["JOINED"], env["CONDITIONAL"], env["MAX_RECEIVE_COUNT"]) == (
-        "local",
-        "a-local-y",
-        "yes",
-        "2",
-    )
-    assert "DROPPED" not in env and "ROLE" not in env  # AWS::NoValue; another function's variable
+    assert (env["STAGE"], env["MAX_RECEIVE_COUNT"]) == ("local", "2")
+    assert "ROLE" not in env  # another function's variable
     assert env["AWS_ENDPOINT_URL"] == stack.aws_endpoint_url and env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert env["AWS_LAMBDA_FUNCTION_NAME"].endswith("WorkerFunction")
     assert stack.token == "token-for-local"
 
 
 # ------------------------------------------------------------------------------------------ gateway
-
-
-def test_resource_matching_prefers_literals_then_params_then_greedy() -> None:
-    resources = ["/api/{proxy+}", "/api/docs", "/api/{id}", "/api"]
-    assert match_resource(resources, "/api/docs").resource == "/api/docs"  # type: ignore[union-attr]
-    match = match_resource(resources, "/api/42")
-    assert match is not None and (match.resource, match.path_parameters) == ("/api/{id}", {"id": "42"})
-    match = match_resource(resources, "/api/a/b")
-    assert match is not None and (match.resource, match.path_parameters) == ("/api/{proxy+}", {"proxy": "a/b"})
-    assert match_resource(resources, "/api").resource == "/api"  # type: ignore[union-attr]
-    assert match_resource(resources, "/other") is None
-
-
-def test_policy_evaluation() -> None:
-    arn = "arn:aws:execute-api:us-east-1:123456789012:abc/local/GET/api/x"
-    allow = {"Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:*:abc/local/*"}]}
-    deny = {"Statement": [*allow["Statement"], {"Effect": "Deny", "Action": "*", "Resource": [arn]}]}
-    assert policy_allows(allow, arn)
-    assert not policy_allows(deny, arn)
-    assert not policy_allows(allow, arn.replace("/local/", "/prod/"))
 
 
 def test_public_route_gets_a_rest_proxy_event(stack: LocalStack, http: httpx.Client) -> None:
@@ -497,7 +169,7 @@ def test_authorizer_allow_deny_unauthorized(stack: LocalStack, http: httpx.Clien
     allowed = http.get("/hello/bob", headers={"Authorization": "Bearer allow"})
     assert allowed.status_code == 200
     event = allowed.json()["event"]
-    assert event["resource"] == "/hello/{name}" and event["pathParameters"] == {"name": "bob"}
+    assert event["resource"] == "/hello/{proxy+}" and event["pathParameters"] == {"proxy": "bob"}
     authorizer = event["requestContext"]["authorizer"]
     assert (authorizer["principalId"], authorizer["tenant_id"], authorizer["level"]) == ("tenant-1", "tenant-1", 3)
     calls = records(stack, "authorizer")[before:]
