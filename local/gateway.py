@@ -382,10 +382,6 @@ class Gateway:
             "integrationLatency": int((time.monotonic() - started) * 1000),
         }
 
-    def clear_authorizer_cache(self) -> None:
-        with self._cache_lock:
-            self._auth_cache.clear()
-
     # -- responses --------------------------------------------------------------------------------------------
 
     def _proxy_response(self, route: Route, payload: Any) -> Response:
