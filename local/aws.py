@@ -1,10 +1,10 @@
 """Embedded AWS: a moto server, and the template's plain resources created through a moto CloudFormation stack.
 
 moto's CloudFormation creates ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue`` (redrive policies included),
-``AWS::KMS::Key``/``Alias``, ``AWS::SNS::Topic``... but skips ``AWS::Serverless::*`` and fails on Outputs that
-reference them. So the stack it gets is template.yaml with the serverless resources, the types moto does not
-model (CloudWatch alarms...) and everything that depends on them removed, and with Outputs replaced by the
-``!GetAtt`` values the functions need. Physical ids come back from ``describe_stack_resources``.
+``AWS::KMS::Key``/``Alias``, ``AWS::SNS::Topic``... So the stack it gets is the template's own plain resources
+(not what SAM's transform makes of the serverless ones: those run locally) of the types moto models (CloudWatch
+alarms are not), with Outputs replaced by the ``!GetAtt`` values the rest of the template needs. Physical ids
+come back from ``describe_stack_resources``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 from local.template import (
     ACCOUNT_ID,
     FUNCTION_TYPE,
-    LAYER_TYPES,
     REGION,
     SERVERLESS_PREFIX,
     Resolver,
@@ -59,32 +58,17 @@ def moto_supported_types() -> dict[str, Any]:
 
 
 def plain_stack_template(template: Template, supported: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The template moto can create (Outputs left out) and the logical ids that were dropped."""
-    resources = template.resources
+    """The template moto can create (Outputs left out) and the logical ids left out."""
+    written = template.raw.get("Resources") or {}
     kept = {
-        logical_id
-        for logical_id, resource in resources.items()
-        if not str(resource.get("Type", "")).startswith(SERVERLESS_PREFIX) and resource.get("Type") in supported
+        logical_id: resource
+        for logical_id, resource in sorted(template.resources.items())
+        if logical_id in written
+        and not str(written[logical_id].get("Type")).startswith(SERVERLESS_PREFIX)
+        and resource.get("Type") in supported
     }
-    changed = True
-    while changed:
-        changed = False
-        for logical_id in sorted(kept):
-            resource = resources[logical_id]
-            depends_on = resource.get("DependsOn") or []
-            targets = {target for target, _ in references(resource)} | set(
-                [depends_on] if isinstance(depends_on, str) else depends_on
-            )
-            if any(target in resources and target not in kept for target in targets):
-                kept.discard(logical_id)
-                changed = True
-    body: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
-    for section in ("Parameters", "Mappings", "Conditions"):
-        if template.data.get(section):
-            body[section] = template.data[section]
-    body["Resources"] = {logical_id: resources[logical_id] for logical_id in sorted(kept)}
-    dropped = sorted(set(resources) - kept)
-    return body, dropped
+    body = {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": template.parameters, "Resources": kept}
+    return body, sorted(set(template.resources) - set(kept))
 
 
 class LocalAws:
@@ -189,7 +173,7 @@ class LocalAws:
             StackName=self.stack_name,
             TemplateBody=json.dumps(body),
             Parameters=[
-                {"ParameterKey": key, "ParameterValue": _parameter_string(value)}
+                {"ParameterKey": key, "ParameterValue": str(value)}
                 for key, value in parameters.items()
                 if key in declared
             ],
@@ -225,24 +209,23 @@ class LocalAws:
         self._fix_key_policies(parameters)
         return resources
 
-    def _resolver(self, parameters: dict[str, Any]) -> Resolver:
+    def resolver(self, parameters: dict[str, Any]) -> Resolver:
+        """Resolves the template's intrinsics against ``parameters`` and the resources created here."""
         return Resolver(
             parameters=parameters,
             pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
             lookup=self.lookup,
-            conditions=self.template.conditions,
-            mappings=self.template.mappings,
         )
 
     def _event_bus_name(self, logical_id: str, parameters: dict[str, Any]) -> str:
-        resolver = self._resolver(parameters)
+        resolver = self.resolver(parameters)
         name = (self.template.resources[logical_id].get("Properties") or {}).get("Name")
         return str(resolver.resolve(name)) if name is not None else logical_id
 
     def _fix_key_policies(self, parameters: dict[str, Any]) -> None:
         """moto's CloudFormation stores a KMS KeyPolicy as a dict, and DescribeKey then fails (a JSON string is
         expected): put the template's policy back as JSON."""
-        resolver = self._resolver(parameters)
+        resolver = self.resolver(parameters)
         kms = None
         for resource in self.resources.values():
             if resource.type != "AWS::KMS::Key":
@@ -260,9 +243,10 @@ class LocalAws:
 
     def _consumers(self, kept: dict[str, Any]) -> dict[str, Any]:
         """Everything of the template that is not created by moto but may refer to what is."""
-        data = dict(self.template.data)
-        data["Resources"] = {k: v for k, v in self.template.resources.items() if k not in kept}
-        return data
+        return {
+            "Resources": {k: v for k, v in self.template.resources.items() if k not in kept},
+            "Outputs": self.template.data.get("Outputs") or {},
+        }
 
     # -- lookups -----------------------------------------------------------------------------------------
 
@@ -271,10 +255,13 @@ class LocalAws:
         if logical_id in self.resources:
             resource = self.resources[logical_id]
             return resource.ref if attribute is None else resource.attributes[attribute]
-        resource_type = self.template.resource_type(logical_id)
-        if resource_type is None:
-            raise KeyError(logical_id)
-        return serverless_attribute(self.template, self.stack_name, logical_id, attribute, self.region)
+        resource_type = self.template.resources.get(logical_id, {}).get("Type")
+        if resource_type == FUNCTION_TYPE and attribute in (None, "Arn"):
+            name = function_name(self.template, self.stack_name, logical_id)
+            return name if attribute is None else f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+        if resource_type == "AWS::ApiGateway::RestApi" and attribute is None:
+            return api_id(self.stack_name, logical_id)
+        raise KeyError(f"{logical_id}.{attribute}")
 
     def queue_url_for_arn(self, arn: str) -> str:
         for resource in self.resources.values():
@@ -347,40 +334,12 @@ def _may_long_poll(environ: dict[str, Any]) -> bool:
     return False
 
 
-def serverless_attribute(
-    template: Template, stack_name: str, logical_id: str, attribute: str | None, region: str = REGION
-) -> str:
-    """Local stand-ins for what CloudFormation would give for the serverless resources."""
-    resource = template.resources[logical_id]
-    resource_type = resource.get("Type")
-    properties = resource.get("Properties") or {}
-    if resource_type == FUNCTION_TYPE:
-        name = function_name(template, stack_name, logical_id)
-        if attribute is None:
-            return name
-        if attribute == "Arn":
-            return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
-    elif resource_type == "AWS::Serverless::Api":
-        api_id = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:10]
-        if attribute is None:
-            return api_id
-        if attribute == "RootResourceId":
-            return api_id[:6]
-    elif resource_type in LAYER_TYPES:
-        layer_name = properties.get("LayerName")
-        name = layer_name if isinstance(layer_name, str) else logical_id
-        if attribute is None:
-            return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{name}:1"
-    raise KeyError(f"{logical_id}.{attribute}")
+def api_id(stack_name: str, logical_id: str) -> str:
+    """A REST API's id (what CloudFormation would give as its Ref): stable for a stack name."""
+    return hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:10]
 
 
 def function_name(template: Template, stack_name: str, logical_id: str) -> str:
     properties = template.resources[logical_id].get("Properties") or {}
     name = properties.get("FunctionName")
     return name if isinstance(name, str) else f"{stack_name}-{logical_id}"[:64]
-
-
-def _parameter_string(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    return str(value)

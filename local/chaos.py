@@ -85,12 +85,6 @@ def enabled(environ: Mapping[str, str] | None = None) -> bool:
     return any(name.startswith(PREFIX) and value for name, value in env.items())
 
 
-def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The ``LOCAL_CHAOS_*`` variables, for a worker's environment."""
-    env = os.environ if environ is None else environ
-    return {name: value for name, value in env.items() if name.startswith(PREFIX)}
-
-
 class Chaos:
     """The knobs (environment, then the file, re-read when it changes), the draws and the fault log."""
 

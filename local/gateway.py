@@ -1,11 +1,15 @@
-"""A local API Gateway (REST API, Lambda proxy integration) for the ``Api`` events of template.yaml.
+"""A local API Gateway for the template's REST API: what API Gateway does for this API, nothing more.
 
-Requests are matched to the template's resources as API Gateway does (literal segments before ``{param}``
-before ``{proxy+}``; a path or method without a resource is 403 "Missing Authentication Token"), go through
-the API's Lambda authorizer (REQUEST or TOKEN; identity sources checked first, results cached for
-``ReauthorizeEvery``, the returned policy evaluated against the method ARN), and reach the function as a
-REST API proxy event (payload v1). The function's proxy response becomes the HTTP response; errors are the
-API's ``GatewayResponses`` (or API Gateway's defaults).
+It reads the ``AWS::ApiGateway::RestApi`` that SAM's transform makes of the ``Api`` events (its OpenAPI body:
+each path's methods, their Lambda proxy integration and ``security``; the Lambda REQUEST authorizer of
+``components.securitySchemes`` with its identity headers and ``authorizerResultTtlInSeconds``; the
+``x-amazon-apigateway-gateway-responses``) and the ``AWS::ApiGateway::Stage``. A request goes to its literal
+resource, else to the ``{proxy+}`` resource under which it falls (no resource or method: 403 "Missing
+Authentication Token"); a method whose ``security`` names the authorizer first goes through it (no identity
+header: 401 without a call; answers cached per identity for the TTL; the returned policy evaluated against the
+method ARN), a method without one (``Auth: {Authorizer: NONE}``) reaches its function directly. The function gets
+a REST API proxy event (payload v1); its proxy response becomes the HTTP response; errors are the API's gateway
+responses (or API Gateway's defaults).
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ import base64
 import fnmatch
 import json
 import logging
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,13 +30,14 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.runtime import InvocationResult
-from local.template import ACCOUNT_ID, REGION, ApiRoute
+from local.template import ACCOUNT_ID, REGION, Template, TemplateError
 
 log = logging.getLogger("local.gateway")
 
 Invoke = Callable[[str, dict[str, Any]], InvocationResult]
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+ANY_METHOD = "x-amazon-apigateway-any-method"
+HEADER_SOURCE = "method.request.header."
 
 # responseType -> (status, message, x-amzn-ErrorType)
 GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str | None, str]] = {
@@ -41,7 +45,6 @@ GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str | None, str]] = {
     "ACCESS_DENIED": (403, "User is not authorized to access this resource", "AccessDeniedException"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None, "AuthorizerConfigurationException"),
-    "AUTHORIZER_FAILURE": (500, None, "AuthorizerFailureException"),
     "INTEGRATION_FAILURE": (502, "Internal server error", "InternalServerErrorException"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out", "InternalServerErrorException"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLargeException"),
@@ -53,79 +56,80 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Route:
+    """One method of a resource of the REST API."""
+
+    path: str  # the resource, e.g. /api/{proxy+}
+    method: str  # GET, POST... or ANY
+    function: str  # logical id of the integration's function
+    authorizer: str | None  # None: the method has no authorizer
+
+
+@dataclass(frozen=True)
 class Authorizer:
+    """A Lambda REQUEST authorizer."""
+
     name: str
-    function: str  # logical id of the authorizer function
-    payload_type: str  # REQUEST | TOKEN
-    headers: tuple[str, ...]
-    query_strings: tuple[str, ...]
+    function: str
+    headers: tuple[str, ...]  # identity sources
     ttl_seconds: int
-    validation_expression: str | None = None
 
 
 @dataclass
 class ApiConfig:
-    """What the gateway needs of one ``AWS::Serverless::Api`` (already resolved)."""
-
-    logical_id: str
     api_id: str
     stage: str
-    routes: list[ApiRoute]
-    authorizers: dict[str, Authorizer] = field(default_factory=dict)
-    gateway_responses: dict[str, Any] = field(default_factory=dict)
-    cors: dict[str, str] | None = None
-    binary_media_types: tuple[str, ...] = ()
+    routes: list[Route]
+    authorizers: dict[str, Authorizer]
+    gateway_responses: dict[str, Any]  # x-amazon-apigateway-gateway-responses
+
+    def functions(self) -> set[str]:
+        """The functions behind the API, and its authorizers'."""
+        return {route.function for route in self.routes} | {a.function for a in self.authorizers.values()}
 
 
-def api_config(
-    logical_id: str | None,
-    properties: Mapping[str, Any],
-    routes: list[ApiRoute],
-    *,
-    api_id: str,
-    resolve: Callable[[Any], Any],
-) -> ApiConfig:
-    """Build the gateway's view of an Api resource from its (Globals-merged) template properties."""
-    auth = properties.get("Auth") or {}
+def api_config(template: Template, *, resolve: Callable[[Any], Any]) -> ApiConfig | None:
+    """The template's REST API (None without one), from its OpenAPI body and its stage."""
+    apis = template.of_type("AWS::ApiGateway::RestApi")
+    if len(apis) > 1:
+        raise TemplateError(f"one REST API is supported locally, not {', '.join(apis)}")
+    if not apis:
+        return None
+    ((logical_id, properties),) = apis.items()
+    body = properties["Body"]
+    stages = template.of_type("AWS::ApiGateway::Stage").values()
+    (stage,) = (stage for stage in stages if stage.get("RestApiId") == {"Ref": logical_id})
+    schemes = (body.get("components") or {}).get("securitySchemes") or body.get("securityDefinitions") or {}
     authorizers: dict[str, Authorizer] = {}
-    for name, spec in (auth.get("Authorizers") or {}).items():
-        function_arn = spec.get("FunctionArn")
-        if not (isinstance(function_arn, dict) and "Fn::GetAtt" in function_arn):
-            log.warning("authorizer %s: FunctionArn is not !GetAtt <Function>.Arn; skipped", name)
-            continue
-        target = function_arn["Fn::GetAtt"]
-        function = target.split(".", 1)[0] if isinstance(target, str) else target[0]
-        identity = spec.get("Identity") or {}
-        payload_type = str(spec.get("FunctionPayloadType", "TOKEN")).upper()
-        default_headers = [identity.get("Header", "Authorization")] if payload_type == "TOKEN" else []
-        headers = identity.get("Headers") or default_headers
+    for name, scheme in schemes.items():
+        spec = scheme.get("x-amazon-apigateway-authorizer") or {}
+        sources = [source.strip() for source in str(spec.get("identitySource", "")).split(",") if source.strip()]
+        if spec.get("type") != "request" or not all(source.startswith(HEADER_SOURCE) for source in sources):
+            raise TemplateError(f"authorizer {name}: only Lambda REQUEST authorizers on headers are supported locally")
         authorizers[name] = Authorizer(
             name=name,
-            function=function,
-            payload_type=payload_type,
-            headers=tuple(str(h) for h in headers),
-            query_strings=tuple(str(q) for q in identity.get("QueryStrings") or []),
-            ttl_seconds=int(resolve(identity.get("ReauthorizeEvery", 300))),
-            validation_expression=identity.get("ValidationExpression"),
+            function=template.function_of(spec["authorizerUri"]),
+            headers=tuple(source.removeprefix(HEADER_SOURCE) for source in sources),
+            ttl_seconds=int(resolve(spec.get("authorizerResultTtlInSeconds", 300))),
         )
-    cors = properties.get("Cors")
-    cors_headers: dict[str, str] | None = None
-    if cors:
-        spec = {"AllowOrigin": cors} if isinstance(cors, str) else dict(cors)
-        cors_headers = {
-            key: _unquote(str(resolve(value)))
-            for key, value in spec.items()
-            if key in ("AllowOrigin", "AllowMethods", "AllowHeaders", "MaxAge", "AllowCredentials")
-        }
+    routes = [
+        Route(
+            path=path,
+            method="ANY" if method == ANY_METHOD else method.upper(),
+            function=template.function_of(operation["x-amazon-apigateway-integration"]["uri"]),
+            authorizer=next(
+                (name for need in operation.get("security") or [] for name in need if name in authorizers), None
+            ),
+        )
+        for path, methods in (body.get("paths") or {}).items()
+        for method, operation in methods.items()
+    ]
     return ApiConfig(
-        logical_id=logical_id or "ServerlessRestApi",
-        api_id=api_id,
-        stage=str(resolve(properties.get("StageName", "Prod"))),
+        api_id=str(resolve({"Ref": logical_id})),
+        stage=str(resolve(stage["StageName"])),
         routes=routes,
         authorizers=authorizers,
-        gateway_responses=dict(resolve(properties.get("GatewayResponses") or {})),
-        cors=cors_headers,
-        binary_media_types=tuple(str(t).replace("~1", "/") for t in properties.get("BinaryMediaTypes") or []),
+        gateway_responses=dict(resolve(body.get("x-amazon-apigateway-gateway-responses") or {})),
     )
 
 
@@ -138,71 +142,40 @@ class Match:
     path_parameters: dict[str, str]
 
 
-def _segments(path: str) -> list[str]:
-    return [segment for segment in path.split("/") if segment]
-
-
 def match_resource(resources: list[str], path: str) -> Match | None:
-    """The most specific resource for ``path``: literal > {param} > {proxy+}, segment by segment."""
-    request = _segments(path)
-    best: tuple[tuple[int, ...], Match] | None = None
+    """API Gateway's choice among this API's resources: the literal one, else the deepest ``{proxy+}`` above."""
+    path = "/" + "/".join(segment for segment in path.split("/") if segment)
+    if path in resources:
+        return Match(path, {})
+    best: Match | None = None
     for resource in resources:
-        template = _segments(resource)
-        score: list[int] = []
-        params: dict[str, str] = {}
-        matched = True
-        for index, part in enumerate(template):
-            if part.startswith("{") and part.endswith("+}"):
-                rest = request[index:]
-                if not rest or index != len(template) - 1:
-                    matched = False
-                    break
-                params[part[1:-2]] = "/".join(rest)
-                score.append(0)
-                break
-            if index >= len(request):
-                matched = False
-                break
-            if part.startswith("{") and part.endswith("}"):
-                params[part[1:-1]] = request[index]
-                score.append(1)
-            elif part == request[index]:
-                score.append(2)
-            else:
-                matched = False
-                break
-        else:
-            if len(template) != len(request):
-                matched = False
-        if matched and (best is None or tuple(score) > best[0]):
-            best = (tuple(score), Match(resource, params))
-    return best[1] if best else None
-
-
-# --------------------------------------------------------------------------------------------- policies
+        parent, _, greedy = resource.rpartition("/")
+        is_greedy = greedy.startswith("{") and greedy.endswith("+}")
+        under = path.startswith(parent + "/") and path != parent + "/"
+        if is_greedy and under and (best is None or len(resource) > len(best.resource)):
+            best = Match(resource, {greedy[1:-2]: path[len(parent) + 1 :]})
+    return best
 
 
 def policy_allows(policy: Mapping[str, Any], method_arn: str) -> bool:
     """IAM-style evaluation of an authorizer policy for ``execute-api:Invoke`` on ``method_arn``."""
     statements = policy.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
     allowed = False
-    for statement in statements:
-        actions = statement.get("Action") or []
-        resources = statement.get("Resource") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if not any(fnmatch.fnmatchcase("execute-api:Invoke", str(a)) for a in actions):
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        actions, resources = statement.get("Action") or [], statement.get("Resource") or []
+        if not any(fnmatch.fnmatchcase("execute-api:Invoke", str(a)) for a in _listed(actions)):
             continue
-        if not any(fnmatch.fnmatchcase(method_arn, str(r)) for r in resources):
+        if not any(fnmatch.fnmatchcase(method_arn, str(r)) for r in _listed(resources)):
             continue
         effect = str(statement.get("Effect", "")).lower()
         if effect == "deny":
             return False
-        if effect == "allow":
-            allowed = True
+        allowed = allowed or effect == "allow"
     return allowed
+
+
+def _listed(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 # --------------------------------------------------------------------------------------------- server
@@ -226,41 +199,25 @@ class _RequestHandler(WSGIRequestHandler):
 
 
 class GatewayError(Exception):
-    def __init__(self, response_type: str, message: str | None = None) -> None:
+    def __init__(self, response_type: str) -> None:
         super().__init__(response_type)
         self.response_type = response_type
-        self.message = message
 
 
 class Gateway:
-    """A WSGI app (and its threaded server) fronting the functions of one or more APIs."""
+    """A WSGI app (and its threaded server) fronting the functions of the REST API."""
 
-    def __init__(
-        self,
-        apis: list[ApiConfig],
-        invoke: Invoke,
-        *,
-        region: str = REGION,
-        account_id: str = ACCOUNT_ID,
-        integration_timeout_seconds: float = 29.0,
-    ) -> None:
-        self.apis = apis
+    def __init__(self, api: ApiConfig, invoke: Invoke, *, region: str = REGION, account_id: str = ACCOUNT_ID) -> None:
+        self.api = api
         self.invoke = invoke
         self.region = region
         self.account_id = account_id
-        self.integration_timeout_seconds = integration_timeout_seconds
-        self._routes: dict[str, dict[str, tuple[ApiConfig, ApiRoute]]] = {}
-        for api in apis:
-            for route in api.routes:
-                methods = self._routes.setdefault(route.path, {})
-                if route.method in methods:
-                    log.warning("%s %s is defined twice; the first wins", route.method, route.path)
-                    continue
-                methods[route.method] = (api, route)
-        self._auth_cache: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+        self._routes: dict[str, dict[str, Route]] = {}
+        for route in api.routes:
+            self._routes.setdefault(route.path, {})[route.method] = route
+        self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         self._cache_lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
         self.url = ""
 
     # -- server -----------------------------------------------------------------------------------------
@@ -269,8 +226,7 @@ class Gateway:
         self._server = make_server(host, port, self, threaded=True, request_handler=_RequestHandler)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="api-gateway", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, name="api-gateway", daemon=True).start()
         return self.url
 
     def stop(self) -> None:
@@ -286,10 +242,10 @@ class Gateway:
         try:
             response = self.handle(request, request_id)
         except GatewayError as error:
-            response = self.gateway_response(self._api_for_errors(), error.response_type, request_id, error.message)
+            response = self.gateway_response(error.response_type, request_id)
         except Exception:
             log.exception("gateway failure on %s %s", request.method, request.path)
-            response = self.gateway_response(self._api_for_errors(), "INTEGRATION_FAILURE", request_id)
+            response = self.gateway_response("INTEGRATION_FAILURE", request_id)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         log.info(
             "%s %s -> %s (%.0f ms)",
@@ -306,43 +262,23 @@ class Gateway:
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             raise GatewayError("REQUEST_TOO_LARGE")
         match = match_resource(list(self._routes), request.path)
-        if match is None:
+        methods = self._routes[match.resource] if match else {}
+        route = methods.get(request.method.upper()) or methods.get("ANY")
+        if match is None or route is None:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
-        methods = self._routes[match.resource]
-        method = request.method.upper()
-        entry = methods.get(method) or methods.get("ANY")
-        if method == "OPTIONS" and "OPTIONS" not in methods:
-            api = next(iter(methods.values()))[0]
-            if api.cors is not None:
-                return self._preflight(api, methods)
-        if entry is None:
-            raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
-        api, route = entry
-        event = self._proxy_event(api, route, match, request, request_id)
-        if route.auth:
-            authorizer = api.authorizers.get(route.auth)
-            if authorizer is None:
-                log.error("route %s %s: unknown authorizer %s", route.method, route.path, route.auth)
-                raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR")
-            try:
-                event["requestContext"]["authorizer"] = self._authorize(api, authorizer, event)
-            except GatewayError as error:
-                return self.gateway_response(api, error.response_type, request_id, error.message)
+        event = self._proxy_event(route, match, request, request_id)
+        if route.authorizer:
+            event["requestContext"]["authorizer"] = self._authorize(self.api.authorizers[route.authorizer], event)
         result = self.invoke(route.function, event)
         if not result.ok:
             failure = result.error or {}
             if failure.get("errorType") == "Sandbox.Timedout":
-                return self.gateway_response(api, "INTEGRATION_TIMEOUT", request_id)
+                raise GatewayError("INTEGRATION_TIMEOUT")
             log.error("%s failed: %s: %s", route.function, failure.get("errorType"), failure.get("errorMessage"))
-            return self.gateway_response(api, "INTEGRATION_FAILURE", request_id)
-        return self._proxy_response(api, route, result.payload, request_id)
+            raise GatewayError("INTEGRATION_FAILURE")
+        return self._proxy_response(route, result.payload)
 
-    def _method_arn(self, api: ApiConfig, method: str, path: str) -> str:
-        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{api.api_id}/{api.stage}/{method}{path}"
-
-    def _proxy_event(
-        self, api: ApiConfig, route: ApiRoute, match: Match, request: Request, request_id: str
-    ) -> dict[str, Any]:
+    def _proxy_event(self, route: Route, match: Match, request: Request, request_id: str) -> dict[str, Any]:
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
         raw_headers = request.environ.get(RAW_HEADERS_KEY) or list(request.headers.items())
@@ -361,16 +297,8 @@ class Gateway:
         query = {key: values[-1] for key, values in request.args.lists()}
         multi_query = {key: list(values) for key, values in request.args.lists()}
         raw = request.get_data(cache=True)
-        content_type = (request.mimetype or "").lower()
-        binary = bool(raw) and any(fnmatch.fnmatchcase(content_type, t) for t in api.binary_media_types)
-        body: str | None
-        if not raw:
-            body = None
-        elif binary:
-            body = base64.b64encode(raw).decode()
-        else:
-            body = raw.decode("utf-8", errors="replace")
         now = datetime.now(UTC)
+        api = self.api
         return {
             "resource": route.path,
             "path": request.path,
@@ -411,59 +339,31 @@ class Gateway:
                 "domainName": request.host,
                 "apiId": api.api_id,
             },
-            "body": body,
-            "isBase64Encoded": binary,
+            "body": raw.decode("utf-8", errors="replace") if raw else None,
+            "isBase64Encoded": False,
         }
 
     # -- authorizer -----------------------------------------------------------------------------------------
 
-    def _authorize(self, api: ApiConfig, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any]:
+    def _authorize(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        query = event.get("queryStringParameters") or {}
-        identity: list[str] = []
-        for name in authorizer.headers:
-            value = headers.get(name.lower())
-            if not value:
-                raise GatewayError("UNAUTHORIZED")
-            identity.append(value)
-        for name in authorizer.query_strings:
-            value = query.get(name)
-            if not value:
-                raise GatewayError("UNAUTHORIZED")
-            identity.append(value)
-        if (
-            authorizer.payload_type == "TOKEN"
-            and authorizer.validation_expression
-            and not re.fullmatch(authorizer.validation_expression, identity[0])
-        ):
+        identity = tuple(headers.get(name.lower()) or "" for name in authorizer.headers)
+        if not all(identity):
             raise GatewayError("UNAUTHORIZED")
-        method_arn = self._method_arn(api, event["httpMethod"], event["path"])
-        cache_key = (api.logical_id, authorizer.name, *identity)
-        cacheable = authorizer.ttl_seconds > 0 and bool(identity)
-        response: dict[str, Any] | None = None
+        method_arn = (
+            f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api.api_id}/{self.api.stage}"
+            f"/{event['httpMethod']}{event['path']}"
+        )
+        cache_key = (authorizer.name, *identity)
         started = time.monotonic()
-        if cacheable:
-            with self._cache_lock:
-                cached = self._auth_cache.get(cache_key)
-            if cached and cached[0] > time.monotonic():
-                response = cached[1]
-        if response is None:
-            if authorizer.payload_type == "TOKEN":
-                auth_event: dict[str, Any] = {
-                    "type": "TOKEN",
-                    "authorizationToken": identity[0],
-                    "methodArn": method_arn,
-                }
-            else:
-                auth_event = {
-                    "type": "REQUEST",
-                    "methodArn": method_arn,
-                    **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
-                }
+        with self._cache_lock:
+            expires, response = self._auth_cache.get(cache_key, (0.0, {}))
+        if expires <= time.monotonic():
+            auth_event = {"type": "REQUEST", "methodArn": method_arn}
+            auth_event.update((k, v) for k, v in event.items() if k not in ("body", "isBase64Encoded"))
             result = self.invoke(authorizer.function, auth_event)
             if not result.ok:
-                message = (result.error or {}).get("errorMessage")
-                if message == "Unauthorized":
+                if (result.error or {}).get("errorMessage") == "Unauthorized":
                     raise GatewayError("UNAUTHORIZED")
                 log.error("authorizer %s failed: %s", authorizer.name, result.error)
                 raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR")
@@ -471,99 +371,61 @@ class Gateway:
             if not _valid_authorizer_response(response):
                 log.error("authorizer %s returned an invalid response: %r", authorizer.name, response)
                 raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR")
-            if cacheable:
+            if authorizer.ttl_seconds > 0 and identity:
                 with self._cache_lock:
                     self._auth_cache[cache_key] = (time.monotonic() + authorizer.ttl_seconds, response)
-        assert response is not None
         if not policy_allows(response["policyDocument"], method_arn):
             raise GatewayError("ACCESS_DENIED")
-        context = dict(response.get("context") or {})
         return {
             "principalId": response["principalId"],
-            **context,
+            **(response.get("context") or {}),
             "integrationLatency": int((time.monotonic() - started) * 1000),
         }
 
-    def clear_authorizer_cache(self) -> None:
-        with self._cache_lock:
-            self._auth_cache.clear()
-
     # -- responses --------------------------------------------------------------------------------------------
 
-    def _proxy_response(self, api: ApiConfig, route: ApiRoute, payload: Any, request_id: str) -> Response:
-        if not isinstance(payload, dict) or set(payload) - _PROXY_RESPONSE_KEYS or "statusCode" not in payload:
+    def _proxy_response(self, route: Route, payload: Any) -> Response:
+        body = payload.get("body") if isinstance(payload, dict) else None
+        if (
+            not isinstance(payload, dict)
+            or set(payload) - _PROXY_RESPONSE_KEYS
+            or not str(payload.get("statusCode")).isdigit()
+            or not isinstance(body, str | None)
+        ):
             log.error("%s: malformed Lambda proxy response: %.300r", route.function, payload)
-            return self.gateway_response(api, "INTEGRATION_FAILURE", request_id)
-        try:
-            status = int(payload["statusCode"])
-        except (TypeError, ValueError):
-            log.error("%s: malformed Lambda proxy response (statusCode %r)", route.function, payload["statusCode"])
-            return self.gateway_response(api, "INTEGRATION_FAILURE", request_id)
-        body = payload.get("body")
-        if body is not None and not isinstance(body, str):
-            log.error("%s: malformed Lambda proxy response (body is %s)", route.function, type(body).__name__)
-            return self.gateway_response(api, "INTEGRATION_FAILURE", request_id)
+            raise GatewayError("INTEGRATION_FAILURE")
         data = base64.b64decode(body) if body and payload.get("isBase64Encoded") else (body or "").encode()
-        response = Response(data, status=status)
+        response = Response(data, status=int(payload["statusCode"]))
         response.headers.remove("Content-Type")
         multi = {k: [str(v) for v in values] for k, values in (payload.get("multiValueHeaders") or {}).items()}
         for name, value in (payload.get("headers") or {}).items():
-            if name not in multi:
-                multi[name] = [str(value)]
-            elif str(value) not in multi[name]:
+            if str(value) not in multi.setdefault(name, []):
                 multi[name].append(str(value))
         for name, values in multi.items():
-            if name.lower() in _HOP_BY_HOP:
-                continue
-            for value in values:
-                response.headers.add(name, value)
+            if name.lower() not in _HOP_BY_HOP:
+                for value in values:
+                    response.headers.add(name, value)
         if "Content-Type" not in response.headers:
             response.headers["Content-Type"] = "application/json"
         return response
 
-    def _api_for_errors(self) -> ApiConfig | None:
-        return self.apis[0] if len(self.apis) == 1 else None
-
-    def gateway_response(
-        self, api: ApiConfig | None, response_type: str, request_id: str, message: str | None = None
-    ) -> Response:
-        """API Gateway's answer for ``response_type``, customised by the API's GatewayResponses."""
-        status, default_message, error_type = GATEWAY_RESPONSE_DEFAULTS.get(
-            response_type, (500, "Internal server error", "InternalServerErrorException")
-        )
-        message = message if message is not None else default_message
-        responses = api.gateway_responses if api else {}
-        specific = responses.get(response_type)
-        config = specific or responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX") or {}
-        if specific and specific.get("StatusCode"):
-            status = int(specific["StatusCode"])
-        template = (config.get("ResponseTemplates") or {}).get("application/json")
+    def gateway_response(self, response_type: str, request_id: str) -> Response:
+        """API Gateway's answer for ``response_type``, customised by the API's gateway responses."""
+        status, message, error_type = GATEWAY_RESPONSE_DEFAULTS[response_type]
+        specific = self.api.gateway_responses.get(response_type)
+        config = specific or self.api.gateway_responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX") or {}
+        if specific and specific.get("statusCode"):
+            status = int(specific["statusCode"])
+        template = (config.get("responseTemplates") or {}).get("application/json")
         if template is None:
             body = json.dumps({"message": message}, separators=(",", ":"))
         else:
-            body = _render_template(str(template), response_type, request_id, message)
+            body = str(template).replace("$context.error.messageString", json.dumps(message))
         response = Response(body, status=status, content_type="application/json")
         response.headers["x-amzn-ErrorType"] = error_type
-        parameters = config.get("ResponseParameters") or {}
-        for name, value in (parameters.get("Headers") or {}).items():
-            response.headers[name] = _unquote(str(value))
-        for key, value in parameters.items():
+        for key, value in (config.get("responseParameters") or {}).items():
             if key.startswith("gatewayresponse.header."):
                 response.headers[key.removeprefix("gatewayresponse.header.")] = _unquote(str(value))
-        return response
-
-    def _preflight(self, api: ApiConfig, methods: Mapping[str, Any]) -> Response:
-        cors = api.cors or {}
-        allowed = sorted(set(METHODS) if "ANY" in methods else {*methods, "OPTIONS"})
-        response = Response(b"", status=200, content_type="application/json")
-        response.headers["Access-Control-Allow-Origin"] = cors.get("AllowOrigin", "*")
-        response.headers["Access-Control-Allow-Methods"] = cors.get("AllowMethods", ",".join(allowed))
-        if "AllowHeaders" in cors:
-            response.headers["Access-Control-Allow-Headers"] = cors["AllowHeaders"]
-        if "MaxAge" in cors:
-            response.headers["Access-Control-Max-Age"] = cors["MaxAge"]
-        if cors.get("AllowCredentials", "").lower() == "true":
-            response.headers["Access-Control-Allow-Credentials"] = "true"
         return response
 
 
@@ -580,18 +442,3 @@ def _valid_authorizer_response(response: Any) -> bool:
 
 def _unquote(value: str) -> str:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
-
-
-def _render_template(template: str, response_type: str, request_id: str, message: str | None) -> str:
-    values = {
-        "error.messageString": json.dumps(message),
-        "error.message": "" if message is None else message,
-        "error.responseType": response_type,
-        "requestId": request_id,
-        "extendedRequestId": request_id[:16],
-    }
-
-    def replace(match: re.Match[str]) -> str:
-        return values.get(match.group(1) or match.group(2), "")
-
-    return re.sub(r"\$\{context\.([A-Za-z.]+)\}|\$context\.([A-Za-z]+(?:\.[A-Za-z]+)*)", replace, template)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local.aws import LocalAws
-from local.template import Resolver, Template, load_template, pseudo_parameters
+from local.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,12 +42,6 @@ def provision(
     aws = LocalAws(template, stack_name=stack_name)
     values = template.parameter_values({"Stage": "local", **(parameters or {})})
     aws.create_resources(values)
-    resolver = Resolver(
-        parameters=values,
-        pseudo=pseudo_parameters(stack_name, aws.region, aws.account_id),
-        lookup=aws.lookup,
-        conditions=template.conditions,
-        mappings=template.mappings,
-    )
+    resolver = aws.resolver(values)
     environments = {name: resolver.resolve_env(spec.environment) for name, spec in template.functions().items()}
     return InProcessStack(template, aws, environments)

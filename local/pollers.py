@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from local.chaos import Chaos
@@ -30,16 +30,6 @@ log = logging.getLogger("local.pollers")
 Invoke = Callable[[str, dict[str, Any]], InvocationResult]
 
 RECEIVE_WAIT_SECONDS = 1  # short long-poll: quick to pick up work, quick to stop
-
-
-@dataclass
-class PollerStats:
-    batches: int = 0
-    received: int = 0
-    deleted: int = 0
-    duplicated: int = 0
-    failed_records: int = 0
-    failed_invocations: int = 0
 
 
 @dataclass
@@ -58,7 +48,6 @@ class SqsPoller:
     retry_seconds: int = 2
     region: str = "us-east-1"
     chaos: Chaos | None = None
-    stats: PollerStats = field(default_factory=PollerStats)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -139,9 +128,6 @@ class SqsPoller:
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         records = [self._record(message) for message in messages]
-        with self._lock:
-            self.stats.batches += 1
-            self.stats.received += len(records)
         result = self.invoke(self.function, {"Records": records})
         by_id = {m["MessageId"]: m for m in messages}
         if not result.ok:
@@ -155,9 +141,6 @@ class SqsPoller:
                 len(messages),
                 self.retry_seconds,
             )
-            with self._lock:
-                self.stats.failed_invocations += 1
-                self.stats.failed_records += len(messages)
             self._make_visible(messages)
             return
         failed_ids: set[str] = set()
@@ -172,10 +155,6 @@ class SqsPoller:
         again = [m for m in succeeded if self.chaos is not None and self.chaos.duplicate(self.name, m)]
         self._delete([m for m in succeeded if m not in again])
         self._make_visible(again, 0)
-        with self._lock:
-            self.stats.deleted += len(succeeded) - len(again)
-            self.stats.duplicated += len(again)
-            self.stats.failed_records += len(failed_ids)
         if failed_ids:
             log.info("%s: %d of %d record(s) failed and stay on the queue", self.name, len(failed_ids), len(messages))
 

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -71,15 +71,6 @@ class InvocationResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class FunctionError(Exception):
-    """Raised by ``FunctionRuntime.invoke_or_raise`` when the invocation failed."""
-
-    def __init__(self, result: InvocationResult) -> None:
-        self.result = result
-        error = result.error or {}
-        super().__init__(f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}")
 
 
 # ------------------------------------------------------------------------------------------- worker side
@@ -274,22 +265,12 @@ class _Worker:
     invocations: int = 0
 
 
-@dataclass
-class FunctionStats:
-    invocations: int = 0
-    errors: int = 0
-    crashes: int = 0
-    cold_starts: int = 0
-    init_ms: list[float] = field(default_factory=list)
-
-
 class FunctionRuntime:
     """Up to ``concurrency`` warm worker processes for one function; ``invoke`` blocks for a free one."""
 
     def __init__(self, config: FunctionConfig, concurrency: int) -> None:
         self.config = config
         self.concurrency = max(1, concurrency)
-        self.stats = FunctionStats()
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._idle: list[_Worker] = []
         self._workers: dict[int, _Worker] = {}
@@ -313,12 +294,6 @@ class FunctionRuntime:
             return self._invoke(event, request_id)
         finally:
             self._slots.release()
-
-    def invoke_or_raise(self, event: Any) -> Any:
-        result = self.invoke(event)
-        if not result.ok:
-            raise FunctionError(result)
-        return result.payload
 
     def warm(self, count: int = 1) -> list[threading.Thread]:
         """Start up to ``count`` workers now (in the background) so the first invocations are warm."""
@@ -367,10 +342,6 @@ class FunctionRuntime:
                 worker.conn.close()
         with self._lock:
             self._workers.clear()
-
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [w.process.pid for w in self._workers.values() if w.process.pid is not None]
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -446,8 +417,6 @@ class FunctionRuntime:
             closed = self._closed
             if not closed:
                 self._workers[id(worker)] = worker
-                self.stats.cold_starts += 1
-                self.stats.init_ms.append(worker.init_ms)
         if closed:  # stopped while this one was starting: it must not outlive the stack
             process.kill()
             process.join(1.0)
@@ -475,13 +444,11 @@ class FunctionRuntime:
 
     def _invoke(self, event: Any, request_id: str) -> InvocationResult:
         started = time.monotonic()
-        self.stats.invocations += 1
         worker, failure = self._acquire_worker()
         if worker is None:
             assert failure is not None
             failure.request_id = request_id
             failure.duration_ms = (time.monotonic() - started) * 1000
-            self.stats.errors += 1
             log.error("%s %s: init failed: %s", self.name, request_id, (failure.error or {}).get("errorMessage"))
             return failure
         cold = worker.invocations == 0
@@ -511,8 +478,6 @@ class FunctionRuntime:
                 result.error = payload
         result.duration_ms = (time.monotonic() - started) * 1000
         if result.crashed:
-            self.stats.crashes += 1
-            self.stats.errors += 1
             log.log(
                 logging.DEBUG if self._closed else logging.ERROR,
                 "%s %s: %s (worker replaced)",
@@ -523,8 +488,6 @@ class FunctionRuntime:
             with self._lock:
                 self._discard(worker)
         else:
-            if result.error is not None:
-                self.stats.errors += 1
             self._release(worker)
         return result
 

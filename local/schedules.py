@@ -60,8 +60,6 @@ class Schedule:
         self.input_json = input_json
         self.region = region
         self.account_id = account_id
-        self.fired = 0
-        self.failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -86,10 +84,8 @@ class Schedule:
             if self.input_json
             else scheduled_event(self.rule_arn, self.region, self.account_id)
         )
-        self.fired += 1
         result = self.invoke(self.function, event)
         if not result.ok:
-            self.failures += 1
             error = result.error or {}
             log.warning(
                 "%s (%s) failed: %s: %s",

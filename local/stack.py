@@ -25,7 +25,6 @@ Walmart Connect partner credentials: see local/partner.py.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -38,21 +37,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from local import chaos
-from local.aws import LocalAws, function_name, serverless_attribute
+from local.aws import LocalAws, function_name
 from local.chaos import Chaos
 from local.gateway import ApiConfig, Gateway, api_config
 from local.pollers import SqsPoller
 from local.runtime import FunctionConfig, FunctionRuntime, InvocationResult
 from local.schedules import Schedule
-from local.template import (
-    ACCOUNT_ID,
-    REGION,
-    Resolver,
-    Template,
-    TemplateError,
-    load_template,
-    pseudo_parameters,
-)
+from local.template import ACCOUNT_ID, REGION, Resolver, Template, TemplateError, load_template
 
 log = logging.getLogger("local.stack")
 
@@ -143,6 +134,7 @@ class LocalStack:
         self.aws_endpoint_url = ""
         self.parameters: dict[str, Any] = {}
         self.resolver: Resolver | None = None
+        self.api: ApiConfig | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.gateway: Gateway | None = None
         self.pollers: list[SqsPoller] = []
@@ -190,15 +182,12 @@ class LocalStack:
 
         step = time.monotonic()
         self.parameters = self.template.parameter_values(self._parameter_overrides())
+        # SAM's transform puts some parameter values in its output (the authorizer's cache time): run it with them.
+        self.template = self.aws.template = load_template(self.template.path, self.parameters)
         self.aws.create_resources(self.parameters)
         self._install_partner()
-        self.resolver = Resolver(
-            parameters=self.parameters,
-            pseudo=pseudo_parameters(self.stack_name, self.region, self.account_id),
-            lookup=self.aws.lookup,
-            conditions=self.template.conditions,
-            mappings=self.template.mappings,
-        )
+        self.resolver = self.aws.resolver(self.parameters)
+        self.api = api_config(self.template, resolve=self.resolver.resolve)
         log.info(
             "created %d resources from %s (%.1f s)", len(self.aws.resources), self.template.path.name, _since(step)
         )
@@ -206,7 +195,7 @@ class LocalStack:
         self._build_runtimes()
         warming: list[threading.Thread] = []
         if self.warm_enabled:  # the API's functions: the first requests should not pay a cold start
-            for name in self._api_functions():
+            for name in sorted(self.api.functions() if self.api else ()):
                 warming += self.runtimes[name].warm(1)
 
         step = time.monotonic()
@@ -295,24 +284,9 @@ class LocalStack:
             concurrency[source.function] += source.maximum_concurrency
         for schedule in self.template.schedule_sources():
             concurrency[schedule.function] += 1
-        for name in self._api_functions():
+        for name in self.api.functions() if self.api else ():
             concurrency[name] += API_CONCURRENCY
-        for name, spec in self.template.functions().items():
-            reserved = spec.reserved_concurrency
-            concurrency[name] = max(1, concurrency[name])
-            if reserved:
-                concurrency[name] = min(concurrency[name], reserved)
-        return concurrency
-
-    def _api_functions(self) -> list[str]:
-        names = {route.function for route in self.template.api_routes()}
-        for properties in self.template.apis().values():
-            for spec in ((properties.get("Auth") or {}).get("Authorizers") or {}).values():
-                arn = spec.get("FunctionArn")
-                if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-                    target = arn["Fn::GetAtt"]
-                    names.add(target.split(".", 1)[0] if isinstance(target, str) else target[0])
-        return sorted(name for name in names if name in self.template.functions())
+        return {name: max(1, count) for name, count in concurrency.items()}
 
     def _install_partner(self) -> None:
         """The Walmart Connect partner secret; the built-in emulator (when it serves Connect) gets the public key
@@ -332,9 +306,6 @@ class LocalStack:
         concurrency = self._function_concurrency()
         aws_env = self.aws.environment()
         for name, spec in self.template.functions().items():
-            if not spec.runtime.startswith("python"):
-                log.warning("%s: runtime %s is not run locally", name, spec.runtime)
-                continue
             try:
                 env = self.resolver.resolve_env(spec.environment)
             except TemplateError as error:
@@ -354,16 +325,12 @@ class LocalStack:
             self.runtimes[name] = FunctionRuntime(config, concurrency[name])
 
     def _seed(self) -> str:
-        routes = self.template.api_routes()
-        if self.seed_option is False or not routes:
+        if self.seed_option is False or self.api is None:
             return ""
-        api_function = routes[0].function
+        api_function = self.api.routes[0].function
         env = self.function_env(api_function)
         if callable(self.seed_option):
             return str(self.seed_option(env))
-        if importlib.util.find_spec("local.seed") is None:
-            log.warning("local/seed.py does not exist yet: no demo data, no token")
-            return ""
         for directory in reversed(self.runtimes[api_function].config.layer_dirs):
             if directory not in sys.path:
                 sys.path.insert(0, directory)
@@ -372,31 +339,9 @@ class LocalStack:
         return str(seed_demo(env))
 
     def _build_gateway(self) -> None:
-        assert self.resolver is not None
-        routes = self.template.api_routes()
-        if not routes:
-            return
-        resolver = self.resolver
-        apis = self.template.apis()
-        configs: list[ApiConfig] = []
-        for api_name in sorted({route.api or "" for route in routes}):
-            properties = apis.get(api_name, {"StageName": "Prod"})
-            api_id = (
-                serverless_attribute(self.template, self.stack_name, api_name, None)
-                if api_name in apis
-                else "localapi00"
-            )
-            configs.append(
-                api_config(
-                    api_name or None,
-                    properties,
-                    [route for route in routes if (route.api or "") == api_name],
-                    api_id=api_id,
-                    resolve=resolver.resolve,
-                )
-            )
-        self.gateway = Gateway(configs, self.invoke, region=self.region, account_id=self.account_id)
-        self.api_url = self.gateway.start("127.0.0.1", self.api_port)
+        if self.api is not None:
+            self.gateway = Gateway(self.api, self.invoke, region=self.region, account_id=self.account_id)
+            self.api_url = self.gateway.start("127.0.0.1", self.api_port)
 
     def _build_pollers(self) -> None:
         assert self.resolver is not None
@@ -431,7 +376,7 @@ class LocalStack:
             self.schedules.append(
                 Schedule(
                     source.function,
-                    source.name or f"{self.stack_name}-{source.function}{source.event}"[:64],
+                    source.name or f"{self.stack_name}-{source.event}"[:64],
                     source.schedule,
                     self.invoke,
                     interval=self.schedule_seconds,
@@ -443,7 +388,6 @@ class LocalStack:
 
     def _write_state(self) -> None:
         assert self.state_file is not None
-        routes = self.template.api_routes()
         state = {
             "api_url": self.api_url,
             "aws_endpoint_url": self.aws_endpoint_url,
@@ -451,7 +395,7 @@ class LocalStack:
             "emulator_url": self.emulator_url,
             "stack_name": self.stack_name,
             "pid": os.getpid(),
-            "function_env": self.function_env(routes[0].function) if routes else {},
+            "function_env": self.function_env(self.api.routes[0].function) if self.api else {},
         }
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.state_file.with_suffix(".tmp")

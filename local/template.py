@@ -1,19 +1,22 @@
-"""template.yaml as the local stack sees it: CloudFormation short tags, SAM Globals, intrinsic functions.
+"""template.yaml as the local stack sees it: SAM's own transform, then the three intrinsics its output needs.
 
-``load_template(path)`` reads the template (``!Ref``, ``!GetAtt``, ``!Sub``... become their long forms) and
-merges ``Globals`` into every ``AWS::Serverless::Function`` / ``Api`` the way SAM does (maps merged, lists
-added, scalars overridden). ``Resolver`` evaluates intrinsics against parameter values, pseudo parameters,
-conditions, mappings and the attributes of the resources created locally.
+``load_template(path, parameters)`` reads the template (short tags become their long form) and has
+``samtranslator`` (the library ``sam deploy`` and CloudFormation use) turn it into plain CloudFormation, offline:
+Globals merged, each ``AWS::Serverless::Function`` a ``AWS::Lambda::Function`` with its event source mappings,
+rules and the ``AWS::ApiGateway::RestApi`` (an OpenAPI body) and ``Stage`` of its ``Api`` events. Local code
+directories pass through the transform as ``s3://local/<directory>`` (as ``sam validate`` does).
+
+``Resolver`` evaluates ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` (all the template and the transform's output use)
+against parameter values, pseudo parameters and the resources created locally.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
+import functools
+import logging
 import re
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,31 +27,8 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
 SERVERLESS_PREFIX = "AWS::Serverless::"
-FUNCTION_TYPE = "AWS::Serverless::Function"
-API_TYPE = "AWS::Serverless::Api"
-LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
-
-INTRINSICS = (
-    "Ref",
-    "Condition",
-    "Fn::GetAtt",
-    "Fn::Sub",
-    "Fn::Join",
-    "Fn::Select",
-    "Fn::Split",
-    "Fn::If",
-    "Fn::Equals",
-    "Fn::And",
-    "Fn::Or",
-    "Fn::Not",
-    "Fn::FindInMap",
-    "Fn::Base64",
-    "Fn::GetAZs",
-    "Fn::ImportValue",
-    "Fn::Cidr",
-    "Fn::Length",
-    "Fn::ToJsonString",
-)
+FUNCTION_TYPE = "AWS::Lambda::Function"
+LOCAL_BUCKET = "local"  # local code directories cross the transform as s3://local/<directory>
 
 
 class TemplateError(Exception):
@@ -64,101 +44,50 @@ class UnresolvedReference(TemplateError):
         super().__init__(f"cannot resolve {target}.{attribute}" if attribute else f"cannot resolve Ref {target}")
 
 
-# ---------------------------------------------------------------------------------------------- YAML
-
-
-class CfnLoader(yaml.SafeLoader):
-    """A SafeLoader that turns CloudFormation short tags into their long (JSON) form."""
-
-
-def _tag_constructor(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
-    name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if name == "Fn::GetAtt":
-                target, _, attribute = str(value).partition(".")
-                value = [target, attribute]
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        elif isinstance(node, yaml.MappingNode):
-            value = loader.construct_mapping(node, deep=True)
-        else:  # pragma: no cover - yaml has no other node kinds
-            raise TemplateError(f"unsupported node for !{tag}")
-        return {name: value}
-
-    return construct
-
-
-for _tag in (
-    "Ref",
-    "Condition",
-    "GetAtt",
-    "Sub",
-    "Join",
-    "Select",
-    "Split",
-    "If",
-    "Equals",
-    "And",
-    "Or",
-    "Not",
-    "FindInMap",
-    "Base64",
-    "GetAZs",
-    "ImportValue",
-    "Cidr",
-    "Length",
-    "ToJsonString",
-):
-    CfnLoader.add_constructor(f"!{_tag}", _tag_constructor(_tag))
-
-
 def load_yaml(text: str) -> dict[str, Any]:
-    data = yaml.load(text, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+    """A CloudFormation YAML document, short tags (``!Ref``, ``!GetAtt A.B``...) in their long form."""
+    from samtranslator.yaml_helper import intrinsics_multi_constructor
+
+    class Loader(yaml.CSafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", intrinsics_multi_constructor)
+    data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader
     if not isinstance(data, dict):
         raise TemplateError("the template is not a mapping")
     return data
 
 
-# ---------------------------------------------------------------------------------------------- Globals
+def sam_transform(raw: Mapping[str, Any], parameters: Mapping[str, Any], region: str = REGION) -> dict[str, Any]:
+    """``raw`` after SAM's transform, as CloudFormation would run it with these parameter values."""
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    for chatter in ("samtranslator.feature_toggle", "samtranslator.metrics"):  # toggles and metrics of AWS's own use
+        logging.getLogger(chatter).setLevel(logging.ERROR)
+    template = copy.deepcopy(dict(raw))
+    resources = (template.get("Resources") or {}).values()
+    for properties in [
+        (template.get("Globals") or {}).get("Function") or {},
+        *(r.get("Properties") or {} for r in resources),
+    ]:
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+                properties[key] = f"s3://{LOCAL_BUCKET}/{properties[key]}"
+    translator = Translator(None, Parser(), boto_session=_session(region))
+    try:
+        return translator.translate(template, dict(parameters), get_managed_policy_map=dict)
+    except InvalidDocumentException as error:
+        raise TemplateError("; ".join(str(cause) for cause in error.causes)) from error
 
 
-def is_intrinsic(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSICS
+@functools.cache
+def _session(region: str) -> Any:
+    """The region (and partition) the transform writes into ARNs, without asking the machine's AWS configuration."""
+    import boto3
 
-
-def merge_globals(global_value: Any, local_value: Any) -> Any:
-    """SAM's Globals rule: maps merge (local wins per key), lists add (global first), anything else is replaced."""
-    if isinstance(global_value, dict) and isinstance(local_value, dict):
-        if is_intrinsic(global_value) or is_intrinsic(local_value):
-            return copy.deepcopy(local_value)
-        merged = copy.deepcopy(global_value)
-        for key, value in local_value.items():
-            merged[key] = merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
-        return merged
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return copy.deepcopy(global_value) + copy.deepcopy(local_value)
-    return copy.deepcopy(local_value)
-
-
-_GLOBAL_SECTIONS = {"Function": FUNCTION_TYPE, "Api": API_TYPE, "HttpApi": "AWS::Serverless::HttpApi"}
-
-
-def apply_globals(template: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``template`` with its Globals merged into the serverless resources (Globals removed)."""
-    result = copy.deepcopy(template)
-    globals_section = result.pop("Globals", None) or {}
-    for section, resource_type in _GLOBAL_SECTIONS.items():
-        defaults = globals_section.get(section)
-        if not defaults:
-            continue
-        for resource in (result.get("Resources") or {}).values():
-            if resource.get("Type") == resource_type:
-                resource["Properties"] = merge_globals(defaults, resource.get("Properties") or {})
-    return result
+    return boto3.session.Session(region_name=region)
 
 
 # ---------------------------------------------------------------------------------------------- references
@@ -167,47 +96,27 @@ def apply_globals(template: dict[str, Any]) -> dict[str, Any]:
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
-def sub_references(text: str) -> list[str]:
-    """The variables of a Fn::Sub string (``${X}`` / ``${X.Attr}``; ``${!Literal}`` excluded)."""
-    return [name.strip() for name in _SUB_VARIABLE.findall(text) if not name.startswith("!")]
-
-
 def references(value: Any) -> set[tuple[str, str | None]]:
-    """Every (logical id or parameter, attribute or None) that ``value`` refers to."""
+    """Every (logical id or parameter, attribute or None) that ``value`` refers to with Ref, GetAtt or Sub."""
     found: set[tuple[str, str | None]] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-            return
-        if not isinstance(node, dict):
-            return
-        if is_intrinsic(node):
-            name, argument = next(iter(node.items()))
-            if name == "Ref" and isinstance(argument, str):
-                found.add((argument, None))
-                return
-            if name == "Fn::GetAtt":
-                parts = argument.split(".", 1) if isinstance(argument, str) else list(argument)
-                if len(parts) == 2 and isinstance(parts[0], str):
-                    found.add((parts[0], parts[1] if isinstance(parts[1], str) else None))
-                return
-            if name == "Fn::Sub":
-                text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-                for variable in sub_references(text):
-                    if variable in variables:
-                        continue
-                    target, _, attribute = variable.partition(".")
-                    found.add((target, attribute or None))
-                walk(variables)
-                return
-            walk(argument)
-            return
-        for item in node.values():
-            walk(item)
-
-    walk(value)
+    if isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    elif isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        found.add((value["Ref"], None))
+    elif isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        target, attribute = value["Fn::GetAtt"]
+        found.add((str(target), str(attribute)))
+    elif isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        for name in _SUB_VARIABLE.findall(text):
+            if not name.startswith("!") and name.strip() not in variables:
+                target, _, attribute = name.strip().partition(".")
+                found.add((target, attribute or None))
+        found |= references(variables)
+    elif isinstance(value, dict):
+        for item in value.values():
+            found |= references(item)
     return found
 
 
@@ -215,21 +124,11 @@ def references(value: Any) -> set[tuple[str, str | None]]:
 
 
 @dataclass(frozen=True)
-class ApiRoute:
-    """One Api event of a function: a path/method on a REST API."""
-
-    function: str
-    event: str
-    api: str | None
-    path: str
-    method: str
-    auth: str | None  # authorizer name, or None for Auth NONE / no authorizer
-
-
-@dataclass(frozen=True)
 class SqsSource:
+    """An ``AWS::Lambda::EventSourceMapping`` (the template's are SQS events)."""
+
     function: str
-    event: str
+    event: str  # logical id of the mapping
     queue: Any  # intrinsic (normally !GetAtt Queue.Arn)
     batch_size: int
     maximum_concurrency: int
@@ -240,26 +139,27 @@ class SqsSource:
 
 @dataclass(frozen=True)
 class ScheduleSource:
+    """An ``AWS::Events::Rule`` with a schedule expression, targeting a function."""
+
     function: str
-    event: str
+    event: str  # logical id of the rule
     schedule: str
     enabled: bool
-    input: Any  # raw Input (JSON string) or None
+    input: Any  # the target's Input (JSON string) or None
     name: str | None
 
 
 @dataclass
 class FunctionSpec:
+    """An ``AWS::Lambda::Function`` of the transformed template (Globals merged in)."""
+
     logical_id: str
     properties: dict[str, Any]
     root: Path
 
     @property
     def code_dir(self) -> Path:
-        code_uri = self.properties.get("CodeUri") or self.properties.get("InlineCode")
-        if not isinstance(code_uri, str):
-            raise TemplateError(f"{self.logical_id}: only a local CodeUri directory is supported locally")
-        return (self.root / code_uri).resolve()
+        return _local_dir(self.root, self.properties.get("Code"), self.logical_id)
 
     @property
     def handler(self) -> str:
@@ -274,33 +174,27 @@ class FunctionSpec:
         return int(self.properties.get("MemorySize", 128))
 
     @property
-    def runtime(self) -> str:
-        return str(self.properties.get("Runtime", "python3.11"))
-
-    @property
     def environment(self) -> dict[str, Any]:
         return dict(((self.properties.get("Environment") or {}).get("Variables")) or {})
 
-    @property
-    def events(self) -> dict[str, dict[str, Any]]:
-        return dict(self.properties.get("Events") or {})
 
-    @property
-    def reserved_concurrency(self) -> int | None:
-        value = self.properties.get("ReservedConcurrentExecutions")
-        return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+def _local_dir(root: Path, location: Any, owner: str) -> Path:
+    if not (isinstance(location, dict) and location.get("S3Bucket") == LOCAL_BUCKET):
+        raise TemplateError(f"{owner}: only a local code directory is supported locally")
+    return (root / str(location["S3Key"])).resolve()
 
 
 @dataclass
 class Template:
-    """A loaded template.yaml with its Globals applied."""
+    """template.yaml as written (``raw``) and as CloudFormation runs it (``data``: after SAM's transform)."""
 
     path: Path
     raw: dict[str, Any]
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # parameter values given to the transform
     data: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.data = apply_globals(self.raw)
+        self.data = sam_transform(self.raw, self.parameter_values(self.overrides))
 
     @property
     def root(self) -> Path:
@@ -312,152 +206,93 @@ class Template:
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
-        return dict(self.data.get("Parameters") or {})
+        return dict(self.raw.get("Parameters") or {})
 
-    @property
-    def conditions(self) -> dict[str, Any]:
-        return dict(self.data.get("Conditions") or {})
-
-    @property
-    def mappings(self) -> dict[str, Any]:
-        return dict(self.data.get("Mappings") or {})
-
-    def resource_type(self, logical_id: str) -> str | None:
-        resource = self.resources.get(logical_id)
-        return str(resource.get("Type")) if resource else None
-
-    def functions(self) -> dict[str, FunctionSpec]:
-        return {
-            logical_id: FunctionSpec(logical_id, dict(resource.get("Properties") or {}), self.root)
-            for logical_id, resource in self.resources.items()
-            if resource.get("Type") == FUNCTION_TYPE
-        }
-
-    def apis(self) -> dict[str, dict[str, Any]]:
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Properties of the resources of ``resource_type``, by logical id."""
         return {
             logical_id: dict(resource.get("Properties") or {})
             for logical_id, resource in self.resources.items()
-            if resource.get("Type") == API_TYPE
+            if resource.get("Type") == resource_type
         }
 
+    def functions(self) -> dict[str, FunctionSpec]:
+        return {
+            name: FunctionSpec(name, properties, self.root) for name, properties in self.of_type(FUNCTION_TYPE).items()
+        }
+
+    def function_of(self, value: Any) -> str:
+        """The function an intrinsic names (``!Ref F``, ``!GetAtt F.Arn``, ``!Sub "...${F.Arn}..."``)."""
+        names = {
+            target for target, _ in references(value) if self.resources.get(target, {}).get("Type") == FUNCTION_TYPE
+        }
+        if len(names) != 1:
+            raise TemplateError(f"{value!r} does not name one function")
+        return names.pop()
+
     def layer_dirs(self, function: FunctionSpec) -> list[Path]:
-        """Local directories of the function's layers (``!Ref`` of a layer resource with a local ContentUri)."""
+        """Local directories of the function's layers."""
+        layers = self.of_type("AWS::Lambda::LayerVersion")
         dirs: list[Path] = []
         for layer in function.properties.get("Layers") or []:
-            if isinstance(layer, dict) and set(layer) == {"Ref"}:
-                resource = self.resources.get(layer["Ref"]) or {}
-                if resource.get("Type") in LAYER_TYPES:
-                    properties = resource.get("Properties") or {}
-                    content = properties.get("ContentUri") or properties.get("Content")
-                    if isinstance(content, str):
-                        dirs.append((self.root / content).resolve())
-                        continue
-            raise TemplateError(f"{function.logical_id}: layer {layer!r} has no local directory")
+            target = layer.get("Ref") if isinstance(layer, dict) else None
+            if target not in layers:
+                raise TemplateError(f"{function.logical_id}: layer {layer!r} has no local directory")
+            dirs.append(_local_dir(self.root, layers[target].get("Content"), str(target)))
         return dirs
 
-    def api_routes(self) -> list[ApiRoute]:
-        apis = self.apis()
-        routes: list[ApiRoute] = []
-        for name, function in self.functions().items():
-            for event_name, event in function.events.items():
-                if event.get("Type") != "Api":
-                    continue
-                properties = event.get("Properties") or {}
-                api_ref = properties.get("RestApiId")
-                api = api_ref["Ref"] if isinstance(api_ref, dict) and "Ref" in api_ref else None
-                if api is None and len(apis) == 1:
-                    api = next(iter(apis))
-                api_auth = (apis.get(api or "") or {}).get("Auth") or {}
-                auth = (properties.get("Auth") or {}).get("Authorizer", api_auth.get("DefaultAuthorizer"))
-                if auth in ("NONE", "AWS_IAM"):
-                    auth = None
-                routes.append(
-                    ApiRoute(
-                        function=name,
-                        event=event_name,
-                        api=api,
-                        path=str(properties["Path"]),
-                        method=str(properties.get("Method", "ANY")).upper(),
-                        auth=auth,
-                    )
-                )
-        return routes
-
     def sqs_sources(self) -> list[SqsSource]:
-        sources: list[SqsSource] = []
-        for name, function in self.functions().items():
-            for event_name, event in function.events.items():
-                if event.get("Type") != "SQS":
-                    continue
-                properties = event.get("Properties") or {}
-                scaling = properties.get("ScalingConfig") or {}
-                sources.append(
-                    SqsSource(
-                        function=name,
-                        event=event_name,
-                        queue=properties["Queue"],
-                        batch_size=int(properties.get("BatchSize", 10)),
-                        maximum_concurrency=int(scaling.get("MaximumConcurrency", 2)),
-                        report_batch_item_failures="ReportBatchItemFailures"
-                        in (properties.get("FunctionResponseTypes") or []),
-                        enabled=_truthy(properties.get("Enabled", True)),
-                        batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
-                    )
-                )
-        return sources
+        return [
+            SqsSource(
+                function=self.function_of(properties["FunctionName"]),
+                event=logical_id,
+                queue=properties["EventSourceArn"],
+                batch_size=int(properties.get("BatchSize", 10)),
+                maximum_concurrency=int((properties.get("ScalingConfig") or {}).get("MaximumConcurrency", 2)),
+                report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+                enabled=str(properties.get("Enabled", True)).lower() == "true",
+                batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+            )
+            for logical_id, properties in self.of_type("AWS::Lambda::EventSourceMapping").items()
+        ]
 
     def schedule_sources(self) -> list[ScheduleSource]:
-        sources: list[ScheduleSource] = []
-        for name, function in self.functions().items():
-            for event_name, event in function.events.items():
-                if event.get("Type") not in ("Schedule", "ScheduleV2"):
-                    continue
-                properties = event.get("Properties") or {}
-                enabled = _truthy(properties.get("Enabled", True)) and properties.get("State", "ENABLED") != "DISABLED"
-                sources.append(
-                    ScheduleSource(
-                        function=name,
-                        event=event_name,
-                        schedule=str(properties.get("Schedule") or properties.get("ScheduleExpression")),
-                        enabled=enabled,
-                        input=properties.get("Input"),
-                        name=properties.get("Name") if isinstance(properties.get("Name"), str) else None,
-                    )
-                )
-        return sources
+        return [
+            ScheduleSource(
+                function=self.function_of(target["Arn"]),
+                event=logical_id,
+                schedule=str(properties["ScheduleExpression"]),
+                enabled=properties.get("State", "ENABLED") != "DISABLED",
+                input=target.get("Input"),
+                name=properties.get("Name") if isinstance(properties.get("Name"), str) else None,
+            )
+            for logical_id, properties in self.of_type("AWS::Events::Rule").items()
+            if "ScheduleExpression" in properties
+            for target in properties.get("Targets") or []
+        ]
 
-    def parameter_values(self, overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def parameter_values(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults of the Parameters section with ``overrides`` applied (unknown overrides are ignored)."""
-        values: dict[str, Any] = {}
-        for name, spec in self.parameters.items():
-            if name in (overrides or {}):
-                values[name] = (overrides or {})[name]
-            elif "Default" in spec:
-                values[name] = spec["Default"]
-            param_type = str(spec.get("Type", ""))
-            if name in values and (param_type.startswith("List<") or param_type == "CommaDelimitedList"):
-                raw = values[name]
-                values[name] = raw if isinstance(raw, list) else [item.strip() for item in str(raw).split(",")]
-        return values
+        given = dict(overrides or {})
+        return {
+            name: given[name] if name in given else spec["Default"]
+            for name, spec in self.parameters.items()
+            if name in given or "Default" in spec
+        }
 
 
-def load_template(path: str | Path) -> Template:
+def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None) -> Template:
+    """The template at ``path`` transformed with these parameter values (else the defaults)."""
     template_path = Path(path).resolve()
     try:
         raw = load_yaml(template_path.read_text())
     except yaml.YAMLError as error:
         raise TemplateError(f"{template_path}: {error}") from error
-    return Template(template_path, raw)
-
-
-def _truthy(value: Any) -> bool:
-    return value if isinstance(value, bool) else str(value).lower() == "true"
+    return Template(template_path, raw, dict(parameters or {}))
 
 
 # ---------------------------------------------------------------------------------------------- resolver
 
-
-_NO_VALUE = object()
 
 AttributeLookup = Callable[[str, str | None], Any]
 
@@ -467,100 +302,48 @@ def pseudo_parameters(stack_name: str, region: str = REGION, account_id: str = A
         "AWS::Region": region,
         "AWS::AccountId": account_id,
         "AWS::StackName": stack_name,
-        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/{uuid.UUID(int=0)}",
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
-        "AWS::NotificationARNs": [],
     }
 
 
 class Resolver:
-    """Evaluates CloudFormation intrinsics.
+    """Evaluates ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub``.
 
     ``lookup(logical_id, attribute)`` answers for resources: attribute None is ``Ref``; it raises
     ``UnresolvedReference`` (or KeyError) for what it does not know.
     """
 
     def __init__(
-        self,
-        *,
-        parameters: Mapping[str, Any],
-        pseudo: Mapping[str, Any],
-        lookup: AttributeLookup | None = None,
-        conditions: Mapping[str, Any] | None = None,
-        mappings: Mapping[str, Any] | None = None,
+        self, *, parameters: Mapping[str, Any], pseudo: Mapping[str, Any], lookup: AttributeLookup | None = None
     ) -> None:
-        self.parameters = dict(parameters)
-        self.pseudo = dict(pseudo)
+        self.values = {**pseudo, **parameters}
         self._lookup = lookup
-        self._condition_specs = dict(conditions or {})
-        self._condition_values: dict[str, bool] = {}
-        self.mappings = dict(mappings or {})
-
-    # -- entry points ----------------------------------------------------------------------------
 
     def resolve(self, value: Any) -> Any:
-        result = self._resolve(value)
-        return None if result is _NO_VALUE else result
-
-    def resolve_string(self, value: Any) -> str:
-        """The value as an environment variable (CloudFormation stringifies numbers and booleans)."""
-        return to_string(self.resolve(value))
-
-    def resolve_env(self, variables: Mapping[str, Any]) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for name, value in variables.items():
-            resolved = self._resolve(value)
-            if resolved is _NO_VALUE:
-                continue
-            env[name] = to_string(resolved)
-        return env
-
-    def condition(self, name: str) -> bool:
-        if name not in self._condition_values:
-            if name not in self._condition_specs:
-                raise TemplateError(f"unknown condition {name}")
-            self._condition_values[name] = bool(self._resolve(self._condition_specs[name]))
-        return self._condition_values[name]
-
-    # -- intrinsics --------------------------------------------------------------------------------
-
-    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            items = [self._resolve(item) for item in value]
-            return [item for item in items if item is not _NO_VALUE]
+            return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
             return value
-        if is_intrinsic(value):
+        if len(value) == 1:
             name, argument = next(iter(value.items()))
-            return self._intrinsic(name, argument)
-        resolved = {key: self._resolve(item) for key, item in value.items()}
-        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+            if name == "Ref":
+                return self._ref(str(argument), None)
+            if name == "Fn::GetAtt":
+                return self._ref(str(argument[0]), str(argument[1]))
+            if name == "Fn::Sub":
+                return self._sub(argument)
+            if name.startswith("Fn::") or name == "Condition":
+                raise TemplateError(f"{name} is not supported locally")
+        return {key: self.resolve(item) for key, item in value.items()}
 
-    def _intrinsic(self, name: str, argument: Any) -> Any:
-        handler = getattr(self, "_fn_" + name.removeprefix("Fn::").lower(), None)
-        if handler is None:
-            raise TemplateError(f"{name} is not supported locally")
-        return handler(argument)
+    def resolve_env(self, variables: Mapping[str, Any]) -> dict[str, str]:
+        """Environment variables as the function sees them (CloudFormation stringifies numbers and booleans)."""
+        return {name: to_string(self.resolve(value)) for name, value in variables.items()}
 
-    def _fn_ref(self, target: Any) -> Any:
-        target = self._resolve(target)
-        if target == "AWS::NoValue":
-            return _NO_VALUE
-        if target in self.parameters:
-            return self.parameters[target]
-        if target in self.pseudo:
-            return self.pseudo[target]
-        return self._attribute(str(target), None)
-
-    def _fn_getatt(self, argument: Any) -> Any:
-        if isinstance(argument, str):
-            target, _, attribute = argument.partition(".")
-        else:
-            target, attribute = self._resolve(argument[0]), self._resolve(argument[1])
-        return self._attribute(str(target), str(attribute))
-
-    def _attribute(self, target: str, attribute: str | None) -> Any:
+    def _ref(self, target: str, attribute: str | None) -> Any:
+        if attribute is None and target in self.values:
+            return self.values[target]
         if self._lookup is None:
             raise UnresolvedReference(target, attribute)
         try:
@@ -568,87 +351,22 @@ class Resolver:
         except KeyError as error:
             raise UnresolvedReference(target, attribute) from error
 
-    def _fn_sub(self, argument: Any) -> str:
-        if isinstance(argument, str):
-            text, variables = argument, {}
-        else:
-            text, variables = argument[0], {k: self._resolve(v) for k, v in (argument[1] or {}).items()}
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], self.resolve(argument[1]))
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
-            name = name.strip()
-            if name in variables:
-                return to_string(variables[name])
-            target, _, attribute = name.partition(".")
-            if attribute:
-                return to_string(self._fn_getatt([target, attribute]))
-            return to_string(self._fn_ref(target))
+            if name.strip() in variables:
+                return to_string(variables[name.strip()])
+            target, _, attribute = name.strip().partition(".")
+            return to_string(self._ref(target, attribute or None))
 
         return _SUB_VARIABLE.sub(replace, text)
-
-    def _fn_join(self, argument: Any) -> str:
-        delimiter, items = argument[0], self._resolve(argument[1])
-        return str(delimiter).join(to_string(item) for item in items)
-
-    def _fn_select(self, argument: Any) -> Any:
-        index, items = self._resolve(argument[0]), self._resolve(argument[1])
-        return items[int(index)]
-
-    def _fn_split(self, argument: Any) -> list[str]:
-        delimiter, text = argument[0], self._resolve(argument[1])
-        return str(text).split(str(delimiter))
-
-    def _fn_if(self, argument: Any) -> Any:
-        condition, if_true, if_false = argument
-        return self._resolve(if_true if self.condition(str(condition)) else if_false)
-
-    def _fn_condition(self, name: Any) -> bool:
-        return self.condition(str(name))
-
-    def _fn_equals(self, argument: Any) -> bool:
-        left, right = (self._resolve(item) for item in argument)
-        return to_string(left) == to_string(right)
-
-    def _fn_and(self, argument: Iterable[Any]) -> bool:
-        return all(bool(self._resolve(item)) for item in argument)
-
-    def _fn_or(self, argument: Iterable[Any]) -> bool:
-        return any(bool(self._resolve(item)) for item in argument)
-
-    def _fn_not(self, argument: Any) -> bool:
-        return not bool(self._resolve(argument[0]))
-
-    def _fn_findinmap(self, argument: Any) -> Any:
-        name, top, second = (self._resolve(item) for item in argument[:3])
-        try:
-            return self.mappings[name][top][second]
-        except KeyError as error:
-            raise TemplateError(f"Fn::FindInMap: no {name}.{top}.{second}") from error
-
-    def _fn_base64(self, argument: Any) -> str:
-        return base64.b64encode(to_string(self._resolve(argument)).encode()).decode()
-
-    def _fn_getazs(self, argument: Any) -> list[str]:
-        region = self._resolve(argument) or self.pseudo.get("AWS::Region", REGION)
-        return [f"{region}{zone}" for zone in "abc"]
-
-    def _fn_length(self, argument: Any) -> int:
-        return len(self._resolve(argument))
-
-    def _fn_tojsonstring(self, argument: Any) -> str:
-        return json.dumps(self._resolve(argument), separators=(",", ":"))
-
-    def _fn_importvalue(self, argument: Any) -> Any:
-        raise TemplateError(f"Fn::ImportValue {argument!r} has no local value")
 
 
 def to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(to_string(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value)
     return "" if value is None else str(value)
