@@ -456,7 +456,7 @@ class AccountingService:
         closed = 0
         for document in self.repo.due_batches(precise_iso(now)):
             values = {"issued_at": iso(now), "totals": totals(document.get("lines") or []), "published": False}
-            if self.repo.issue(document["pk"], document["sk"], values, f"{precise_iso(now)}#{document['id']}"):
+            if self.repo.issue(document, values, precise_iso(now)):
                 closed += 1
         published = self.publish_outbox()
         if closed or published:
