@@ -226,7 +226,7 @@ class AccountingService:
         postings = self.repo.postings(job.tenant_id, job.instance_id, list(orders))
         skus = [str(line.get("sku")) for order in orders.values() for line in order.get("lines") or []]
         costs = {
-            sku: (money(p["cost"]) if p.get("cost") is not None else None)
+            sku: (money(p.cost) if p.cost is not None else None)
             for sku, p in self.catalog.by_skus(job.tenant_id, skus).items()
         }
         posted_any = False
