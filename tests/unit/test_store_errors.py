@@ -122,3 +122,108 @@ def test_an_older_watermark_is_ignored_but_a_failed_write_is_not():
     RunRepository("app", "us-east-1", WatermarkDynamo(CONDITION_FAILED)).advance_watermark("t1", "i1", "orders", "x")
     with pytest.raises(ClientError):
         RunRepository("app", "us-east-1", WatermarkDynamo(THROTTLED)).advance_watermark("t1", "i1", "orders", "x")
+
+
+# -- a compensation catches nothing -------------------------------------------------------------------------------
+class FakeInstances:
+    def __init__(self) -> None:
+        self.stored: dict[str, Any] = {}
+
+    def create(self, record: Any) -> None:
+        self.stored[record.id] = record
+
+    def delete(self, record: Any) -> None:
+        del self.stored[record.id]
+
+
+class FakeReference:
+    def existing(self, tenant_id: str, wanted: dict[str, set[int]]) -> dict[str, set[int]]:
+        return wanted
+
+
+class FakeVault:
+    def encrypt(self, plaintext: bytes, context: dict[str, str]) -> bytes:
+        return b"sealed"
+
+
+class FakeQueues:
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+        self.sent: list[Any] = []
+
+    def send(self, queue_url: str, message: Any, delay_seconds: float = 0) -> None:
+        if self.error is not None:
+            raise self.error
+        self.sent.append(message)
+
+
+def instance_service(queues: FakeQueues) -> tuple[Any, FakeInstances]:
+    from walmart_integration.config import Settings
+    from walmart_integration.services.instances import InstanceService
+
+    instances = FakeInstances()
+    service = InstanceService(Settings(), instances, FakeReference(), FakeVault(), queues)  # type: ignore[arg-type]
+    return service, instances
+
+
+def create_body() -> Any:
+    from walmart_integration.models.instance import InstanceCreate
+
+    return InstanceCreate.model_validate(
+        {
+            "name": "My Walmart",
+            "integration_id": 1,
+            "connection_settings": {"clientId": "id", "clientSecret": "secret"},
+            "integration_settings": {
+                "start_date": "2026-01-01",
+                "store_id": 1,
+                "auto_link_products": True,
+                "auto_create_products": False,
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [aws_error("AWS.SimpleQueueService.NonExistentQueue", "SendMessage"), EndpointConnectionError(endpoint_url="x")],
+)
+def test_an_instance_whose_token_job_cannot_be_queued_is_undone_and_the_failure_propagates(failure):
+    service, instances = instance_service(FakeQueues(failure))
+    with pytest.raises(type(failure)) as raised:
+        service.create("t1", create_body())
+    assert raised.value is failure
+    assert instances.stored == {}  # no instance left waiting for a job nobody will run
+
+
+def test_a_queued_token_job_keeps_the_instance():
+    queues = FakeQueues(None)
+    service, instances = instance_service(queues)
+    view = service.create("t1", create_body())
+    assert list(instances.stored) == [view.id] and len(queues.sent) == 1
+
+
+# -- the worker's failure path ----------------------------------------------------------------------------------------
+class RefusingQueues:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def delay_redelivery(self, queue_url: str, receipt_handle: str, seconds: float) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [aws_error("ReceiptHandleIsInvalid", "ChangeMessageVisibility"), EndpointConnectionError(endpoint_url="x")],
+)
+def test_sqs_refusing_to_delay_a_failed_record_does_not_hide_the_records_own_failure(refusal):
+    from walmart_integration.worker import _delay_quietly
+
+    _delay_quietly(RefusingQueues(refusal), "https://sqs/queue", "r1", 5)  # type: ignore[arg-type]  # logged, not raised
+
+
+def test_a_bug_while_delaying_a_redelivery_is_not_swallowed():
+    from walmart_integration.worker import _delay_quietly
+
+    with pytest.raises(TypeError):
+        _delay_quietly(RefusingQueues(TypeError("bug")), "https://sqs/queue", "r1", 5)  # type: ignore[arg-type]

@@ -8,8 +8,9 @@ AWS errors are caught by name, and only those that can happen where they are cau
         if not dynamo.is_error(error, dynamo.CONDITIONAL_CHECK_FAILED):
             raise  # anything else propagates: the worker's retry and dead-letter path, or the API's 500
 
-``dynamo.ClientError`` is botocore's ``ClientError``, imported when it is first looked up (an ``except`` clause looks
-it up only while an exception propagates, when boto3 is loaded anyway): importing a handler stays as fast as before.
+``dynamo.ClientError`` (and ``dynamo.BotoCoreError``) are botocore's, imported when first looked up (an ``except``
+clause looks it up only while an exception propagates, when boto3 is loaded anyway): importing a handler stays as fast
+as before.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from walmart_integration.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
+    # For the type checker; at run time ``__getattr__`` provides them when first used.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: F401
 
 # Error codes of DynamoDB that our conditional writes expect (the write was refused; nothing changed).
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"  # PutItem/UpdateItem/DeleteItem condition
@@ -116,11 +118,12 @@ def decode_cursor(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | 
 
 
 def __getattr__(name: str) -> Any:
-    """``ClientError`` on first use (see the module's docstring)."""
-    if name == "ClientError":
-        from botocore.exceptions import ClientError
+    """botocore's ``ClientError`` (an AWS service answered with an error) and ``BotoCoreError`` (no answer: a
+    connection error or timeout after botocore's retries), on first use (see the module's docstring)."""
+    if name in ("ClientError", "BotoCoreError"):
+        from botocore import exceptions
 
-        return ClientError
+        return getattr(exceptions, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
