@@ -18,16 +18,11 @@ from typing import Any
 
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-from walmart_integration.store.expressions import Expression, Update
+from walmart_integration.store.expressions import Expression, Update, new_item
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def _new(guard: Expression) -> str:
-    """The condition of a Put that must not overwrite an item."""
-    return guard.not_exists("pk")
 
 
 class AccountingRepository(Repository):
@@ -100,7 +95,7 @@ class AccountingRepository(Repository):
             "gsi1pk": keys.OUTBOX_GSI_PK,
             "gsi1sk": keys.outbox_gsi_sk(issued_at, tenant_id, document["id"]),
         }
-        return self._put(tenant_id, item, _new)
+        return self._put(tenant_id, item, new_item)
 
     def batch_actions(self, tenant_id: str, document: dict[str, Any]) -> list[dict[str, Any]]:
         """Lines for the open batch of the document's period: appended to it, or a new batch when there is none
@@ -126,9 +121,9 @@ class AccountingRepository(Repository):
         put_pointer = self._put(
             tenant_id,
             {"sk": pointer_sk, "type": "accounting_batch", "document_sk": sk},
-            _new if pointer is None else lambda guard: guard.compare("document_sk", "=", pointer["document_sk"]),
+            new_item if pointer is None else lambda guard: guard.compare("document_sk", "=", pointer["document_sk"]),
         )
-        return [self._put(tenant_id, item, _new), put_pointer]
+        return [self._put(tenant_id, item, new_item), put_pointer]
 
     def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table, Key=_key(keys.tenant_pk(tenant_id), sk), ConsistentRead=True)

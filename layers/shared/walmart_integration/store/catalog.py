@@ -10,7 +10,7 @@ from walmart_integration.models.catalog import InternalProductRecord
 from walmart_integration.models.common import utcnow
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-from walmart_integration.store.expressions import Expression, Update
+from walmart_integration.store.expressions import Expression, Update, new_item
 
 
 class CatalogRepository(Repository):
@@ -28,7 +28,7 @@ class CatalogRepository(Repository):
         """Store the product unless the tenant has one with its sku (ConditionalCheckFailedException)."""
         guard = Expression()
         item = {"pk": keys.tenant_pk(tenant_id), "sk": keys.sku_product_sk(record.sku), **record.model_dump()}
-        self.client.put_item(TableName=self.table, Item=dynamo.serialize(item), **guard.params(guard.not_exists("pk")))
+        self.client.put_item(TableName=self.table, Item=dynamo.serialize(item), **guard.params(new_item(guard)))
 
     def create(self, tenant_id: str, sku: str, name: str, cost: Decimal | None) -> InternalProductRecord:
         """A new product; a sku the tenant already has is a 422 on ``sku``."""

@@ -3,7 +3,7 @@
 AWS errors are caught by name, and only those that can happen where they are caught::
 
     try:
-        client.put_item(..., ConditionExpression="attribute_not_exists(pk)")
+        client.put_item(..., **guard.params(guard.not_exists("pk")))  # guard = expressions.Expression()
     except dynamo.ClientError as error:
         if not dynamo.is_error(error, dynamo.CONDITIONAL_CHECK_FAILED):
             raise  # anything else propagates: the worker's retry and dead-letter path, or the API's 500

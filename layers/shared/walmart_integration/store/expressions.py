@@ -140,3 +140,8 @@ class Update(Expression):
         if self.adds:
             clauses.append("ADD " + ", ".join(self.adds))
         return {"UpdateExpression": " ".join(clauses), **super().params(condition)}
+
+
+def new_item(guard: Expression) -> str:
+    """The condition of a Put that must not overwrite an item: none with its key exists yet."""
+    return guard.not_exists("pk")

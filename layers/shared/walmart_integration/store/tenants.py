@@ -6,7 +6,7 @@ from walmart_integration.models.common import utcnow
 from walmart_integration.models.tenant import ApiTokenRecord, TenantRecord
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-from walmart_integration.store.expressions import Expression, Update
+from walmart_integration.store.expressions import Expression, Update, new_item
 
 
 class TenantRepository(Repository):
@@ -19,7 +19,7 @@ class TenantRepository(Repository):
                 Item=dynamo.serialize(
                     {"pk": keys.tenant_pk(tenant_id), "sk": keys.TENANT_SK, "type": "tenant", **record.model_dump()}
                 ),
-                **guard.params(guard.not_exists("pk")),
+                **guard.params(new_item(guard)),
             )
         except dynamo.ClientError as error:
             if not dynamo.is_conditional_failure(error):
@@ -44,7 +44,7 @@ class TenantRepository(Repository):
                     **record.model_dump(),
                 }
             ),
-            **guard.params(guard.not_exists("pk")),
+            **guard.params(new_item(guard)),
         )
 
     def get_token(self, token_hash: str) -> ApiTokenRecord | None:
