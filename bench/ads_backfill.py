@@ -152,8 +152,8 @@ def run() -> dict[str, Any]:
                 raise RuntimeError(f"discovery did not start: {result.error or result.payload}")
 
             def finished() -> bool:
-                state = repo.discovery() or {}
-                return state.get("refresh_id") == refresh_id and state.get("status") in ("succeeded", "failed")
+                state = repo.discovery()
+                return state is not None and state.refresh_id == refresh_id and state.status in ("succeeded", "failed")
 
             wait_for(finished, 120, "discovery")
             seconds = time.monotonic() - started
@@ -165,7 +165,7 @@ def run() -> dict[str, Any]:
             return {
                 "tenants_claiming": len(claimed),
                 "advertisers_listed_by_walmart": len(emulator_advertisers()),
-                "status": (repo.discovery() or {}).get("status"),
+                "status": state.status if (state := repo.discovery()) else None,
                 "profiles_assigned": assigned,
                 "insight_requests": calls[INSIGHT_REQUEST],
                 "polls": calls[INSIGHT_POLL],
@@ -231,10 +231,10 @@ def run() -> dict[str, Any]:
                 return False
             look_at[0] = time.monotonic() + 5
             stored.clear()
-            for item in repo.linked_accounts():
-                adv = ours.get((str(item["pk"]).removeprefix("TENANT#"), str(item["id"])))
+            for tenant_id, account in repo.linked_accounts():
+                adv = ours.get((tenant_id, account.id))
                 if adv is not None:
-                    stored[adv] = item.get("backfill") or {}
+                    stored[adv] = account.backfill.model_dump() if account.backfill else {}
             return len(stored) == len(ours) and all(b.get("status") in ("succeeded", "failed") for b in stored.values())
 
         wait_for(finished, WAIT_SECONDS, "backfill")

@@ -31,10 +31,10 @@ def revoke(repository: TenantRepository, token: str) -> None:
     record = repository.get_token(hash_token(token))
     if record is None:
         sys.exit("Unknown token: nothing revoked.")
-    if not record.get("revoked"):
+    if not record.revoked:
         AuthService(repository).revoke(token)
     print(
-        f"Revoked a token of tenant {record['tenant_id']}: it stops working within AuthorizerCacheSeconds "
+        f"Revoked a token of tenant {record.tenant_id}: it stops working within AuthorizerCacheSeconds "
         "(API Gateway's cached answer), at once if it was not used within that time.",
         file=sys.stderr,
     )

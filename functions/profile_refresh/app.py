@@ -19,7 +19,7 @@ wiring = composition.current()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" not in event:
         run = wiring.profile_discovery.start("schedule")
-        return {"refresh_id": run.get("refresh_id"), "status": run.get("status")}
+        return {"refresh_id": run.refresh_id, "status": run.status}
     return process_queue(
         event,
         context,

@@ -29,7 +29,8 @@ class Stack(Harness):
     def locations(self, tenant: str, instance_id: str) -> dict[str, dict[str, Any]]:
         from walmart_integration.store.locations import LocationRepository
 
-        return LocationRepository(self.env["DATA_TABLE_NAME"], REGION).all(tenant, instance_id)
+        stored = LocationRepository(self.env["DATA_TABLE_NAME"], REGION).all(tenant, instance_id)
+        return {node_id: location.model_dump() for node_id, location in stored.items()}
 
 
 @pytest.fixture(scope="session")

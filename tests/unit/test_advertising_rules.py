@@ -21,7 +21,8 @@ NOW = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
 
 def plan(**settings: Any) -> tuple[dict[str, Any], list[Any]]:
     reports = AdsReports(Settings(**settings), None, None, None, None, clock=lambda: NOW)  # type: ignore[arg-type]
-    return reports.plan("t", "a", "600001", "backfill")
+    run, jobs = reports.plan("t", "a", "600001", "backfill")
+    return run.model_dump(), jobs
 
 
 def test_sixty_days_is_one_snapshot_per_report_type_ending_yesterday() -> None:

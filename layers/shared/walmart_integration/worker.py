@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
 from walmart_integration.observability import logger
+from walmart_integration.store import dynamo
 from walmart_integration.store.queues import Queues
 
 M = TypeVar("M", bound=BaseModel)
@@ -77,6 +78,11 @@ def process_queue(
             queues.delay_redelivery(queue_url, record.receipt_handle, delay)
             raise
         except Exception as error:
+            # The batch's failure path, and the one place that catches everything: whatever one record's handler
+            # raises (an AWS error after botocore's retries, a Walmart failure, a bug) fails that record only.
+            # Powertools reports it in batchItemFailures, SQS redelivers it, and after maxReceiveCount the DLQ keeps
+            # it; the other records of the batch are not affected. Nothing is swallowed here: after logging and
+            # backing the redelivery off, the error is raised again for the BatchProcessor to record.
             from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
             if isinstance(error, IdempotencyAlreadyInProgressError):
@@ -140,7 +146,9 @@ def _claim_wait(context: Any, settings: Settings) -> float:
 def _delay_quietly(queues: Queues, queue_url: str, receipt_handle: str, seconds: float) -> None:
     try:
         queues.delay_redelivery(queue_url, receipt_handle, seconds)
-    except Exception:  # the original failure matters more; SQS redelivers after the visibility timeout anyway
+    except (dynamo.ClientError, dynamo.BotoCoreError):
+        # SQS refused (e.g. the receipt handle expired) or could not be reached: the original failure matters more,
+        # and SQS redelivers after the visibility timeout anyway.
         logger.warning("Could not delay the redelivery", exc_info=True)
 
 

@@ -215,3 +215,136 @@ class ChangeView(BaseModel):
     error: str | None = None
     created_at: str
     finished_at: str | None = None
+
+
+# -- records as stored (``store/advertising``; key design in ``store/keys``) --------------------------------------
+# The API models above are what a tenant sees; these are the items as they are kept. Fields missing from an item
+# are None (or their default): every record reads what earlier versions stored.
+DiscoveryStatus = Literal["requested", "polling", "succeeded", "failed"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # the item's keys (pk, sk, gsi1pk, gsi1sk) and type are the store's
+
+
+class CompanyRecord(_Record):
+    id: str
+    name: str
+    created_at: str
+
+
+class ReportProgressRecord(_Record):
+    """One report snapshot of a run: requested, polled, downloaded; ``attempts`` counts snapshot requests."""
+
+    report_type: str
+    start: str
+    end: str
+    status: ReportStatus = "queued"
+    snapshot_id: str | None = None
+    requested_at: str | None = None
+    attempts: int = 0
+    polls: int = 0
+    rows: int = 0
+    skipped: int | None = None
+    error: str | None = None
+    finished_at: str | None = None
+
+
+class ReportRunRecord(_Record):
+    """A backfill (on link) or a trailing refresh (daily) of a linked profile's reports, on its account's item."""
+
+    run_id: str
+    kind: Literal["backfill", "refresh"]
+    advertiser_id: str
+    status: RunStatus = "queued"
+    window_start: str
+    window_end: str
+    reports: dict[str, ReportProgressRecord] = Field(default_factory=dict)
+    started_at: str
+    finished_at: str | None = None
+    error: str | None = None
+
+
+class AccountRecord(_Record):
+    id: str
+    company_id: str
+    name: str
+    channel: Channel
+    geo: str
+    created_at: str
+    profile_id: str | None = None  # the linked profile (advertiserId)
+    linked_at: str | None = None
+    backfill: ReportRunRecord | None = None
+    refresh: ReportRunRecord | None = None
+    next_refresh_at: str | None = None
+    data_through: str | None = None  # last day with stored performance data
+
+    def report_run(self, field: str) -> ReportRunRecord | None:
+        """The run kept under ``field`` ("backfill" or "refresh")."""
+        return {"backfill": self.backfill, "refresh": self.refresh}.get(field)
+
+
+class ProfileRecord(_Record):
+    """An advertiser as Walmart lists it for our partner access, the tenant it is assigned to and its link."""
+
+    advertiser_id: str
+    advertiser_name: str
+    advertiser_type: AdvertiserType
+    access: AccessType
+    status: ProfileStatus
+    status_reason: str | None = None
+    granted_at: str | None = None
+    seller_id: str | None = None
+    seller_name: str | None = None
+    organization_name: str | None = None
+    spend_limit_reached: bool | None = None
+    first_seen_at: str
+    last_seen_at: str
+    revoked_at: str | None = None
+    tenant_id: str | None = None  # assigned to
+    assigned_by: str | None = None  # "claim" or "operator"
+    assigned_at: str | None = None
+    assignment_reason: str | None = None  # why an unassigned profile waits for an operator
+    linked_account_id: str | None = None
+    linked_tenant_id: str | None = None
+    linked_at: str | None = None
+
+
+class ClaimRecord(_Record):
+    tenant_id: str
+    advertiser_id: str
+    advertiser_name: str
+    status: ClaimStatus = "waiting"
+    reason: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class DiscoveryRecord(_Record):
+    """The latest profile discovery run (one for the whole partner)."""
+
+    refresh_id: str
+    status: DiscoveryStatus
+    requested_at: str
+    trigger: str | None = None
+    snapshot_id: str | None = None
+    snapshot_requested_at: str | None = None
+    polls: int | None = None
+    finished_at: str | None = None
+    profiles: int | None = None
+    revoked: int | None = None
+    skipped: int | None = None
+    error: str | None = None
+
+
+class ChangeRecord(_Record):
+    id: str
+    account_id: str
+    advertiser_id: str
+    entity: Literal["campaign", "keyword"]
+    entity_id: str
+    changes: dict[str, Any]
+    status: ChangeStatus
+    error: str | None = None
+    created_at: str
+    finished_at: str | None = None

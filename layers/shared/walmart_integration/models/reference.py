@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from walmart_integration.models.common import StrictModel
 
@@ -58,6 +60,27 @@ class NominalCodeCreate(_Named):
 
 
 class NominalCode(BaseModel):
+    id: int
+    code: str
+    name: str
+    created_at: str | None = None
+
+
+# -- records as stored (``store/reference``): integer ids per tenant and kind --------------------------------------
+class StoreRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: ClassVar[str] = "store"  # the item's ``type`` and its id counter
+
+    id: int
+    name: str
+    currency: str
+    created_at: str | None = None
+
+
+class NominalCodeRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: ClassVar[str] = "nominalcode"
+
     id: int
     code: str
     name: str

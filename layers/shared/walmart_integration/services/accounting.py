@@ -226,7 +226,7 @@ class AccountingService:
         postings = self.repo.postings(job.tenant_id, job.instance_id, list(orders))
         skus = [str(line.get("sku")) for order in orders.values() for line in order.get("lines") or []]
         costs = {
-            sku: (money(p["cost"]) if p.get("cost") is not None else None)
+            sku: (money(p.cost) if p.cost is not None else None)
             for sku, p in self.catalog.by_skus(job.tenant_id, skus).items()
         }
         posted_any = False
@@ -456,7 +456,7 @@ class AccountingService:
         closed = 0
         for document in self.repo.due_batches(precise_iso(now)):
             values = {"issued_at": iso(now), "totals": totals(document.get("lines") or []), "published": False}
-            if self.repo.issue(document["pk"], document["sk"], values, f"{precise_iso(now)}#{document['id']}"):
+            if self.repo.issue(document, values, precise_iso(now)):
                 closed += 1
         published = self.publish_outbox()
         if closed or published:

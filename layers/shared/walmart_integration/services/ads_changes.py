@@ -43,18 +43,19 @@ class AdsChanges:
 
     def send(self, job: AdsChangeJob, delivery: Delivery) -> None:
         change = self.repo.get_change(job.tenant_id, job.account_id, job.change_id)
-        if change is None or change.get("status") != "queued":
+        if change is None or change.status != "queued":
             return  # already sent (a duplicate delivery) or gone
-        profile = self.repo.get_profile(str(change["advertiser_id"])) or {}
-        if profile.get("status") != "active":
-            self._finish(job, False, profile.get("status_reason") or "The advertising profile is no longer available.")
+        profile = self.repo.get_profile(str(change.advertiser_id))
+        if profile is None or profile.status != "active":
+            reason = (profile.status_reason if profile else None) or "The advertising profile is no longer available."
+            self._finish(job, False, reason)
             return
-        if profile.get("access") != "write":
+        if profile.access != "write":
             self._finish(job, False, "The advertiser granted read-only access: changes cannot be sent.")
             return
-        update = walmart_update(change["entity"], str(change["entity_id"]), change["changes"])
+        update = walmart_update(change.entity, str(change.entity_id), change.changes)
         try:
-            if change["entity"] == "campaign":
+            if change.entity == "campaign":
                 results = self.gateway.call(lambda c: c.update_campaigns([update]), what="campaign change")
             else:
                 results = self.gateway.call(lambda c: c.update_keywords([update]), what="keyword change")

@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
+from walmart_integration.models.advertising import AccountRecord, ReportProgressRecord, ReportRunRecord
 from walmart_integration.models.common import iso, new_id, utcnow
 from walmart_integration.models.messages import AdsReportJob
 from walmart_integration.observability import logger
 from walmart_integration.services.connect_gateway import ConnectGateway, poll_delay
+from walmart_integration.store import keys
 from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartUnavailable
@@ -65,15 +67,13 @@ def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, 
         }
     except (ValueError, InvalidOperation, TypeError) as error:
         raise MalformedRow(str(error)) from error
-    sk = f"{day}#{campaign}#{ad_group}"
+    row["sk"] = keys.performance_sk(day, campaign, ad_group, keyword)
     if keyword is not None:
-        sk += f"#{keyword}"
         row.update(
             keyword_id=keyword,
             keyword_text=(raw.get("keywordText") or "").strip() or None,
             match_type=(raw.get("matchType") or "").strip() or None,
         )
-    row["sk"] = sk
     return row
 
 
@@ -102,8 +102,8 @@ class AdsReports:
 
     # -- planning -----------------------------------------------------------------------------------------
     def plan(
-        self, tenant_id: str, account_id: str, advertiser_id: str, kind: str
-    ) -> tuple[dict[str, Any], list[AdsReportJob]]:
+        self, tenant_id: str, account_id: str, advertiser_id: str, kind: Literal["backfill", "refresh"]
+    ) -> tuple[ReportRunRecord, list[AdsReportJob]]:
         """A run over the backfill window (or the trailing window) and its first jobs, one per report snapshot."""
         today = self.clock().date()
         end = today - timedelta(days=1)  # Walmart serves up to yesterday
@@ -116,20 +116,20 @@ class AdsReports:
             windows.append((cursor, last))
             cursor = last + timedelta(days=1)
         run_id = new_id()
-        reports: dict[str, Any] = {}
+        reports: dict[str, ReportProgressRecord] = {}
         jobs: list[AdsReportJob] = []
         for report_type in self.settings.ads_report_type_list:
             for index, (first, last) in enumerate(windows):
                 key = report_type if len(windows) == 1 else f"{report_type}-{index + 1}"
-                reports[key] = {
-                    "report_type": report_type,
-                    "start": first.isoformat(),
-                    "end": last.isoformat(),
-                    "status": "queued",
-                    "polls": 0,
-                    "rows": 0,
-                    "attempts": 0,
-                }
+                reports[key] = ReportProgressRecord(
+                    report_type=report_type,
+                    start=first.isoformat(),
+                    end=last.isoformat(),
+                    status="queued",
+                    polls=0,
+                    rows=0,
+                    attempts=0,
+                )
                 jobs.append(
                     AdsReportJob(
                         tenant_id=tenant_id,
@@ -142,16 +142,16 @@ class AdsReports:
                         end=last.isoformat(),
                     )
                 )
-        run = {
-            "run_id": run_id,
-            "kind": kind,
-            "advertiser_id": advertiser_id,
-            "status": "queued",
-            "window_start": start.isoformat(),
-            "window_end": end.isoformat(),
-            "reports": reports,
-            "started_at": iso(self.clock()),
-        }
+        run = ReportRunRecord(
+            run_id=run_id,
+            kind=kind,
+            advertiser_id=advertiser_id,
+            status="queued",
+            window_start=start.isoformat(),
+            window_end=end.isoformat(),
+            reports=reports,
+            started_at=iso(self.clock()) or "",
+        )
         return run, jobs
 
     def enqueue(self, jobs: list[AdsReportJob]) -> None:
@@ -161,18 +161,17 @@ class AdsReports:
         """Daily: a trailing-window refresh for every linked, active, backfilled account that is due."""
         today = self.clock().date()
         started = 0
-        for account in self.repo.linked_accounts():
-            due = str(account.get("next_refresh_at") or "")
-            backfill = account.get("backfill") or {}
-            if not due or due > today.isoformat() or backfill.get("status") != "succeeded":
+        for tenant_id, account in self.repo.linked_accounts():
+            due = str(account.next_refresh_at or "")
+            backfill = account.backfill
+            if not due or due > today.isoformat() or backfill is None or backfill.status != "succeeded":
                 continue
-            profile = self.repo.get_profile(str(account["profile_id"])) or {}
-            if profile.get("status") != "active":
+            profile = self.repo.get_profile(str(account.profile_id))
+            if profile is None or profile.status != "active":
                 continue
-            tenant_id = str(account["pk"]).removeprefix("TENANT#")
-            run, jobs = self.plan(tenant_id, account["id"], str(account["profile_id"]), "refresh")
+            run, jobs = self.plan(tenant_id, account.id, str(account.profile_id), "refresh")
             next_at = (today + timedelta(hours=self.settings.ads_refresh_interval_hours)).isoformat()
-            if self.repo.start_refresh(tenant_id, account["id"], run, today.isoformat(), next_at):
+            if self.repo.start_refresh(tenant_id, account.id, run, today.isoformat(), next_at):
                 self.enqueue(jobs)
                 started += 1
         if started:
@@ -183,16 +182,19 @@ class AdsReports:
     def step(self, job: AdsReportJob, delivery: Delivery) -> None:
         account = self.repo.get_account(job.tenant_id, job.account_id)
         field = self._field(account, job)
-        if account is None or field is None:
+        run = account.report_run(field) if account is not None and field is not None else None
+        if run is None or field is None:
             logger.info("Stale report message dropped", extra={"run_id": job.run_id, "key": job.key})
             return
-        run = account[field]
-        report = run["reports"].get(job.key) or {}
-        if report.get("status") in ("succeeded", "failed") or run.get("status") not in ("queued", "running"):
+        # A report the run does not list is treated as queued, as it would be when just planned.
+        report = run.reports.get(job.key) or ReportProgressRecord(
+            report_type=job.report_type, start=job.start, end=job.end
+        )
+        if report.status in ("succeeded", "failed") or run.status not in ("queued", "running"):
             return
-        profile = self.repo.get_profile(job.advertiser_id) or {}
-        if profile.get("status") != "active":
-            reason = profile.get("status_reason") or "The advertising profile is no longer available."
+        profile = self.repo.get_profile(job.advertiser_id)
+        if profile is None or profile.status != "active":
+            reason = (profile.status_reason if profile else None) or "The advertising profile is no longer available."
             self.repo.finish_run(
                 job.tenant_id,
                 job.account_id,
@@ -216,16 +218,17 @@ class AdsReports:
         except WalmartError as error:
             self._report_failed(job, field, f"Walmart Connect refused the report: {error.message}")
 
-    def _field(self, account: dict[str, Any] | None, job: AdsReportJob) -> str | None:
-        if account is None or str(account.get("profile_id")) != job.advertiser_id:
+    def _field(self, account: AccountRecord | None, job: AdsReportJob) -> str | None:
+        if account is None or str(account.profile_id) != job.advertiser_id:
             return None
         for field in ("backfill", "refresh"):
-            if (account.get(field) or {}).get("run_id") == job.run_id:
+            run = account.report_run(field)
+            if run is not None and run.run_id == job.run_id:
                 return field
         return None
 
-    def _request(self, job: AdsReportJob, field: str, report: dict[str, Any]) -> None:
-        if report.get("snapshot_id"):
+    def _request(self, job: AdsReportJob, field: str, report: ReportProgressRecord) -> None:
+        if report.snapshot_id:
             return  # a duplicate of a request that went through: its poll chain is running
         metrics = REPORT_METRICS.get(job.report_type) or REPORT_METRICS["adGroup"]
         snapshot = self.gateway.call(
@@ -244,7 +247,7 @@ class AdsReports:
                 "status": "requested",
                 "snapshot_id": snapshot.snapshot_id,
                 "requested_at": iso(self.clock()),
-                "attempts": int(report.get("attempts") or 0) + 1,
+                "attempts": report.attempts + 1,
                 "polls": 0,
             },
         )
@@ -252,13 +255,13 @@ class AdsReports:
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
             self.queues.send(self.settings.ads_report_queue_url, next_job, poll_delay(self.settings, 0))
 
-    def _poll(self, job: AdsReportJob, field: str, report: dict[str, Any]) -> None:
-        if report.get("snapshot_id") != job.snapshot_id or int(report.get("polls") or 0) != job.polls:
+    def _poll(self, job: AdsReportJob, field: str, report: ReportProgressRecord) -> None:
+        if report.snapshot_id != job.snapshot_id or report.polls != job.polls:
             return  # a duplicate poll chain: the original one goes on
         snapshot_id = job.snapshot_id or ""
         snapshot = self.gateway.call(lambda c: c.report_snapshot(job.advertiser_id, snapshot_id), what="report poll")
         if snapshot.is_failed:
-            if int(report.get("attempts") or 0) >= SNAPSHOT_ATTEMPTS:
+            if report.attempts >= SNAPSHOT_ATTEMPTS:
                 self._report_failed(job, field, f"Walmart's report snapshot ended {snapshot.job_status}")
                 return
             saved = self.repo.update_report(
@@ -314,19 +317,21 @@ class AdsReports:
         if account is not None:
             self._finish_if_complete(job, field, account)
 
-    def _finish_if_complete(self, job: AdsReportJob, field: str, account: dict[str, Any]) -> None:
-        run = account[field]
-        statuses = [report.get("status") for report in run["reports"].values()]
+    def _finish_if_complete(self, job: AdsReportJob, field: str, account: AccountRecord) -> None:
+        run = account.report_run(field)
+        if run is None:
+            return
+        statuses = [report.status for report in run.reports.values()]
         if any(status not in ("succeeded", "failed") for status in statuses):
             return
-        failed = [key for key, report in run["reports"].items() if report.get("status") == "failed"]
+        failed = [key for key, report in run.reports.items() if report.status == "failed"]
         values: dict[str, Any] = {"finished_at": iso(self.clock())}
         if failed:
             values.update(status="failed", error=f"Reports failed: {', '.join(sorted(failed))}")
         else:
             values["status"] = "succeeded"
-            through = str(run["window_end"])
-            if through > str(account.get("data_through") or ""):
+            through = run.window_end
+            if through > str(account.data_through or ""):
                 values["data_through"] = through
         if self.repo.finish_run(job.tenant_id, job.account_id, field, job.run_id, values):
             logger.info(

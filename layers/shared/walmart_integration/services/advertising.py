@@ -16,19 +16,25 @@ from walmart_integration.errors import Conflict, Forbidden, NotFound, Validation
 from walmart_integration.models.advertising import (
     CHANNEL_OF_TYPE,
     AccountCreate,
+    AccountRecord,
     AccountView,
     AdvertisingLink,
     CampaignChange,
+    ChangeRecord,
     ChangeView,
     ClaimCreate,
+    ClaimRecord,
     ClaimView,
     Company,
     CompanyCreate,
+    CompanyRecord,
     KeywordChange,
     PerformanceRow,
+    ProfileRecord,
     ProfileView,
     RefreshView,
     ReportRun,
+    ReportRunRecord,
 )
 from walmart_integration.models.common import iso, new_id, utcnow
 from walmart_integration.models.messages import AdsChangeJob
@@ -41,28 +47,28 @@ MAX_PERFORMANCE_DAYS = 366
 GROUP_KEYS = {"date": ("date",), "campaign": ("campaign_id",), "ad_group": ("campaign_id", "ad_group_id")}
 
 
-def _company(item: dict[str, Any]) -> Company:
-    return Company(id=item["id"], name=item["name"], created_at=item["created_at"])
+def _company(item: CompanyRecord) -> Company:
+    return Company(id=item.id, name=item.name, created_at=item.created_at)
 
 
-def profile_view(item: dict[str, Any]) -> ProfileView:
+def profile_view(item: ProfileRecord) -> ProfileView:
     return ProfileView(
-        profile_id=str(item["advertiser_id"]),
-        advertiser_name=item["advertiser_name"],
-        advertiser_type=item["advertiser_type"],
-        access=item["access"],
-        status=item["status"],
-        status_reason=item.get("status_reason"),
-        seller_id=item.get("seller_id"),
-        seller_name=item.get("seller_name"),
-        linked_account_id=item.get("linked_account_id"),
-        first_seen_at=item["first_seen_at"],
-        last_seen_at=item["last_seen_at"],
+        profile_id=str(item.advertiser_id),
+        advertiser_name=item.advertiser_name,
+        advertiser_type=item.advertiser_type,
+        access=item.access,
+        status=item.status,
+        status_reason=item.status_reason,
+        seller_id=item.seller_id,
+        seller_name=item.seller_name,
+        linked_account_id=item.linked_account_id,
+        first_seen_at=item.first_seen_at,
+        last_seen_at=item.last_seen_at,
     )
 
 
-def _run(value: Any) -> ReportRun | None:
-    return ReportRun.model_validate(value) if value else None
+def _run(value: ReportRunRecord | None) -> ReportRun | None:
+    return ReportRun.model_validate(value.model_dump()) if value else None
 
 
 class AdvertisingService:
@@ -87,7 +93,7 @@ class AdvertisingService:
 
     # -- companies and accounts ------------------------------------------------------------------------
     def create_company(self, tenant_id: str, body: CompanyCreate) -> Company:
-        item = {"id": new_id(), "name": body.name, "created_at": iso(self.clock())}
+        item = CompanyRecord(id=new_id(), name=body.name, created_at=iso(self.clock()) or "")
         self.repo.create_company(tenant_id, item)
         return _company(item)
 
@@ -102,14 +108,14 @@ class AdvertisingService:
         return _company(item)
 
     def create_account(self, tenant_id: str, company_id: str, body: AccountCreate) -> AccountView:
-        item = {
-            "id": new_id(),
-            "company_id": company_id,
-            "name": body.name,
-            "channel": body.channel,
-            "geo": body.geo,
-            "created_at": iso(self.clock()),
-        }
+        item = AccountRecord(
+            id=new_id(),
+            company_id=company_id,
+            name=body.name,
+            channel=body.channel,
+            geo=body.geo,
+            created_at=iso(self.clock()) or "",
+        )
         if not self.repo.create_account(tenant_id, item):
             raise NotFound("Company not found.")
         return self._account_view(item)
@@ -121,73 +127,71 @@ class AdvertisingService:
     def get_account(self, tenant_id: str, account_id: str) -> AccountView:
         return self._account_view(self._account(tenant_id, account_id))
 
-    def _account(self, tenant_id: str, account_id: str) -> dict[str, Any]:
+    def _account(self, tenant_id: str, account_id: str) -> AccountRecord:
         item = self.repo.get_account(tenant_id, account_id)
         if item is None:
             raise NotFound("Account not found.")
         return item
 
-    def _account_view(self, item: dict[str, Any], profile: dict[str, Any] | None = None) -> AccountView:
+    def _account_view(self, item: AccountRecord, profile: ProfileRecord | None = None) -> AccountView:
         link = None
-        if item.get("profile_id"):
-            profile = profile or self.repo.get_profile(str(item["profile_id"])) or {}
+        if item.profile_id:
+            profile = profile or self.repo.get_profile(str(item.profile_id))
             link = AdvertisingLink(
-                profile_id=str(item["profile_id"]),
-                advertiser_name=profile.get("advertiser_name", ""),
-                advertiser_type=profile.get("advertiser_type", "3p"),
-                access=profile.get("access", "read"),
-                status=profile.get("status", "revoked"),
-                status_reason=profile.get("status_reason"),
-                linked_at=item.get("linked_at", ""),
+                profile_id=str(item.profile_id),
+                advertiser_name=profile.advertiser_name if profile else "",
+                advertiser_type=profile.advertiser_type if profile else "3p",
+                access=profile.access if profile else "read",
+                status=profile.status if profile else "revoked",
+                status_reason=profile.status_reason if profile else None,
+                linked_at=item.linked_at or "",
             )
         return AccountView(
-            id=item["id"],
-            company_id=item["company_id"],
-            name=item["name"],
-            channel=item["channel"],
-            geo=item["geo"],
-            created_at=item["created_at"],
+            id=item.id,
+            company_id=item.company_id,
+            name=item.name,
+            channel=item.channel,
+            geo=item.geo,
+            created_at=item.created_at,
             advertising=link,
-            backfill=_run(item.get("backfill")),
-            refresh=_run(item.get("refresh")),
-            data_through=item.get("data_through"),
+            backfill=_run(item.backfill),
+            refresh=_run(item.refresh),
+            data_through=item.data_through,
         )
 
     # -- profiles and links ----------------------------------------------------------------------------
     def list_profiles(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ProfileView], str | None]:
         items, next_cursor = self.repo.tenant_profiles(tenant_id, limit, cursor)
-        return [profile_view(item) for item in items if item.get("tenant_id") == tenant_id], next_cursor
+        return [profile_view(item) for item in items if item.tenant_id == tenant_id], next_cursor
 
     def link(self, tenant_id: str, account_id: str, profile_id: str) -> AccountView:
         account = self._account(tenant_id, account_id)
         profile = self.repo.get_profile(profile_id)
-        if profile is None or profile.get("tenant_id") != tenant_id:
+        if profile is None or profile.tenant_id != tenant_id:
             raise NotFound(f"Advertising profile {profile_id} is not available to this tenant.")
-        if str(account.get("profile_id") or "") == profile_id:
+        if str(account.profile_id or "") == profile_id:
             return self._account_view(account, profile)  # linking again what is linked changes nothing
-        if account.get("profile_id"):
-            raise Conflict(
-                f"Account {account_id} is already linked to profile {account['profile_id']}; unlink it first."
-            )
-        if profile.get("status") != "active":
-            raise Conflict(f"Advertising profile {profile_id} is revoked: {profile.get('status_reason') or ''}".strip())
-        expected = CHANNEL_OF_TYPE[profile["advertiser_type"]]
-        if account["channel"] != expected:
+        if account.profile_id:
+            raise Conflict(f"Account {account_id} is already linked to profile {account.profile_id}; unlink it first.")
+        if profile.status != "active":
+            raise Conflict(f"Advertising profile {profile_id} is revoked: {profile.status_reason or ''}".strip())
+        expected = CHANNEL_OF_TYPE[profile.advertiser_type]
+        if account.channel != expected:
             raise ValidationFailed(
                 {
                     "profile_id": [
-                        f"Profile {profile_id} is a {profile['advertiser_type']} advertiser: it links to a "
-                        f"{expected} account, not {account['channel']}."
+                        f"Profile {profile_id} is a {profile.advertiser_type} advertiser: it links to a "
+                        f"{expected} account, not {account.channel}."
                     ]
                 }
             )
         run, jobs = self.reports.plan(tenant_id, account_id, profile_id, "backfill")
         reasons = self.repo.link(tenant_id, account_id, profile_id, iso(self.clock()) or "", run)
         if reasons:
-            current = self.repo.get_profile(profile_id) or {}
-            if reasons[0] != "None" and current.get("linked_account_id"):
+            current = self.repo.get_profile(profile_id)
+            if reasons[0] != "None" and current is not None and current.linked_account_id:
                 raise Conflict(
-                    f"Advertising profile {profile_id} is already linked to account {current['linked_account_id']}."
+                    f"Advertising profile {profile_id} is already linked to account {current.linked_account_id}."
                 )
             if reasons[0] != "None":
                 raise Conflict(f"Advertising profile {profile_id} changed meanwhile; try again.")
@@ -197,9 +201,9 @@ class AdvertisingService:
 
     def unlink(self, tenant_id: str, account_id: str) -> AccountView:
         account = self._account(tenant_id, account_id)
-        if not account.get("profile_id"):
+        if not account.profile_id:
             raise Conflict(f"Account {account_id} has no linked advertising profile.")
-        if not self.repo.unlink(tenant_id, account_id, str(account["profile_id"])):
+        if not self.repo.unlink(tenant_id, account_id, str(account.profile_id)):
             raise Conflict("The link changed meanwhile; try again.")
         return self.get_account(tenant_id, account_id)
 
@@ -208,39 +212,39 @@ class AdvertisingService:
         now = iso(self.clock()) or ""
         self.repo.put_claim(tenant_id, body.advertiser_id, body.advertiser_name, now)
         self.assignment.apply(body.advertiser_id)
-        claim = next(c for c in self.repo.claims_for(body.advertiser_id) if c["tenant_id"] == tenant_id)
+        claim = next(c for c in self.repo.claims_for(body.advertiser_id) if c.tenant_id == tenant_id)
         return self._claim_view(claim)
 
     def list_claims(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ClaimView], str | None]:
         items, next_cursor = self.repo.tenant_claims(tenant_id, limit, cursor)
-        return [self._claim_view(item) for item in items if item.get("tenant_id") == tenant_id], next_cursor
+        return [self._claim_view(item) for item in items if item.tenant_id == tenant_id], next_cursor
 
     @staticmethod
-    def _claim_view(item: dict[str, Any]) -> ClaimView:
+    def _claim_view(item: ClaimRecord) -> ClaimView:
         return ClaimView(
-            advertiser_id=str(item["advertiser_id"]),
-            advertiser_name=item["advertiser_name"],
-            status=item.get("status", "waiting"),
-            reason=item.get("reason"),
-            created_at=item["created_at"],
-            updated_at=item["updated_at"],
+            advertiser_id=str(item.advertiser_id),
+            advertiser_name=item.advertiser_name,
+            status=item.status,
+            reason=item.reason,
+            created_at=item.created_at,
+            updated_at=item.updated_at,
         )
 
     def refresh(self) -> RefreshView:
         run = self._discovery().start("api")
-        return RefreshView.model_validate({k: v for k, v in run.items() if k in RefreshView.model_fields})
+        return RefreshView.model_validate(run.model_dump(include=set(RefreshView.model_fields)))
 
     # -- performance ---------------------------------------------------------------------------------------
     def performance(
         self, tenant_id: str, account_id: str, start: str | None, end: str | None, group_by: str
     ) -> list[PerformanceRow]:
         account = self._account(tenant_id, account_id)
-        if not account.get("profile_id"):
+        if not account.profile_id:
             raise Conflict(f"Account {account_id} has no linked advertising profile.")
         yesterday = self.clock().date() - timedelta(days=1)
         first, last = self._dates(start, end, yesterday)
         totals: dict[tuple[str, ...], dict[str, Any]] = {}
-        for row in self.performance_rows.rows(str(account["profile_id"]), "adGroup", first, last):
+        for row in self.performance_rows.rows(str(account.profile_id), "adGroup", first, last):
             group = tuple(str(row.get(name)) for name in GROUP_KEYS[group_by])
             total = totals.setdefault(group, self._empty(row, group_by))
             total["spend"] += Decimal(row.get("spend") or 0)
@@ -296,38 +300,40 @@ class AdvertisingService:
         self, tenant_id: str, account_id: str, entity: str, entity_id: str, body: CampaignChange | KeywordChange
     ) -> ChangeView:
         account = self._account(tenant_id, account_id)
-        if not account.get("profile_id"):
+        if not account.profile_id:
             raise Conflict(f"Account {account_id} has no linked advertising profile.")
-        profile = self.repo.get_profile(str(account["profile_id"])) or {}
-        if profile.get("status") != "active":
-            raise Conflict(profile.get("status_reason") or "The advertising profile is no longer available.")
-        if profile.get("access") != "write":
+        profile = self.repo.get_profile(str(account.profile_id))
+        if profile is None or profile.status != "active":
+            raise Conflict(
+                (profile.status_reason if profile else None) or "The advertising profile is no longer available."
+            )
+        if profile.access != "write":
             raise Forbidden(
-                f"Advertiser {account['profile_id']} granted read-only access; its admin can grant write access in "
+                f"Advertiser {account.profile_id} granted read-only access; its admin can grant write access in "
                 "Walmart's advertising console (Admin > API Partner)."
             )
         changes = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in body.model_dump(exclude_none=True).items()}
         change_id = new_id()
-        item = {
-            "id": change_id,
-            "account_id": account_id,
-            "advertiser_id": str(account["profile_id"]),
-            "entity": entity,
-            "entity_id": entity_id,
-            "changes": changes,
-            "status": "queued",
-            "created_at": iso(self.clock()),
-        }
+        item = ChangeRecord(
+            id=change_id,
+            account_id=account_id,
+            advertiser_id=str(account.profile_id),
+            entity=entity,  # type: ignore[arg-type]  # the route's literal
+            entity_id=entity_id,
+            changes=changes,
+            status="queued",
+            created_at=iso(self.clock()) or "",
+        )
         self.repo.create_change(tenant_id, item)
         self.queues.send(
             self.settings.ads_writeback_queue_url,
             AdsChangeJob(tenant_id=tenant_id, account_id=account_id, change_id=change_id),
         )
-        return ChangeView.model_validate(item)
+        return ChangeView.model_validate(item.model_dump())
 
     def list_changes(
         self, tenant_id: str, account_id: str, limit: int, cursor: str | None
     ) -> tuple[list[ChangeView], str | None]:
         self._account(tenant_id, account_id)
         items, next_cursor = self.repo.page_changes(tenant_id, account_id, limit, cursor)
-        return [ChangeView.model_validate(item) for item in items], next_cursor
+        return [ChangeView.model_validate(item.model_dump()) for item in items], next_cursor

@@ -50,9 +50,9 @@ class AuthService:
         if token is None:
             return None
         record = self.tenants.get_token(hash_token(token))
-        if not record or record.get("revoked"):
+        if record is None or record.revoked:
             return None
-        return str(record["tenant_id"])
+        return record.tenant_id
 
     def revoke(self, token: str) -> None:
         self.tenants.revoke_token(hash_token(token))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -133,12 +134,12 @@ class InstanceService:
         )
         self.instances.create(record)
         if connectable:
-            try:
+            # Never leave an instance that waits for a job nobody will run: if the job cannot be queued, the instance
+            # is deleted again and the failure propagates (the client retries). Nothing is caught.
+            with ExitStack() as undo:
+                undo.callback(self.instances.delete, record)
                 self._enqueue_token_job(record)
-            except Exception:
-                # Never leave an instance that waits for a job nobody will run: undo, let the client retry.
-                self.instances.delete(record)
-                raise
+                undo.pop_all()
         return record.view()
 
     def update(self, tenant_id: str, instance_id: str, patch: InstanceUpdate) -> InstanceView:

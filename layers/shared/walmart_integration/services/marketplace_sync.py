@@ -303,7 +303,7 @@ class MarketplaceSync:
             internal = self.catalog.by_skus(record.tenant_id, list(products))
         for sku, product in products.items():
             if sku in internal:
-                product["internal_product_id"] = internal[sku]["id"]
+                product["internal_product_id"] = internal[sku].id
 
     def _finish_page(
         self,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import Conflict, NotFound, RetryLater
+from walmart_integration.models.advertising import ClaimRecord, DiscoveryRecord
 from walmart_integration.models.common import iso, new_id, precise_iso, utcnow
 from walmart_integration.models.messages import ProfileRefreshJob
 from walmart_integration.observability import logger
@@ -61,23 +62,23 @@ class ProfileAssignment:
             for claim in claims:
                 self._claim(claim, "waiting", WAITING_NOT_LISTED, now)
             return None
-        owner = profile.get("tenant_id")
-        live = [claim for claim in claims if claim.get("status") != "rejected"]
+        owner = profile.tenant_id
+        live = [claim for claim in claims if claim.status != "rejected"]
         if owner is None and len(live) == 1:
             claim = live[0]
-            if same_name(claim["advertiser_name"], profile["advertiser_name"]):
-                if self.repo.assign_profile(advertiser_id, claim["tenant_id"], "claim", now):
+            if same_name(claim.advertiser_name, profile.advertiser_name):
+                if self.repo.assign_profile(advertiser_id, claim.tenant_id, "claim", now):
                     logger.info("Profile assigned by claim", extra={"advertiser_id": advertiser_id})
                 profile = self.repo.get_profile(advertiser_id) or profile
-                owner = profile.get("tenant_id")
+                owner = profile.tenant_id
             else:
                 self.repo.profile_waiting(advertiser_id, "name_mismatch")
         elif owner is None and len(live) > 1:
             self.repo.profile_waiting(advertiser_id, "contested")
         for claim in claims:
-            if claim["tenant_id"] == owner:
+            if claim.tenant_id == owner:
                 self._claim(claim, "assigned", None, now)
-            elif claim.get("status") == "rejected":
+            elif claim.status == "rejected":
                 continue
             elif owner is None and len(live) == 1:
                 self._claim(claim, "waiting", WAITING_MISMATCH, now)
@@ -88,7 +89,7 @@ class ProfileAssignment:
     def resolve(self, advertiser_id: str, tenant_id: str) -> None:
         """Operator: give the profile to ``tenant_id`` (who must have claimed it); other claims are rejected."""
         now = iso(self.clock()) or ""
-        claims = {claim["tenant_id"]: claim for claim in self.repo.claims_for(advertiser_id)}
+        claims = {claim.tenant_id: claim for claim in self.repo.claims_for(advertiser_id)}
         if tenant_id not in claims:
             raise NotFound(f"Tenant {tenant_id} has not claimed advertiser {advertiser_id}.")
         if self.repo.get_profile(advertiser_id) is None:
@@ -103,7 +104,7 @@ class ProfileAssignment:
 
     def reject(self, advertiser_id: str, tenant_id: str) -> None:
         """Operator: refuse one tenant's claim; the remaining claims are applied again."""
-        claims = {claim["tenant_id"]: claim for claim in self.repo.claims_for(advertiser_id)}
+        claims = {claim.tenant_id: claim for claim in self.repo.claims_for(advertiser_id)}
         if tenant_id not in claims:
             raise NotFound(f"Tenant {tenant_id} has not claimed advertiser {advertiser_id}.")
         self.repo.set_claim(
@@ -115,25 +116,25 @@ class ProfileAssignment:
         """Profiles an operator has to decide, with their claims."""
         result = []
         for profile in self.repo.all_profiles():
-            if profile.get("tenant_id") or not profile.get("assignment_reason"):
+            if profile.tenant_id or not profile.assignment_reason:
                 continue
             claims = [
-                {"tenant_id": c["tenant_id"], "advertiser_name": c["advertiser_name"], "status": c.get("status")}
-                for c in self.repo.claims_for(profile["advertiser_id"])
+                {"tenant_id": c.tenant_id, "advertiser_name": c.advertiser_name, "status": c.status}
+                for c in self.repo.claims_for(profile.advertiser_id)
             ]
             result.append(
                 {
-                    "advertiser_id": profile["advertiser_id"],
-                    "advertiser_name": profile["advertiser_name"],
-                    "reason": profile["assignment_reason"],
+                    "advertiser_id": profile.advertiser_id,
+                    "advertiser_name": profile.advertiser_name,
+                    "reason": profile.assignment_reason,
                     "claims": claims,
                 }
             )
         return result
 
-    def _claim(self, claim: dict[str, Any], status: str, reason: str | None, now: str) -> None:
-        if claim.get("status") != status or claim.get("reason") != reason:
-            self.repo.set_claim(claim["advertiser_id"], claim["tenant_id"], status, reason, now)
+    def _claim(self, claim: ClaimRecord, status: str, reason: str | None, now: str) -> None:
+        if claim.status != status or claim.reason != reason:
+            self.repo.set_claim(claim.advertiser_id, claim.tenant_id, status, reason, now)
 
 
 class ProfileDiscovery:
@@ -153,11 +154,11 @@ class ProfileDiscovery:
         self.assignment = assignment
         self.clock = clock
 
-    def start(self, trigger: str) -> dict[str, Any]:
+    def start(self, trigger: str) -> DiscoveryRecord:
         """Start a run (schedule or API). A run in progress, or one that finished moments ago, is joined."""
         now = self.clock()
         refresh_id = new_id()
-        run = {"refresh_id": refresh_id, "status": "requested", "requested_at": iso(now), "trigger": trigger}
+        run = DiscoveryRecord(refresh_id=refresh_id, status="requested", requested_at=iso(now) or "", trigger=trigger)
         # The schedule always starts a run once the last one ended; a request soon after one ended joins it.
         fresh_since = (
             "9999-12-31T23:59:59Z"
@@ -176,7 +177,7 @@ class ProfileDiscovery:
 
     def step(self, job: ProfileRefreshJob, delivery: Delivery) -> None:
         state = self.repo.discovery()
-        if state is None or state.get("refresh_id") != job.refresh_id or state.get("status") in ("succeeded", "failed"):
+        if state is None or state.refresh_id != job.refresh_id or state.status in ("succeeded", "failed"):
             logger.info("Stale discovery message dropped", extra={"refresh_id": job.refresh_id})
             return
         try:
@@ -205,7 +206,7 @@ class ProfileDiscovery:
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
             self.queues.send(self.settings.profile_refresh_queue_url, next_job, poll_delay(self.settings, 0))
 
-    def _poll(self, job: ProfileRefreshJob, state: dict[str, Any]) -> None:
+    def _poll(self, job: ProfileRefreshJob, state: DiscoveryRecord) -> None:
         snapshot_id = job.snapshot_id or ""
         snapshot = self.gateway.call(lambda c: c.insight_snapshot(snapshot_id), what="insight poll")
         if snapshot.is_failed:
@@ -221,7 +222,7 @@ class ProfileDiscovery:
 
         data = self.gateway.call(lambda c: c.download(snapshot.details), what="insight download")
         records, skipped = parse_advertisers(data)
-        listed_before = str(state.get("snapshot_requested_at") or state["requested_at"])
+        listed_before = str(state.snapshot_requested_at or state.requested_at)
         revoked = self.apply(records, listed_before)
         self.repo.update_discovery(
             job.refresh_id,
@@ -261,15 +262,15 @@ class ProfileDiscovery:
                 },
                 now,
             )
-            if not profile.get("tenant_id"):
+            if not profile.tenant_id:
                 self.assignment.apply(record.advertiser_id)
         revoked = 0
-        for profile in self.repo.all_profiles():
-            if profile["advertiser_id"] in listed or profile.get("status") != "active":
+        for stored in self.repo.all_profiles():
+            if stored.advertiser_id in listed or stored.status != "active":
                 continue
-            if self.repo.profile_revoked(profile["advertiser_id"], now, listed_before, REVOKED):
+            if self.repo.profile_revoked(stored.advertiser_id, now, listed_before, REVOKED):
                 revoked += 1
-                logger.warning("Profile revoked by Walmart", extra={"advertiser_id": profile["advertiser_id"]})
+                logger.warning("Profile revoked by Walmart", extra={"advertiser_id": stored.advertiser_id})
         return revoked
 
     def _fail(self, refresh_id: str, message: str) -> None:

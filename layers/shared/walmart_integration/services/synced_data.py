@@ -46,7 +46,7 @@ class SyncedDataService:
     ) -> tuple[list[LocationView], str | None]:
         self.instances.get(tenant_id, instance_id)  # 404 for an unknown or another tenant's instance
         items, next_cursor = self.locations.page(tenant_id, instance_id, limit, cursor)
-        return [LocationView.model_validate(item) for item in items], next_cursor
+        return [LocationView.model_validate(item.model_dump()) for item in items], next_cursor
 
     def list_products(
         self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
@@ -96,13 +96,15 @@ class SyncedDataService:
         return SyncStarted(run_id=run_id, streams=wanted)
 
     def create_product(self, tenant_id: str, body: InternalProductCreate) -> InternalProduct:
-        return InternalProduct.model_validate(self.catalog.create(tenant_id, body.sku, body.name, body.cost))
+        return InternalProduct.model_validate(
+            self.catalog.create(tenant_id, body.sku, body.name, body.cost).model_dump()
+        )
 
     def list_internal_products(
         self, tenant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[InternalProduct], str | None]:
         items, next_cursor = self.catalog.page(tenant_id, limit, cursor)
-        return [InternalProduct.model_validate(item) for item in items], next_cursor
+        return [InternalProduct.model_validate(item.model_dump()) for item in items], next_cursor
 
 
 def _iso_utc(value: str) -> str:

@@ -7,12 +7,21 @@ to another profile) let exactly one of many concurrent links win.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from walmart_integration.models.advertising import (
+    AccountRecord,
+    ChangeRecord,
+    ClaimRecord,
+    CompanyRecord,
+    DiscoveryRecord,
+    ProfileRecord,
+    ReportRunRecord,
+)
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-from walmart_integration.store.expressions import Update
+from walmart_integration.store.expressions import Expression, Update, new_item
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -27,10 +36,12 @@ class AdvertisingRepository(Repository):
         item = self.client.get_item(TableName=self.table, Key=_key(pk, sk), ConsistentRead=consistent).get("Item")
         return dynamo.deserialize(item) if item else None
 
-    def _put(self, item: dict[str, Any], condition: str | None = None) -> None:
+    def _put(self, item: dict[str, Any], condition: Callable[[Expression], str] | None = None) -> None:
+        """Put ``item``; ``condition`` writes its ConditionExpression with the placeholders it is handed."""
         params: dict[str, Any] = {"TableName": self.table, "Item": dynamo.serialize(item)}
-        if condition:
-            params["ConditionExpression"] = condition
+        if condition is not None:
+            guard = Expression()
+            params.update(guard.params(condition(guard)))
         self.client.put_item(**params)
 
     def update(
@@ -41,7 +52,7 @@ class AdvertisingRepository(Repository):
             response = self.client.update_item(
                 TableName=self.table, Key=_key(pk, sk), ReturnValues=returns, **update.params(condition)
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return None
             raise
@@ -69,89 +80,91 @@ class AdvertisingRepository(Repository):
         return items, dynamo.encode_index_cursor(response.get("LastEvaluatedKey"))
 
     # -- companies ----------------------------------------------------------------------------------------
-    def create_company(self, tenant_id: str, company: dict[str, Any]) -> None:
-        item = {"pk": keys.tenant_pk(tenant_id), "sk": keys.company_sk(company["id"]), "type": "company", **company}
-        self._put(item, "attribute_not_exists(pk)")
+    def create_company(self, tenant_id: str, company: CompanyRecord) -> None:
+        item = {"pk": keys.tenant_pk(tenant_id), "sk": keys.company_sk(company.id), "type": "company"}
+        self._put({**item, **company.model_dump()}, new_item)
 
-    def get_company(self, tenant_id: str, company_id: str) -> dict[str, Any] | None:
-        return self._get(keys.tenant_pk(tenant_id), keys.company_sk(company_id))
+    def get_company(self, tenant_id: str, company_id: str) -> CompanyRecord | None:
+        item = self._get(keys.tenant_pk(tenant_id), keys.company_sk(company_id))
+        return CompanyRecord.model_validate(item) if item else None
 
-    def page_companies(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        return self._page(keys.tenant_pk(tenant_id), keys.COMPANY_PREFIX, limit, cursor)
+    def page_companies(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[CompanyRecord], str | None]:
+        items, next_cursor = self._page(keys.tenant_pk(tenant_id), keys.COMPANY_PREFIX, limit, cursor)
+        return [CompanyRecord.model_validate(item) for item in items], next_cursor
 
     # -- accounts -----------------------------------------------------------------------------------------
-    def create_account(self, tenant_id: str, account: dict[str, Any]) -> bool:
+    def create_account(self, tenant_id: str, account: AccountRecord) -> bool:
         """Store an account of an existing company (False: the company does not exist)."""
         pk = keys.tenant_pk(tenant_id)
-        item = {"pk": pk, "sk": keys.account_sk(account["id"]), "type": "account", **account}
+        item = {"pk": pk, "sk": keys.account_sk(account.id), "type": "account", **account.model_dump(exclude_none=True)}
+        company, new = Expression(), Expression()
         try:
             self.client.transact_write_items(
                 TransactItems=[
                     {
                         "ConditionCheck": {
                             "TableName": self.table,
-                            "Key": _key(pk, keys.company_sk(account["company_id"])),
-                            "ConditionExpression": "attribute_exists(pk)",
+                            "Key": _key(pk, keys.company_sk(account.company_id)),
+                            **company.params(company.exists("pk")),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": dynamo.serialize(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    {"Put": {"TableName": self.table, "Item": dynamo.serialize(item), **new.params(new_item(new))}},
                 ]
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.transaction_reasons(error):
                 return False
             raise
         return True
 
-    def get_account(self, tenant_id: str, account_id: str) -> dict[str, Any] | None:
-        return self._get(keys.tenant_pk(tenant_id), keys.account_sk(account_id))
+    def get_account(self, tenant_id: str, account_id: str) -> AccountRecord | None:
+        item = self._get(keys.tenant_pk(tenant_id), keys.account_sk(account_id))
+        return AccountRecord.model_validate(item) if item else None
 
-    def accounts_of_company(self, tenant_id: str, company_id: str) -> list[dict[str, Any]]:
+    def accounts_of_company(self, tenant_id: str, company_id: str) -> list[AccountRecord]:
         return [
-            item
-            for item in self.query_all(
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={
-                    ":pk": {"S": keys.tenant_pk(tenant_id)},
-                    ":prefix": {"S": keys.ACCOUNT_PREFIX},
-                },
+            account
+            for account in map(
+                AccountRecord.model_validate,
+                self.query_all(
+                    KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                    ExpressionAttributeValues={
+                        ":pk": {"S": keys.tenant_pk(tenant_id)},
+                        ":prefix": {"S": keys.ACCOUNT_PREFIX},
+                    },
+                ),
             )
-            if item.get("company_id") == company_id
+            if account.company_id == company_id
         ]
 
-    def linked_accounts(self) -> Iterator[dict[str, Any]]:
-        """Every account with a linked profile (sparse index, no table scan)."""
-        return self.query_all(
+    def linked_accounts(self) -> Iterator[tuple[str, AccountRecord]]:
+        """Every account with a linked profile, with its tenant (sparse index, no table scan)."""
+        for item in self.query_all(
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": {"S": keys.LINKS_GSI_PK}},
-        )
+        ):
+            yield keys.tenant_of(str(item["pk"])), AccountRecord.model_validate(item)
 
-    def link(self, tenant_id: str, account_id: str, advertiser_id: str, now: str, run: dict[str, Any]) -> list[str]:
+    def link(self, tenant_id: str, account_id: str, advertiser_id: str, now: str, run: ReportRunRecord) -> list[str]:
         """Link profile and account in one transaction; the cancellation reasons (profile, account) if refused."""
         account = Update().set_all(
             {
                 "profile_id": advertiser_id,
                 "linked_at": now,
-                "backfill": run,
+                "backfill": run.model_dump(exclude_none=True),
                 "refresh": None,
-                "next_refresh_at": run["window_end"],
+                "next_refresh_at": run.window_end,
                 "gsi1pk": keys.LINKS_GSI_PK,
-                "gsi1sk": f"{tenant_id}#{account_id}",
+                "gsi1sk": keys.links_gsi_sk(tenant_id, account_id),
             }
         )
         profile = Update().set_all({"linked_account_id": account_id, "linked_tenant_id": tenant_id, "linked_at": now})
         profile_condition = (
-            f"{profile.name('tenant_id')} = {profile.value(tenant_id)} AND {profile.name('status')} = "
-            f"{profile.value('active')} AND attribute_not_exists({profile.name('linked_account_id')})"
+            f"{profile.compare('tenant_id', '=', tenant_id)} AND {profile.compare('status', '=', 'active')} "
+            f"AND {profile.not_exists('linked_account_id')}"
         )
-        account_condition = f"attribute_exists(pk) AND attribute_not_exists({account.name('profile_id')})"
+        account_condition = f"{account.exists('pk')} AND {account.not_exists('profile_id')}"
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -171,7 +184,7 @@ class AdvertisingRepository(Repository):
                     },
                 ]
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             reasons = dynamo.transaction_reasons(error)
             if reasons:
                 return reasons
@@ -192,93 +205,89 @@ class AdvertisingRepository(Repository):
                         "Update": {
                             "TableName": self.table,
                             "Key": _key(keys.tenant_pk(tenant_id), keys.account_sk(account_id)),
-                            **account.params(f"{account.name('profile_id')} = {account.value(advertiser_id)}"),
+                            **account.params(account.compare("profile_id", "=", advertiser_id)),
                         }
                     },
                     {
                         "Update": {
                             "TableName": self.table,
                             "Key": _key(keys.PROFILES_PK, keys.profile_sk(advertiser_id)),
-                            **profile.params(f"{profile.name('linked_account_id')} = {profile.value(account_id)}"),
+                            **profile.params(profile.compare("linked_account_id", "=", account_id)),
                         }
                     },
                 ]
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.transaction_reasons(error):
                 return False
             raise
         return True
 
     # -- report runs (maps on the account item) -----------------------------------------------------------
-    def start_refresh(self, tenant_id: str, account_id: str, run: dict[str, Any], due_by: str, next_at: str) -> bool:
+    def start_refresh(self, tenant_id: str, account_id: str, run: ReportRunRecord, due_by: str, next_at: str) -> bool:
         """Start the daily refresh run once (False: not linked to that profile any more, or not due)."""
-        update = Update().set("refresh", run).set("next_refresh_at", next_at)
-        condition = (
-            f"{update.name('profile_id')} = {update.value(run['advertiser_id'])} AND "
-            f"{update.name('next_refresh_at')} <= {update.value(due_by)}"
-        )
+        update = Update().set("refresh", run.model_dump(exclude_none=True)).set("next_refresh_at", next_at)
+        linked = update.compare("profile_id", "=", run.advertiser_id)
+        condition = f"{linked} AND {update.compare('next_refresh_at', '<=', due_by)}"
         return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition) is not None
 
     def update_report(
         self, tenant_id: str, account_id: str, field: str, run_id: str, key: str, values: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
+    ) -> AccountRecord | None:
         """Progress of one report of the current run (None: the run was replaced or the report already finished)."""
         update = Update()
         for name, value in values.items():
-            update.set(f"{field}.reports.{key}.{name}", value)
-        update.set(f"{field}.status", "running")
+            update.set((field, "reports", key, name), value)
+        update.set((field, "status"), "running")
         condition = (
-            f"{update.name(field + '.run_id')} = {update.value(run_id)} AND "
-            f"NOT {update.name(field + '.status')} IN ({update.value('succeeded')}, {update.value('failed')}, "
-            f"{update.value('stopped')}) AND NOT {update.name(f'{field}.reports.{key}.status')} IN "
-            f"({update.value('succeeded')}, {update.value('failed')})"
+            f"{update.compare((field, 'run_id'), '=', run_id)} AND "
+            f"NOT {update.one_of((field, 'status'), ('succeeded', 'failed', 'stopped'))} AND "
+            f"NOT {update.one_of((field, 'reports', key, 'status'), ('succeeded', 'failed'))}"
         )
-        return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition)
+        item = self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition)
+        return AccountRecord.model_validate(item) if item is not None else None
 
     def finish_run(self, tenant_id: str, account_id: str, field: str, run_id: str, values: Mapping[str, Any]) -> bool:
         update = Update()
         for name, value in values.items():
             update.set(name if "." in name or name == "data_through" else f"{field}.{name}", value)
         condition = (
-            f"{update.name(field + '.run_id')} = {update.value(run_id)} AND "
-            f"{update.name(field + '.status')} IN ({update.value('queued')}, {update.value('running')})"
+            f"{update.compare((field, 'run_id'), '=', run_id)} AND "
+            f"{update.one_of((field, 'status'), ('queued', 'running'))}"
         )
         return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition) is not None
 
     # -- profiles --------------------------------------------------------------------------------------------
-    def get_profile(self, advertiser_id: str) -> dict[str, Any] | None:
-        return self._get(keys.PROFILES_PK, keys.profile_sk(advertiser_id))
+    def get_profile(self, advertiser_id: str) -> ProfileRecord | None:
+        item = self._get(keys.PROFILES_PK, keys.profile_sk(advertiser_id))
+        return ProfileRecord.model_validate(item) if item else None
 
-    def all_profiles(self) -> list[dict[str, Any]]:
-        return list(
-            self.query_all(
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": keys.PROFILES_PK}},
-                ConsistentRead=True,
-            )
+    def all_profiles(self) -> list[ProfileRecord]:
+        items = self.query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.PROFILES_PK}},
+            ConsistentRead=True,
         )
+        return [ProfileRecord.model_validate(item) for item in items]
 
-    def tenant_profiles(
-        self, tenant_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        return self._index_page(keys.tenant_profiles_gsi_pk(tenant_id), limit, cursor, keys.PROFILES_PK)
+    def tenant_profiles(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ProfileRecord], str | None]:
+        items, next_cursor = self._index_page(keys.tenant_profiles_gsi_pk(tenant_id), limit, cursor, keys.PROFILES_PK)
+        return [ProfileRecord.model_validate(item) for item in items], next_cursor
 
-    def profile_seen(self, values: Mapping[str, Any], seen_at: str) -> dict[str, Any]:
+    def profile_seen(self, values: Mapping[str, Any], seen_at: str) -> ProfileRecord:
         """Upsert a profile Walmart listed: active again if it had been revoked."""
         update = Update().set_all({**values, "type": "ad_profile", "last_seen_at": seen_at, "status": "active"})
         update.set("first_seen_at", seen_at, if_not_exists=True)
         update.remove("revoked_at").remove("status_reason")
         item = self.update(keys.PROFILES_PK, keys.profile_sk(str(values["advertiser_id"])), update)
         assert item is not None
-        return item
+        return ProfileRecord.model_validate(item)
 
     def profile_revoked(self, advertiser_id: str, now: str, listed_before: str, reason: str) -> bool:
         """Mark revoked unless a snapshot newer than ``listed_before`` has listed it since."""
         update = Update().set_all({"status": "revoked", "revoked_at": now, "status_reason": reason})
         condition = (
-            f"{update.name('status')} = {update.value('active')} AND "
-            f"{update.name('last_seen_at')} < {update.value(listed_before)}"
+            f"{update.compare('status', '=', 'active')} AND {update.compare('last_seen_at', '<', listed_before)}"
         )
         return self.update(keys.PROFILES_PK, keys.profile_sk(advertiser_id), update, condition) is not None
 
@@ -295,9 +304,9 @@ class AdvertisingRepository(Repository):
             }
         )
         if force:
-            condition = f"attribute_exists(pk) AND attribute_not_exists({update.name('linked_account_id')})"
+            condition = f"{update.exists('pk')} AND {update.not_exists('linked_account_id')}"
         else:
-            condition = f"attribute_exists(pk) AND attribute_not_exists({update.name('tenant_id')})"
+            condition = f"{update.exists('pk')} AND {update.not_exists('tenant_id')}"
         return self.update(keys.PROFILES_PK, keys.profile_sk(advertiser_id), update, condition) is not None
 
     def profile_waiting(self, advertiser_id: str, reason: str | None) -> None:
@@ -307,11 +316,11 @@ class AdvertisingRepository(Repository):
             keys.PROFILES_PK,
             keys.profile_sk(advertiser_id),
             update,
-            f"attribute_exists(pk) AND attribute_not_exists({update.name('tenant_id')})",
+            f"{update.exists('pk')} AND {update.not_exists('tenant_id')}",
         )
 
     # -- claims ------------------------------------------------------------------------------------------------
-    def put_claim(self, tenant_id: str, advertiser_id: str, name: str, now: str) -> dict[str, Any]:
+    def put_claim(self, tenant_id: str, advertiser_id: str, name: str, now: str) -> ClaimRecord:
         update = Update().set_all(
             {
                 "type": "ad_claim",
@@ -327,52 +336,44 @@ class AdvertisingRepository(Repository):
         update.set("status", "waiting", if_not_exists=True)
         item = self.update(keys.claim_pk(advertiser_id), keys.tenant_pk(tenant_id), update)
         assert item is not None
-        return item
+        return ClaimRecord.model_validate(item)
 
-    def claims_for(self, advertiser_id: str) -> list[dict[str, Any]]:
-        return list(
-            self.query_all(
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": keys.claim_pk(advertiser_id)}},
-                ConsistentRead=True,
-            )
+    def claims_for(self, advertiser_id: str) -> list[ClaimRecord]:
+        items = self.query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.claim_pk(advertiser_id)}},
+            ConsistentRead=True,
         )
+        return [ClaimRecord.model_validate(item) for item in items]
 
-    def tenant_claims(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        items, next_cursor = self._index_page(keys.tenant_claims_gsi_pk(tenant_id), limit, cursor, "ADCLAIM#")
-        return items, next_cursor
+    def tenant_claims(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ClaimRecord], str | None]:
+        items, next_cursor = self._index_page(keys.tenant_claims_gsi_pk(tenant_id), limit, cursor, keys.CLAIM_PREFIX)
+        return [ClaimRecord.model_validate(item) for item in items], next_cursor
 
     def set_claim(self, advertiser_id: str, tenant_id: str, status: str, reason: str | None, now: str) -> None:
         update = Update().set_all({"status": status, "reason": reason, "updated_at": now})
-        self.update(keys.claim_pk(advertiser_id), keys.tenant_pk(tenant_id), update, "attribute_exists(pk)")
+        self.update(keys.claim_pk(advertiser_id), keys.tenant_pk(tenant_id), update, update.exists("pk"))
 
     # -- discovery runs ------------------------------------------------------------------------------------------
-    def discovery(self) -> dict[str, Any] | None:
-        return self._get(keys.DISCOVERY_PK, keys.DISCOVERY_SK)
+    def discovery(self) -> DiscoveryRecord | None:
+        item = self._get(keys.DISCOVERY_PK, keys.DISCOVERY_SK)
+        return DiscoveryRecord.model_validate(item) if item else None
 
-    def start_discovery(self, run: dict[str, Any], busy_since: str, fresh_since: str) -> bool:
+    def start_discovery(self, run: DiscoveryRecord, busy_since: str, fresh_since: str) -> bool:
         """Start a discovery run unless one started after ``busy_since`` is still going, or one finished after
         ``fresh_since`` (False: join that one)."""
-        item = {"pk": keys.DISCOVERY_PK, "sk": keys.DISCOVERY_SK, "type": "ad_discovery", **run}
+        item = {"pk": keys.DISCOVERY_PK, "sk": keys.DISCOVERY_SK, "type": "ad_discovery", **run.model_dump()}
+
+        def replaceable(guard: Expression) -> str:
+            going = guard.one_of("status", ("requested", "polling"))
+            ended = guard.one_of("status", ("succeeded", "failed"))
+            stale = guard.compare("requested_at", "<", busy_since)
+            old = guard.compare("finished_at", "<", fresh_since)
+            return f"{guard.not_exists('pk')} OR ({going} AND {stale}) OR ({ended} AND {old})"
+
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dynamo.serialize(item),
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR (#s IN (:requested, :polling) AND requested_at < :busy) "
-                    "OR (#s IN (:ok, :failed) AND finished_at < :fresh)"
-                ),
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":requested": {"S": "requested"},
-                    ":polling": {"S": "polling"},
-                    ":ok": {"S": "succeeded"},
-                    ":failed": {"S": "failed"},
-                    ":busy": {"S": busy_since},
-                    ":fresh": {"S": fresh_since},
-                },
-            )
-        except Exception as error:
+            self._put(item, replaceable)
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return False
             raise
@@ -380,26 +381,28 @@ class AdvertisingRepository(Repository):
 
     def update_discovery(self, refresh_id: str, values: Mapping[str, Any]) -> bool:
         update = Update().set_all(values)
-        condition = f"{update.name('refresh_id')} = {update.value(refresh_id)}"
+        condition = update.compare("refresh_id", "=", refresh_id)
         return self.update(keys.DISCOVERY_PK, keys.DISCOVERY_SK, update, condition) is not None
 
     # -- changes -----------------------------------------------------------------------------------------------
-    def create_change(self, tenant_id: str, change: dict[str, Any]) -> None:
-        sk = keys.change_prefix(change["account_id"]) + change["id"]
-        self._put({"pk": keys.tenant_pk(tenant_id), "sk": sk, "type": "ad_change", **change})
+    def create_change(self, tenant_id: str, change: ChangeRecord) -> None:
+        sk = keys.change_sk(change.account_id, change.id)
+        self._put({"pk": keys.tenant_pk(tenant_id), "sk": sk, "type": "ad_change", **change.model_dump()})
 
-    def get_change(self, tenant_id: str, account_id: str, change_id: str) -> dict[str, Any] | None:
-        return self._get(keys.tenant_pk(tenant_id), keys.change_prefix(account_id) + change_id)
+    def get_change(self, tenant_id: str, account_id: str, change_id: str) -> ChangeRecord | None:
+        item = self._get(keys.tenant_pk(tenant_id), keys.change_sk(account_id, change_id))
+        return ChangeRecord.model_validate(item) if item else None
 
     def page_changes(
         self, tenant_id: str, account_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        return self._page(keys.tenant_pk(tenant_id), keys.change_prefix(account_id), limit, cursor)
+    ) -> tuple[list[ChangeRecord], str | None]:
+        items, next_cursor = self._page(keys.tenant_pk(tenant_id), keys.change_prefix(account_id), limit, cursor)
+        return [ChangeRecord.model_validate(item) for item in items], next_cursor
 
     def finish_change(self, tenant_id: str, account_id: str, change_id: str, values: Mapping[str, Any]) -> bool:
         update = Update().set_all(values)
-        condition = f"{update.name('status')} = {update.value('queued')}"
-        sk = keys.change_prefix(account_id) + change_id
+        condition = update.compare("status", "=", "queued")
+        sk = keys.change_sk(account_id, change_id)
         return self.update(keys.tenant_pk(tenant_id), sk, update, condition) is not None
 
 
@@ -425,13 +428,14 @@ class PerformanceRepository(Repository):
 
     def rows(self, advertiser_id: str, report_type: str, start: str, end: str) -> Iterator[dict[str, Any]]:
         """Rows of the days ``start``..``end`` (yyyy-mm-dd, inclusive), money as ``Decimal``."""
+        first, last = keys.performance_days(start, end)
         params: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :start AND :end",
             "ExpressionAttributeValues": {
                 ":pk": {"S": keys.performance_pk(advertiser_id, report_type)},
-                ":start": {"S": start},
-                ":end": {"S": end + "#\uffff"},
+                ":start": {"S": first},
+                ":end": {"S": last},
             },
         }
         while True:

@@ -1,4 +1,17 @@
-"""boto3 plumbing: clients created on first use (off the cold-start path), item (de)serialisation, cursors."""
+"""boto3 plumbing: clients created on first use (off the cold-start path), item (de)serialisation, cursors, errors.
+
+AWS errors are caught by name, and only those that can happen where they are caught::
+
+    try:
+        client.put_item(..., **guard.params(guard.not_exists("pk")))  # guard = expressions.Expression()
+    except dynamo.ClientError as error:
+        if not dynamo.is_error(error, dynamo.CONDITIONAL_CHECK_FAILED):
+            raise  # anything else propagates: the worker's retry and dead-letter path, or the API's 500
+
+``dynamo.ClientError`` (and ``dynamo.BotoCoreError``) are botocore's, imported when first looked up (an ``except``
+clause looks it up only while an exception propagates, when boto3 is loaded anyway): importing a handler stays as fast
+as before.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +20,17 @@ import binascii
 import json
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from walmart_integration.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    # For the type checker; at run time ``__getattr__`` provides them when first used.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: F401
+
+# Error codes of DynamoDB that our conditional writes expect (the write was refused; nothing changed).
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"  # PutItem/UpdateItem/DeleteItem condition
+TRANSACTION_CANCELED = "TransactionCanceledException"  # TransactWriteItems: a condition failed, or a conflict
 
 # botocore's standard retry mode retries throttling and 5xx of AWS calls with backoff; we do not hand-write that.
 _RETRIES = {"mode": "standard", "max_attempts": 5}
@@ -96,17 +117,34 @@ def decode_cursor(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | 
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def is_conditional_failure(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
+def __getattr__(name: str) -> Any:
+    """botocore's ``ClientError`` (an AWS service answered with an error) and ``BotoCoreError`` (no answer: a
+    connection error or timeout after botocore's retries), on first use (see the module's docstring)."""
+    if name in ("ClientError", "BotoCoreError"):
+        from botocore import exceptions
+
+        return getattr(exceptions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def transaction_reasons(error: Exception) -> list[str]:
-    """Cancellation reason codes of a TransactWriteItems call, one per action ('None' where it passed)."""
-    response = getattr(error, "response", {})
-    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+def is_error(error: BaseException, *codes: str) -> TypeGuard[ClientError]:
+    """Whether ``error`` is an AWS error (botocore ``ClientError``) with one of these error codes."""
+    from botocore.exceptions import ClientError  # loaded already: boto3 raised ``error`` or is in use
+
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in codes
+
+
+def is_conditional_failure(error: BaseException) -> TypeGuard[ClientError]:
+    """A conditional PutItem/UpdateItem/DeleteItem was refused (nothing was written)."""
+    return is_error(error, CONDITIONAL_CHECK_FAILED)
+
+
+def transaction_reasons(error: BaseException) -> list[str]:
+    """Cancellation reason codes of a TransactWriteItems call, one per action ('None' where it passed); [] when
+    ``error`` is not a cancelled transaction."""
+    if not is_error(error, TRANSACTION_CANCELED):
         return []
-    return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
 def encode_index_cursor(last_key: dict[str, Any] | None) -> str | None:

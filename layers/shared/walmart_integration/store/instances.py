@@ -10,6 +10,7 @@ from walmart_integration.models.common import utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
+from walmart_integration.store.expressions import Expression, Update
 
 NAME_TAKEN = "The name has already been taken."
 
@@ -45,7 +46,7 @@ def _to_item(record: InstanceRecord) -> dict[str, Any]:
 
 def _autosync_keys(record: InstanceRecord) -> dict[str, str | None]:
     if record.is_automatic_sync_enabled:
-        return {"gsi1pk": keys.AUTOSYNC_GSI_PK, "gsi1sk": f"{record.tenant_id}#{record.id}"}
+        return {"gsi1pk": keys.AUTOSYNC_GSI_PK, "gsi1sk": keys.autosync_gsi_sk(record.tenant_id, record.id)}
     return {"gsi1pk": None, "gsi1sk": None}
 
 
@@ -82,7 +83,7 @@ class InstanceRepository(Repository):
                     },
                 ]
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             reasons = dynamo.transaction_reasons(error)
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise ValidationFailed({"name": [NAME_TAKEN]}) from None
@@ -116,35 +117,22 @@ class InstanceRepository(Repository):
         updated = current.model_copy(update={**changes, "version": current.version + 1, "updated_at": utcnow()})
         item = _to_item(updated)
         fields = [name for name in _UPDATABLE if name in changes] + ["version", "updated_at"]
-        sets, removes, values, names = [], [], {}, {}
-        for index, name in enumerate(fields):
-            names[f"#f{index}"] = name
-            if item.get(name) is None:
-                removes.append(f"#f{index}")
-            else:
-                sets.append(f"#f{index} = :v{index}")
-                values[f":v{index}"] = dynamo.value(item[name])
         if "is_automatic_sync_enabled" in changes:
-            for attr in ("gsi1pk", "gsi1sk"):
-                names[f"#{attr}"] = attr
-                if item.get(attr) is None:
-                    removes.append(f"#{attr}")
-                else:
-                    sets.append(f"#{attr} = :{attr}")
-                    values[f":{attr}"] = {"S": item[attr]}
-        names["#version"] = "version"
-        values[":expected"] = {"N": str(current.version)}
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            fields += ["gsi1pk", "gsi1sk"]
+        update = Update()
+        for name in fields:
+            if item.get(name) is None:
+                update.remove(name)
+            else:
+                update.set(name, item[name])
+        condition = f"{update.exists('pk')} AND {update.compare('version', '=', current.version)}"
         pk = keys.tenant_pk(current.tenant_id)
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self.table,
                     "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_sk(current.id)}},
-                    "UpdateExpression": expression,
-                    "ConditionExpression": "attribute_exists(pk) AND #version = :expected",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
+                    **update.params(condition),
                 }
             }
         ]
@@ -176,7 +164,7 @@ class InstanceRepository(Repository):
             )
         try:
             self.client.transact_write_items(TransactItems=actions)
-        except Exception as error:
+        except dynamo.ClientError as error:
             reasons = dynamo.transaction_reasons(error)
             if not reasons:
                 raise
@@ -190,6 +178,8 @@ class InstanceRepository(Repository):
     def delete(self, current: InstanceRecord) -> None:
         """Delete the instance, its encrypted secrets (same item) and its name reservation."""
         pk = keys.tenant_pk(current.tenant_id)
+        guard = Expression()
+        condition = f"{guard.exists('pk')} AND {guard.compare('version', '=', current.version)}"
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -197,9 +187,7 @@ class InstanceRepository(Repository):
                         "Delete": {
                             "TableName": self.table,
                             "Key": {"pk": {"S": pk}, "sk": {"S": keys.instance_sk(current.id)}},
-                            "ConditionExpression": "attribute_exists(pk) AND #version = :expected",
-                            "ExpressionAttributeNames": {"#version": "version"},
-                            "ExpressionAttributeValues": {":expected": {"N": str(current.version)}},
+                            **guard.params(condition),
                         }
                     },
                     {
@@ -210,7 +198,7 @@ class InstanceRepository(Repository):
                     },
                 ]
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if not dynamo.transaction_reasons(error):
                 raise
             if self.find(current.tenant_id, current.id) is None:
@@ -232,41 +220,29 @@ class InstanceRepository(Repository):
         Returns False when the instance is gone or its credentials changed meanwhile: the caller's
         work is stale and must be dropped.
         """
-        names: dict[str, str] = {"#cv": "credentials_version", "#updated": "updated_at"}
-        if jobs:
-            names["#jobs"] = "jobs"
-        values: dict[str, Any] = {
-            ":cv": {"N": str(credentials_version)},
-            ":now": {"S": utcnow().isoformat()},
-        }
-        sets = ["#updated = :now"]
-        for index, (name, job) in enumerate(jobs.items()):
-            names[f"#j{index}"] = name
-            values[f":j{index}"] = dynamo.value(job.model_dump())
-            sets.append(f"#jobs.#j{index} = :j{index}")
+        update = Update().set("updated_at", utcnow().isoformat())
+        for name, state in jobs.items():
+            update.set(("jobs", name), state.model_dump())
         attributes = dict(extra or {})
         if status is not None:
             attributes["status"] = status
-        for index, (name, raw) in enumerate(attributes.items()):
-            names[f"#a{index}"] = name
-            values[f":a{index}"] = dynamo.value(raw.isoformat() if isinstance(raw, datetime) else raw)
-            sets.append(f"#a{index} = :a{index}")
-        condition = "attribute_exists(pk) AND #cv = :cv"
+        for name, raw in attributes.items():
+            update.set(name, raw.isoformat() if isinstance(raw, datetime) else raw)
+        condition = f"{update.exists('pk')} AND {update.compare('credentials_version', '=', credentials_version)}"
         if progress_of_run is not None:
             # Progress of a run never overwrites that run's end: workers of one run report concurrently.
-            names |= {"#pj": next(iter(jobs)), "#prun": "run_id", "#pst": "status"}
-            values |= {":prun": {"S": progress_of_run}, ":pok": {"S": "succeeded"}, ":pfail": {"S": "failed"}}
-            condition += " AND NOT (#jobs.#pj.#prun = :prun AND (#jobs.#pj.#pst = :pok OR #jobs.#pj.#pst = :pfail))"
+            job = next(iter(jobs))
+            condition += (
+                f" AND NOT ({update.compare(('jobs', job, 'run_id'), '=', progress_of_run)}"
+                f" AND {update.one_of(('jobs', job, 'status'), ('succeeded', 'failed'))})"
+            )
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.instance_sk(instance_id)}},
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                **update.params(condition),
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return False
             raise

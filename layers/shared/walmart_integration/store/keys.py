@@ -1,4 +1,4 @@
-"""The key design of the app table, in one place.
+"""The key design of both tables, in one place: every pk/sk/gsi1pk/gsi1sk is built here and nowhere else.
 
 AppTable (pk, sk; sparse GSI ``gsi1``):
   TENANT#<tenant>            TENANT                      tenant
@@ -24,6 +24,14 @@ AppTable (pk, sk; sparse GSI ``gsi1``):
   gsi1: ADLINKS / <tenant>#<account>                     linked accounts (daily report refresh, no table scan)
   gsi1: TENANT#<tenant>#ADPROFILES / <advertiserId>       the profiles assigned to a tenant
   gsi1: TENANT#<tenant>#ADCLAIMS / <advertiserId>         a tenant's claims
+  -- accounting --
+  TENANT#<tenant>            ACCTPOST#<instance>#<po>    what an order has posted so far (per line), with a version
+  TENANT#<tenant>            ACCTDOC#<instance>#<ulid>   a document: issued (immutable) or an open period batch
+  TENANT#<tenant>            ACCTBATCH#<instance>#<type>#<period>#<period key>#<reason>
+                                                         which document is the open batch of a period
+  gsi1: ACCTHELD#<tenant>#<instance> / <po>              orders with held lines (the holds live on their posting item)
+  gsi1: ACCTOPEN / <period end>#<tenant>#<document>      open batches (closed by the scheduler)
+  gsi1: ACCTOUTBOX / <issued at>#<tenant>#<document>     issued documents not yet published (the publisher's outbox)
 DataTable (pk, sk; gsi1):
   INSTANCE#<tenant>#<instance>  LOCATION#<shipNode>      ship node
   INSTANCE#<tenant>#<instance>  PRODUCT#<sku>            Walmart listing
@@ -31,21 +39,44 @@ DataTable (pk, sk; gsi1):
   gsi1: ORDERS#<tenant>#<instance> / <orderDate>#<po>    orders newest first
   ADPERF#<advertiserId>#<reportType>  <date>#<campaignId>#<adGroupId>[#<keywordId>]  one day of one entity (a re-pull
                                                          of a day overwrites it: never duplicated)
+IdempotencyTable: Powertools' own keys (``store/idempotency``), not designed here.
 """
 
 from __future__ import annotations
 
 ID_WIDTH = 12
 
+# -- tenants, tokens, counters ----------------------------------------------------------------------------
+TENANT_PREFIX = "TENANT#"
+TENANT_SK = "TENANT"
+API_TOKEN_SK = "APITOKEN"  # noqa: S105 (a key, not a secret)
+
 
 def tenant_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+    return f"{TENANT_PREFIX}{tenant_id}"
 
 
-TENANT_SK = "TENANT"
+def tenant_of(pk: str) -> str:
+    """The tenant id of a tenant partition key (``tenant_pk``'s inverse)."""
+    if not pk.startswith(TENANT_PREFIX):
+        raise ValueError(f"{pk!r} is not a tenant partition key")
+    return pk.removeprefix(TENANT_PREFIX)
+
+
+def api_token_pk(token_hash: str) -> str:
+    return f"APITOKEN#{token_hash}"
+
+
+def counter_sk(kind: str) -> str:
+    return f"COUNTER#{kind}"
+
+
+def numbered_sk(prefix: str, number: int) -> str:
+    return f"{prefix}{number:0{ID_WIDTH}d}"
+
+
+# -- instances ----------------------------------------------------------------------------------------------
 INSTANCE_PREFIX = "INSTANCE#"
-STORE_PREFIX = "STORE#"
-NOMINAL_CODE_PREFIX = "NOMINALCODE#"
 AUTOSYNC_GSI_PK = "AUTOSYNC"
 
 
@@ -57,45 +88,21 @@ def instance_name_sk(name: str) -> str:
     return f"INSTANCENAME#{name.strip().casefold()}"
 
 
-def numbered_sk(prefix: str, number: int) -> str:
-    return f"{prefix}{number:0{ID_WIDTH}d}"
+def autosync_gsi_sk(tenant_id: str, instance_id: str) -> str:
+    return f"{tenant_id}#{instance_id}"
 
 
-def counter_sk(kind: str) -> str:
-    return f"COUNTER#{kind}"
-
-
-def api_token_pk(token_hash: str) -> str:
-    return f"APITOKEN#{token_hash}"
-
-
-API_TOKEN_SK = "APITOKEN"  # noqa: S105 (a key, not a secret)
-
-
-def instance_data_pk(tenant_id: str, instance_id: str) -> str:
-    return f"INSTANCE#{tenant_id}#{instance_id}"
-
-
-LOCATION_PREFIX = "LOCATION#"
-
-
-def location_sk(ship_node_id: str) -> str:
-    return f"{LOCATION_PREFIX}{ship_node_id}"
-
-
-PRODUCT_PREFIX = "PRODUCT#"
-ORDER_PREFIX = "ORDER#"
+# -- reference data and internal products -------------------------------------------------------------------
+STORE_PREFIX = "STORE#"
+NOMINAL_CODE_PREFIX = "NOMINALCODE#"
 SKU_PRODUCT_PREFIX = "SKU#"
-
-
-def orders_index_pk(tenant_id: str, instance_id: str) -> str:
-    return f"ORDERS#{tenant_id}#{instance_id}"
 
 
 def sku_product_sk(sku: str) -> str:
     return f"{SKU_PRODUCT_PREFIX}{sku}"
 
 
+# -- sync runs -------------------------------------------------------------------------------------------------
 def run_sk(instance_id: str, stream: str, run_id: str) -> str:
     return f"RUN#{instance_id}#{stream}#{run_id}"
 
@@ -104,6 +111,7 @@ def sync_state_sk(instance_id: str) -> str:
     return f"SYNCSTATE#{instance_id}"
 
 
+# -- rate limits ---------------------------------------------------------------------------------------------
 RATE_LIMIT_PREFIX = "RATELIMIT#"
 BUCKET_PREFIX = "BUCKET#"
 
@@ -117,11 +125,42 @@ def bucket_sk(endpoint: str) -> str:
     return f"{BUCKET_PREFIX}{endpoint}"
 
 
-# -- Walmart Connect (advertising) --
+# -- synced Marketplace data (DataTable) -------------------------------------------------------------------------
+LOCATION_PREFIX = "LOCATION#"
+PRODUCT_PREFIX = "PRODUCT#"
+ORDER_PREFIX = "ORDER#"
+
+
+def instance_data_pk(tenant_id: str, instance_id: str) -> str:
+    return f"INSTANCE#{tenant_id}#{instance_id}"
+
+
+def location_sk(ship_node_id: str) -> str:
+    return f"{LOCATION_PREFIX}{ship_node_id}"
+
+
+def product_sk(sku: str) -> str:
+    return f"{PRODUCT_PREFIX}{sku}"
+
+
+def order_sk(purchase_order_id: str) -> str:
+    return f"{ORDER_PREFIX}{purchase_order_id}"
+
+
+def orders_index_pk(tenant_id: str, instance_id: str) -> str:
+    return f"ORDERS#{tenant_id}#{instance_id}"
+
+
+def orders_index_sk(order_date: str, purchase_order_id: str) -> str:
+    return f"{order_date}#{purchase_order_id}"
+
+
+# -- Walmart Connect (advertising) -------------------------------------------------------------------------------
 COMPANY_PREFIX = "COMPANY#"
 ACCOUNT_PREFIX = "ACCOUNT#"
 PROFILES_PK = "ADPROFILES"
 PROFILE_PREFIX = "PROFILE#"
+CLAIM_PREFIX = "ADCLAIM#"
 DISCOVERY_PK = "ADDISCOVERY"
 DISCOVERY_SK = "STATE"
 LINKS_GSI_PK = "ADLINKS"
@@ -135,8 +174,16 @@ def account_sk(account_id: str) -> str:
     return f"{ACCOUNT_PREFIX}{account_id}"
 
 
+def links_gsi_sk(tenant_id: str, account_id: str) -> str:
+    return f"{tenant_id}#{account_id}"
+
+
 def change_prefix(account_id: str) -> str:
     return f"ADCHANGE#{account_id}#"
+
+
+def change_sk(account_id: str, change_id: str) -> str:
+    return f"{change_prefix(account_id)}{change_id}"
 
 
 def profile_sk(advertiser_id: str) -> str:
@@ -144,16 +191,59 @@ def profile_sk(advertiser_id: str) -> str:
 
 
 def tenant_profiles_gsi_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#ADPROFILES"
+    return f"{tenant_pk(tenant_id)}#ADPROFILES"
 
 
 def claim_pk(advertiser_id: str) -> str:
-    return f"ADCLAIM#{advertiser_id}"
+    return f"{CLAIM_PREFIX}{advertiser_id}"
 
 
 def tenant_claims_gsi_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#ADCLAIMS"
+    return f"{tenant_pk(tenant_id)}#ADCLAIMS"
 
 
 def performance_pk(advertiser_id: str, report_type: str) -> str:
     return f"ADPERF#{advertiser_id}#{report_type}"
+
+
+def performance_sk(day: str, campaign_id: str, ad_group_id: str, keyword_id: str | None = None) -> str:
+    sk = f"{day}#{campaign_id}#{ad_group_id}"
+    return sk if keyword_id is None else f"{sk}#{keyword_id}"
+
+
+def performance_days(start: str, end: str) -> tuple[str, str]:
+    """The sort-key range (inclusive) holding every row of the days ``start``..``end`` (yyyy-mm-dd)."""
+    return start, end + "#\uffff"
+
+
+# -- accounting ----------------------------------------------------------------------------------------------------
+OPEN_GSI_PK = "ACCTOPEN"
+OUTBOX_GSI_PK = "ACCTOUTBOX"
+
+
+def posting_sk(instance_id: str, purchase_order_id: str) -> str:
+    return f"ACCTPOST#{instance_id}#{purchase_order_id}"
+
+
+def document_prefix(instance_id: str) -> str:
+    return f"ACCTDOC#{instance_id}#"
+
+
+def document_sk(instance_id: str, document_id: str) -> str:
+    return f"{document_prefix(instance_id)}{document_id}"
+
+
+def batch_sk(instance_id: str, doc_type: str, period: str, period_key: str, reason: str) -> str:
+    return f"ACCTBATCH#{instance_id}#{doc_type}#{period}#{period_key}#{reason}"
+
+
+def held_index_pk(tenant_id: str, instance_id: str) -> str:
+    return f"ACCTHELD#{tenant_id}#{instance_id}"
+
+
+def open_gsi_sk(period_end: str, tenant_id: str, document_id: str) -> str:
+    return f"{period_end}#{tenant_id}#{document_id}"
+
+
+def outbox_gsi_sk(issued_at: str, tenant_id: str, document_id: str) -> str:
+    return f"{issued_at}#{tenant_id}#{document_id}"

@@ -30,11 +30,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from walmart_integration.store import keys
+from walmart_integration.models.rate_limits import RateLimitBucket
+from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-from walmart_integration.store.dynamo import is_conditional_failure
+from walmart_integration.store.expressions import Update
 
 # Conditional writes lost to other workers before ``acquire`` gives up and reports a short wait.
 MAX_ATTEMPTS = 5
@@ -114,8 +115,7 @@ class _Bucket:
 
     tokens: float  # available at ``start``
     start: float  # max(now, stored updated_at): where the refill goes on from
-    condition: str
-    values: dict[str, Any]
+    read: RateLimitBucket  # as stored: a write must find it unchanged
 
 
 def _number(value: float) -> str:
@@ -154,33 +154,31 @@ class RateLimiter(Repository):
             raise ValueError(f"cost must be in (0, {spec.capacity}] for {endpoint!r}, not {cost}.")
         now = time.time() if now is None else float(now)
         key = self._key(seller_key, endpoint)
-        item = self._read(key)
+        read = self._read(key)
         for _ in range(MAX_ATTEMPTS):
-            bucket = self._bucket(item, spec, now)
+            bucket = self._bucket(read, spec, now)
             if bucket.tokens + SLACK_SECONDS * spec.refill_per_second < cost:
                 return (bucket.start - now) + (cost - bucket.tokens) / spec.refill_per_second
-            values = {
-                **bucket.values,
-                ":tokens": {"N": _number(max(0.0, bucket.tokens - cost))},
-                ":updated": {"N": _number(bucket.start)},
-                ":expires": {"N": str(self._expires_at(spec, bucket.start))},
-                ":type": {"S": "rate_limit"},
-            }
+            update = (
+                Update()
+                .set_typed("tokens", {"N": _number(max(0.0, bucket.tokens - cost))})
+                .set_typed("updated_at", {"N": _number(bucket.start)})
+                .set("expires_at", self._expires_at(spec, bucket.start))
+                .set("type", "rate_limit")
+            )
             try:
                 self.client.update_item(
                     TableName=self.table,
                     Key=key,
-                    UpdateExpression="SET #tokens = :tokens, #updated = :updated, expires_at = :expires, #type = :type",
-                    ConditionExpression=bucket.condition,
-                    ExpressionAttributeNames={"#tokens": "tokens", "#updated": "updated_at", "#type": "type"},
-                    ExpressionAttributeValues=values,
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **update.params(self._unchanged(update, bucket.read)),
                 )
-            except Exception as error:
-                if not is_conditional_failure(error):
+            except dynamo.ClientError as error:
+                if not dynamo.is_conditional_failure(error):
                     raise
                 # Another worker wrote first: go on from its item (returned with the failure).
-                item = getattr(error, "response", {}).get("Item") or self._read(key)
+                winner = cast("dict[str, Any] | None", error.response.get("Item"))
+                read = self._record(winner) if winner else self._read(key)
                 continue
             return 0.0
         return min(CONTENTION_WAIT_SECONDS, cost / spec.refill_per_second) * random.uniform(0.5, 1.0)
@@ -198,33 +196,22 @@ class RateLimiter(Repository):
         # Empty at this moment, so that exactly one token is back at now + retry.
         empty_at = now + retry - 1.0 / spec.refill_per_second
         key = self._key(seller_key, endpoint)
-        names = {"#tokens": "tokens", "#updated": "updated_at", "#type": "type"}
-        values = {
-            ":zero": {"N": "0"},
-            ":updated": {"N": _number(empty_at)},
-            ":expires": {"N": str(self._expires_at(spec, max(now, empty_at)))},
-            ":type": {"S": "rate_limit"},
-        }
+        update = (
+            Update()
+            .set("tokens", 0)
+            .set_typed("updated_at", {"N": _number(empty_at)})
+            .set("expires_at", self._expires_at(spec, max(now, empty_at)))
+            .set("type", "rate_limit")
+        )
+        later = update.typed({"N": _number(empty_at)})
+        condition = f"{update.not_exists('updated_at')} OR {update.name('updated_at')} <= {later}"
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=key,
-                UpdateExpression="SET #tokens = :zero, #updated = :updated, expires_at = :expires, #type = :type",
-                ConditionExpression="attribute_not_exists(#updated) OR #updated <= :updated",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except Exception as error:
-            if not is_conditional_failure(error):
+            self.client.update_item(TableName=self.table, Key=key, **update.params(condition))
+        except dynamo.ClientError as error:
+            if not dynamo.is_conditional_failure(error):
                 raise
             # The bucket already refills from later on (a longer penalty): empty it from there.
-            self.client.update_item(
-                TableName=self.table,
-                Key=key,
-                UpdateExpression="SET #tokens = :zero",
-                ExpressionAttributeNames={"#tokens": "tokens"},
-                ExpressionAttributeValues={":zero": {"N": "0"}},
-            )
+            self.client.update_item(TableName=self.table, Key=key, **Update().set("tokens", 0).params())
 
     def peek(self, seller_key: str, endpoint: str, now: float | None = None) -> float:
         """Tokens available at ``now`` (or at the end of a running penalty), without taking any."""
@@ -240,36 +227,31 @@ class RateLimiter(Repository):
             raise ValueError("A seller key is required.")
         return {"pk": {"S": keys.rate_limit_pk(seller_key)}, "sk": {"S": keys.bucket_sk(endpoint)}}
 
-    def _read(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get(
-            "Item"
-        )
-        return item
+    def _read(self, key: dict[str, Any]) -> RateLimitBucket:
+        return self._record(self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item"))
 
     @staticmethod
-    def _bucket(item: dict[str, Any] | None, spec: BucketSpec, now: float) -> _Bucket:
-        stored_tokens = (item or {}).get("tokens")
-        stored_updated = (item or {}).get("updated_at")
-        # The write must find the attributes exactly as read (or still missing).
-        clauses, values = [], {}
-        if stored_tokens is None:
-            clauses.append("attribute_not_exists(#tokens)")
-        else:
-            clauses.append("#tokens = :old_tokens")
-            values[":old_tokens"] = stored_tokens
-        if stored_updated is None:
-            clauses.append("attribute_not_exists(#updated)")
-        else:
-            clauses.append("#updated = :old_updated")
-            values[":old_updated"] = stored_updated
-        condition = " AND ".join(clauses)
-        if stored_tokens is None or stored_updated is None:
-            return _Bucket(spec.capacity, now, condition, values)  # a new (or expired) bucket is full
-        tokens = max(0.0, float(stored_tokens["N"]))
-        updated = float(stored_updated["N"])
+    def _record(item: dict[str, Any] | None) -> RateLimitBucket:
+        return RateLimitBucket.model_validate(dynamo.deserialize(item, exact=True) if item else {})
+
+    @staticmethod
+    def _unchanged(update: Update, read: RateLimitBucket) -> str:
+        """The condition that the bucket's ``tokens`` and ``updated_at`` are still as read (or still missing)."""
+        clauses = [
+            update.not_exists(name) if value is None else update.compare(name, "=", value)
+            for name, value in (("tokens", read.tokens), ("updated_at", read.updated_at))
+        ]
+        return " AND ".join(clauses)
+
+    @staticmethod
+    def _bucket(read: RateLimitBucket, spec: BucketSpec, now: float) -> _Bucket:
+        if read.tokens is None or read.updated_at is None:
+            return _Bucket(spec.capacity, now, read)  # a new (or expired) bucket is full
+        tokens = max(0.0, float(read.tokens))
+        updated = float(read.updated_at)
         if now > updated:
             tokens += (now - updated) * spec.refill_per_second
-        return _Bucket(min(spec.capacity, tokens), max(now, updated), condition, values)
+        return _Bucket(min(spec.capacity, tokens), max(now, updated), read)
 
     @staticmethod
     def _expires_at(spec: BucketSpec, start: float) -> int:

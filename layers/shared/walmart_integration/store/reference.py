@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from walmart_integration.models.common import utcnow
+from walmart_integration.models.reference import NominalCodeRecord, StoreRecord
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
+from walmart_integration.store.expressions import Expression, Update
 
-KINDS = {"store": keys.STORE_PREFIX, "nominalcode": keys.NOMINAL_CODE_PREFIX}
+KINDS = {StoreRecord.kind: keys.STORE_PREFIX, NominalCodeRecord.kind: keys.NOMINAL_CODE_PREFIX}
+R = TypeVar("R", StoreRecord, NominalCodeRecord)
 
 
 class ReferenceRepository(Repository):
-    def create(self, tenant_id: str, kind: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        """Create a record with the tenant's next integer id for ``kind``."""
+    def create(self, tenant_id: str, record_type: type[R], attributes: Mapping[str, Any]) -> R:
+        """Create a record with the tenant's next integer id of its kind."""
         pk = keys.tenant_pk(tenant_id)
         counter = self.client.update_item(
             TableName=self.table,
-            Key={"pk": {"S": pk}, "sk": {"S": keys.counter_sk(kind)}},
-            UpdateExpression="ADD last_id :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            Key={"pk": {"S": pk}, "sk": {"S": keys.counter_sk(record_type.kind)}},
             ReturnValues="UPDATED_NEW",
+            **Update().add("last_id", 1).params(),
         )
         number = int(counter["Attributes"]["last_id"]["N"])
-        record = {"id": number, **attributes, "created_at": utcnow().isoformat()}
-        self.client.put_item(
-            TableName=self.table,
-            Item=dynamo.serialize({"pk": pk, "sk": keys.numbered_sk(KINDS[kind], number), "type": kind, **record}),
-        )
+        record = record_type.model_validate({"id": number, **attributes, "created_at": utcnow().isoformat()})
+        item = {"pk": pk, "sk": keys.numbered_sk(KINDS[record_type.kind], number), "type": record_type.kind}
+        self.client.put_item(TableName=self.table, Item=dynamo.serialize({**item, **record.model_dump()}))
         return record
 
-    def page(
-        self, tenant_id: str, kind: str, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), KINDS[kind], limit, cursor)
-        return [_public(item) for item in items], next_cursor
+    def page(self, tenant_id: str, record_type: type[R], limit: int, cursor: str | None) -> tuple[list[R], str | None]:
+        items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), KINDS[record_type.kind], limit, cursor)
+        return [record_type.model_validate(dynamo.deserialize(item)) for item in items], next_cursor
 
     def existing(self, tenant_id: str, wanted: dict[str, set[int]]) -> dict[str, set[int]]:
-        """Which of the wanted ids exist for the tenant, per kind, in one BatchGetItem."""
+        """Which of the wanted ids exist for the tenant, per kind ("store", "nominalcode"), in one BatchGetItem."""
         pk = keys.tenant_pk(tenant_id)
         request = [
             {"pk": {"S": pk}, "sk": {"S": keys.numbered_sk(KINDS[kind], number)}}
@@ -45,12 +44,13 @@ class ReferenceRepository(Repository):
             for number in sorted(numbers)
         ]
         found: dict[str, set[int]] = {kind: set() for kind in wanted}
+        projection = Expression()
         pending: dict[str, Any] = (
             {
                 self.table: {
                     "Keys": request,
-                    "ProjectionExpression": "#t, id",
-                    "ExpressionAttributeNames": {"#t": "type"},
+                    "ProjectionExpression": f"{projection.name('type')}, {projection.name('id')}",
+                    **projection.attributes(),
                 }
             }
             if request
@@ -79,14 +79,7 @@ class ReferenceRepository(Repository):
         while pending:
             response = self.client.batch_get_item(RequestItems=pending)
             for item in response.get("Responses", {}).get(self.table, []):
-                record = dynamo.deserialize(item)
-                found[int(record["id"])] = str(record.get("code"))
+                record = NominalCodeRecord.model_validate(dynamo.deserialize(item))
+                found[record.id] = record.code
             pending = response.get("UnprocessedKeys") or {}
         return found
-
-
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    record = dynamo.deserialize(item)
-    for name in ("pk", "sk", "type"):
-        record.pop(name, None)
-    return record

@@ -14,8 +14,8 @@ from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
 
 KINDS = {
-    "product": (keys.PRODUCT_PREFIX, "sku"),
-    "order": (keys.ORDER_PREFIX, "purchase_order_id"),
+    "product": (keys.product_sk, keys.PRODUCT_PREFIX, "sku"),
+    "order": (keys.order_sk, keys.ORDER_PREFIX, "purchase_order_id"),
 }
 
 
@@ -24,21 +24,21 @@ class SyncedDataRepository(Repository):
         self, tenant_id: str, instance_id: str, kind: str, records: Iterable[dict[str, Any]], now: str
     ) -> int:
         """Write the records whose content changed (or are new); returns how many were written."""
-        prefix, key_field = KINDS[kind]
+        sort_key, _, key_field = KINDS[kind]
         pk = keys.instance_data_pk(tenant_id, instance_id)
         unique = {str(record[key_field]): record for record in records}
         if not unique:
             return 0
-        stored = self._hashes(pk, [prefix + key for key in unique])
+        stored = self._hashes(pk, [sort_key(key) for key in unique])
         writes = []
         for key, record in unique.items():
             digest = content_hash(record)
-            if stored.get(prefix + key) == digest:
+            if stored.get(sort_key(key)) == digest:
                 continue
-            item = {**record, "pk": pk, "sk": prefix + key, "content_hash": digest, "updated_at": now}
+            item = {**record, "pk": pk, "sk": sort_key(key), "content_hash": digest, "updated_at": now}
             if kind == "order":
                 item["gsi1pk"] = keys.orders_index_pk(tenant_id, instance_id)
-                item["gsi1sk"] = f"{record['order_date']}#{key}"
+                item["gsi1sk"] = keys.orders_index_sk(record["order_date"], key)
             writes.append({"PutRequest": {"Item": dynamo.serialize(item)}})
         for start in range(0, len(writes), 25):
             pending: dict[str, Any] = {self.table: writes[start : start + 25]}
@@ -65,7 +65,7 @@ class SyncedDataRepository(Repository):
         return found
 
     def count(self, tenant_id: str, instance_id: str, kind: str) -> int:
-        prefix, _ = KINDS[kind]
+        _, prefix, _ = KINDS[kind]
         params: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -89,7 +89,7 @@ class SyncedDataRepository(Repository):
             TableName=self.table,
             Key={
                 "pk": {"S": keys.instance_data_pk(tenant_id, instance_id)},
-                "sk": {"S": keys.ORDER_PREFIX + purchase_order_id},
+                "sk": {"S": keys.order_sk(purchase_order_id)},
             },
             ConsistentRead=True,
         ).get("Item")
@@ -101,7 +101,7 @@ class SyncedDataRepository(Repository):
         found: dict[str, dict[str, Any]] = {}
         unique = sorted(set(purchase_order_ids))
         for start in range(0, len(unique), 100):
-            keys_ = [{"pk": {"S": pk}, "sk": {"S": keys.ORDER_PREFIX + po}} for po in unique[start : start + 100]]
+            keys_ = [{"pk": {"S": pk}, "sk": {"S": keys.order_sk(po)}} for po in unique[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys_, "ConsistentRead": True}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
