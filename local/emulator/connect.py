@@ -10,7 +10,7 @@ Every route (file downloads too) is wrapped by :func:`connect_endpoint`, which d
 
 Forced faults (``fail_next``) and latency apply earlier, app-wide (app.py). Routes:
 POST /api/v1/snapshot/insight, GET /api/v1/snapshot, POST /api/v2/snapshot/report,
-GET /api/v2/snapshot, GET /ads/files/<file_id>, GET|PUT /api/v1/campaigns,
+GET /api/v2/snapshot, GET /ads/files/<file_id>, GET|PUT /api/v1/campaigns, GET /api/v1/adGroups,
 GET|PUT /api/v1/keywords, GET /api/v1/api_usage_analyze. State: connect_state.py.
 """
 
@@ -185,6 +185,18 @@ def get_campaigns(connect: ConnectState) -> Any:
     g.advertiser_id = advertiser_id = _int_arg("advertiserId")
     with connect.lock:
         return [c.render() for c in connect.granted(advertiser_id).campaigns]
+
+
+@bp.get("/api/v1/adGroups")
+@connect_endpoint("GET /api/v1/adGroups")
+def get_ad_groups(connect: ConnectState) -> Any:
+    """An advertiser's ad groups, or one campaign's (docs/walmart/specs/ads__sponsored-products.openapi.json,
+    operation AdGroupList: advertiserId required, campaignId optional)."""
+    g.advertiser_id = advertiser_id = _int_arg("advertiserId")
+    campaign_id = request.args.get("campaignId", type=int)
+    with connect.lock:
+        groups = connect.granted(advertiser_id).ad_groups
+        return [a.render() for a in groups if campaign_id is None or a.campaign_id == campaign_id]
 
 
 @bp.put("/api/v1/campaigns")

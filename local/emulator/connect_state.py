@@ -36,8 +36,68 @@ INSIGHT_TYPES = ("advertiserAttributes", "advertiserAttributesV2")
 FILE_FORMATS = ("gzip", "zip")
 LAYOUTS = ("array", "object", "ndjson")
 REPORT_TYPES = ("adGroup", "keyword")  # the only types the emulator generates
+
+
+def _windows(*names: str) -> tuple[str, ...]:
+    return tuple(f"{name}{days}days" for name in names for days in (3, 14, 30))
+
+
+# The reportMetrics Walmart accepts per report type; anything else fails the request (400, code "failure").
+# adGroup: Walmart's table "Eligible Metrics and Dimensions by Report Type" (advertising-partners-search docs,
+# element-definitions-for-snapshot-reports-v2). It has no campaign or ad group *names*.
+# keyword: the columns of Walmart's own "Sample Request 1 for report type Keyword" (sample-requests-for-create-
+# report-snapshot): the keyword report has its own columns (biddedKeyword, searchedKeyword, bid, and sales split
+# into direct/brand/related), and no keywordText. See docs/walmart/FACTS.md "Checked behaviours - Walmart Connect".
+REPORT_DIMENSIONS: dict[str, frozenset[str]] = {
+    "adGroup": frozenset({"adGroupId", "campaignId", "date"}),
+    "keyword": frozenset(
+        {"date", "keywordId", "searchedKeyword", "biddedKeyword", "matchType", "campaignId", "adGroupId"}
+    ),
+}
+REPORT_METRICS: dict[str, frozenset[str]] = {
+    "adGroup": REPORT_DIMENSIONS["adGroup"]
+    | {"adSpend", "numAdsClicks", "numAdsShown"}
+    | set(
+        _windows(
+            "advertisedAddToCart",
+            "advertisedProductDetailPageViews",
+            "advertisedSkuSales",
+            "advertisedSkuUnits",
+            "attributedOrders",
+            "attributedUnits",
+            "attributedSales",
+            "inStoreAdvertisedSales",
+            "inStoreOrders",
+            "inStoreOtherSales",
+            "inStoreUnitsSold",
+            "ntbOrders",
+            "ntbUnits",
+            "ntbRevenue",
+            "otherAddToCart",
+            "otherProductDetailPageViews",
+            "otherSkuSales",
+            "otherSkuUnits",
+        )
+    ),
+    "keyword": REPORT_DIMENSIONS["keyword"]
+    | {"bid", "numAdsShown", "numAdsClicks", "adSpend"}
+    | set(
+        _windows(
+            "ntbUnits",
+            "ntbOrders",
+            "ntbRevenue",
+            "directAttributedSales",
+            "attributedUnits",
+            "brandAttributedSales",
+            "relatedAttributedSales",
+            "attributedOrders",
+        )
+    ),
+}
+# Columns the emulator's model can also render for tests (labels Walmart's report files do not carry).
+MODEL_LABELS = ("campaignName", "adGroupName", "keywordText")
 KEYWORD_METRICS = ("keywordId", "keywordText", "matchType")
-METRICS = (
+METRICS = (  # the columns tests have long read from the model (names included: labels, not report metrics)
     "date",
     "campaignId",
     "campaignName",
@@ -225,6 +285,11 @@ class AdGroup:
     ad_group_id: int
     campaign_id: int
     name: str
+    status: str = "enabled"
+
+    def render(self) -> JsonDict:
+        """As GET /api/v1/adGroups lists it (spec schema AdGroup)."""
+        return {"adGroupId": self.ad_group_id, "name": self.name, "status": self.status, "campaignId": self.campaign_id}
 
 
 @dataclass
@@ -337,10 +402,12 @@ def parse_report_request(body: object, today: date) -> tuple[int, str, list[str]
         raise ConnectError(400, f"Invalid reportType {report_type!r} (emulated: {', '.join(REPORT_TYPES)})")
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
         raise ConnectError(400, "reportMetrics must be a non-empty list of metric names")
-    allowed = METRICS if report_type == "keyword" else tuple(m for m in METRICS if m not in KEYWORD_METRICS)
-    invalid = [m for m in metrics if m not in allowed]
+    invalid = [m for m in metrics if m not in REPORT_METRICS[report_type]]
     if invalid:
         raise ConnectError(400, f"Invalid reportMetrics for reportType {report_type}: {', '.join(invalid)}")
+    if not REPORT_DIMENSIONS[report_type] & set(metrics):
+        # Walmart: "Each report requires at least one dimension ... or else the report request will fail."
+        raise ConnectError(400, f"reportMetrics for reportType {report_type} must include a dimension")
     report_date, start_raw, end_raw = body.get("reportDate"), body.get("startDate"), body.get("endDate")
     if report_date is not None:
         if start_raw is not None or end_raw is not None:
@@ -646,9 +713,11 @@ class ConnectState:
         """Exactly the rows (column order included) of the report file such a request yields.
 
         An ad group's figures are the sums of its keywords' (its own when it has none)."""
-        if report_type not in REPORT_TYPES or any(m not in METRICS for m in metrics):
+        if report_type not in REPORT_TYPES or any(
+            m not in REPORT_METRICS[report_type] and m not in MODEL_LABELS for m in metrics
+        ):
             raise ValueError(f"unsupported report type or metric: {report_type}, {metrics}")
-        if report_type == "adGroup" and any(m in KEYWORD_METRICS for m in metrics):
+        if report_type == "adGroup" and "keywordText" in metrics:
             raise ValueError("keyword metrics need reportType keyword")
         with self.lock:
             adv = self.advertiser(advertiser_id)
@@ -679,16 +748,28 @@ class ConnectState:
             "campaignName": campaign.name,
             "adGroupId": str(group.ad_group_id),
             "adGroupName": group.name,
-            "keywordId": str(kw.keyword_id) if kw else "",
-            "keywordText": kw.text if kw else "",
-            "matchType": kw.match_type if kw else "",
             "adSpend": f"{spend:.2f}",
             "numAdsShown": str(shown),
             "numAdsClicks": str(clicks),
             "attributedSales14days": f"{sales:.2f}",
             "attributedOrders14days": str(orders),
         }
-        return {c: values[c] for c in columns}
+        if kw is not None:
+            # A keyword's 14-day sales in Walmart's three parts; they add up to its attributed sales.
+            direct = (sales * Decimal("0.7")).quantize(_CENT)
+            brand = (sales * Decimal("0.2")).quantize(_CENT)
+            values.update(
+                keywordId=str(kw.keyword_id),
+                keywordText=kw.text,
+                biddedKeyword=kw.text,
+                searchedKeyword=kw.text,
+                matchType=kw.match_type,
+                bid=f"{kw.bid:.2f}",
+                directAttributedSales14days=f"{direct:.2f}",
+                brandAttributedSales14days=f"{brand:.2f}",
+                relatedAttributedSales14days=f"{sales - direct - brand:.2f}",
+            )
+        return {c: values.get(c, "0") for c in columns}  # metrics the model does not simulate read 0
 
     def restate(self, advertiser_id: int, days: int = 14) -> list[date]:
         """Walmart reprocessed the last ``days`` days (yesterday back): their figures change."""

@@ -268,8 +268,13 @@ def test_link_backfills_sixty_days_with_one_report_per_type_and_serves_walmarts_
     by_campaign = ok(ads.call("GET", f"/api/accounts/{account_id}/performance", query={"group_by": "campaign"}))
     assert sum(Decimal(r["spend"]) for r in by_campaign) == sum(w["spend"] for w in expected.values())
     assert all(r["campaign_name"] for r in by_campaign)
+    # Walmart's adGroup report has no names (FACTS.md): they come from Walmart's campaign and ad group lists.
+    assert {r["campaign_id"]: r["campaign_name"] for r in by_campaign} == {
+        str(c["campaignId"]): c["name"] for c in emulator.campaigns(ADV)
+    }
     by_group = ok(ads.call("GET", f"/api/accounts/{account_id}/performance", query={"group_by": "ad_group"}))
     assert len(by_group) == len(emulator.report_rows(ADV, "adGroup", end, end, ["adGroupId"]))
+    assert all(r["ad_group_name"] for r in by_group)
     week = ok(
         ads.call(
             "GET",

@@ -49,21 +49,50 @@ def test_report_rows_are_read_by_name_with_exact_money() -> None:
         "date": "2026-11-30",
         "campaignId": "60000101",
         "adGroupId": "6000010101",
-        "keywordId": "42",
         "numAdsShown": "1000",
         "numAdsClicks": "17",
         "attributedSales14days": "99.99",
         "attributedOrders14days": "3",
-        "campaignName": "Brand",
     }
-    row = report_row("keyword", raw, "run")
-    assert row["sk"] == "2026-11-30#60000101#6000010101#42"
+    names = {"campaign:60000101": "Brand", "adGroup:6000010101": "Shoes"}
+    row = report_row("adGroup", raw, "run", names)
+    assert row["sk"] == "2026-11-30#60000101#6000010101"
     assert (row["spend"], row["attributed_sales"]) == (Decimal("12.30"), Decimal("99.99"))
     assert (row["impressions"], row["clicks"], row["attributed_orders"]) == (1000, 17, 3)
-    assert report_row("adGroup", raw, "run")["sk"] == "2026-11-30#60000101#6000010101"
+    assert (row["campaign_name"], row["ad_group_name"]) == ("Brand", "Shoes")
+    assert report_row("adGroup", raw, "run")["campaign_name"] is None  # Walmart's rows carry no names
     for broken in ({"date": "yesterday"}, {"campaignId": ""}, {"adSpend": "n/a"}):
         with pytest.raises(MalformedRow):
             report_row("adGroup", {**raw, **broken}, "run")
+
+
+def test_keyword_rows_read_walmarts_keyword_columns() -> None:
+    raw = {
+        "date": "2026-11-30",
+        "campaignId": "60000101",
+        "adGroupId": "6000010101",
+        "keywordId": "42",
+        "biddedKeyword": " running shoes ",
+        "matchType": "exact",
+        "adSpend": "1.10",
+        "numAdsShown": "10",
+        "numAdsClicks": "2",
+        "directAttributedSales14days": "7.00",
+        "brandAttributedSales14days": "2.00",
+        "relatedAttributedSales14days": "1.01",
+        "attributedOrders14days": "1",
+    }
+    row = report_row("keyword", raw, "run")
+    assert row["sk"] == "2026-11-30#60000101#6000010101#42"
+    assert (row["keyword_id"], row["keyword_text"], row["match_type"]) == ("42", "running shoes", "exact")
+    assert (row["direct_attributed_sales"], row["brand_attributed_sales"], row["related_attributed_sales"]) == (
+        Decimal("7.00"),
+        Decimal("2.00"),
+        Decimal("1.01"),
+    )
+    assert (row["spend"], row["attributed_orders"]) == (Decimal("1.10"), 1)
+    with pytest.raises(MalformedRow):
+        report_row("keyword", {**raw, "keywordId": ""}, "run")
 
 
 def test_polls_back_off_and_stay_within_sqs_delays() -> None:

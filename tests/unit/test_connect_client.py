@@ -256,6 +256,18 @@ def test_updates_send_exact_decimals_and_parse_each_result(credentials):
     assert api.client.update_keywords([]) == [] and len(api.seen) == 2
 
 
+def test_entity_names_come_from_walmarts_campaign_and_ad_group_lists(credentials):
+    campaigns = [{"campaignId": 11, "name": " Brand "}, {"campaignId": 12}, "junk", {"name": "no id"}]
+    ad_groups = [{"adGroupId": "111", "name": "Shoes", "status": "enabled", "campaignId": 11}]
+    api = Scripted(credentials, [httpx.Response(200, json=campaigns), httpx.Response(200, json=ad_groups)])
+    assert api.client.campaign_names("501") == {"11": "Brand"}
+    assert api.client.ad_group_names("501") == {"111": "Shoes"}
+    assert [(r.url.path, parse_qs(r.url.query.decode())) for r in api.seen] == [
+        ("/api-proxy/api/v1/campaigns", {"advertiserId": ["501"]}),
+        ("/api-proxy/api/v1/adGroups", {"advertiserId": ["501"]}),
+    ]
+
+
 def test_download_returns_the_raw_bytes(credentials, rsa_key):
     payload = gzip.compress(b'[{"advertiserId": 1}]')
     response = httpx.Response(200, stream=httpx.ByteStream(payload), headers={"Content-Encoding": "gzip"})

@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,9 +27,62 @@ from local.emulator import (
     signed_headers,
 )
 
-AD_GROUP_METRICS = ["date", "campaignId", "adGroupId", "adGroupName", "adSpend", "numAdsShown", "numAdsClicks"]
+AD_GROUP_METRICS = ["date", "campaignId", "adGroupId", "adSpend", "numAdsShown", "numAdsClicks"]
 MONEY = ("adSpend", "attributedSales14days")
 COUNTS = ("numAdsShown", "numAdsClicks", "attributedOrders14days")
+
+
+def windows(*names: str) -> list[str]:
+    return [f"{name}{days}days" for name in names for days in (3, 14, 30)]
+
+
+# Walmart's lists, verbatim: docs/walmart/FACTS.md "Checked behaviours - Walmart Connect" (report metrics).
+WALMART_AD_GROUP_METRICS = [
+    "adGroupId",
+    "campaignId",
+    "date",
+    "adSpend",
+    "numAdsClicks",
+    "numAdsShown",
+    *windows(
+        "advertisedAddToCart",
+        "advertisedProductDetailPageViews",
+        "advertisedSkuSales",
+        "advertisedSkuUnits",
+        "attributedOrders",
+        "attributedUnits",
+        "attributedSales",
+        "inStoreAdvertisedSales",
+        "inStoreOrders",
+        "inStoreOtherSales",
+        "inStoreUnitsSold",
+        "ntbOrders",
+        "ntbUnits",
+        "ntbRevenue",
+        "otherAddToCart",
+        "otherProductDetailPageViews",
+        "otherSkuSales",
+        "otherSkuUnits",
+    ),
+]
+WALMART_KEYWORD_SAMPLE_METRICS = [
+    "date",
+    "keywordId",
+    "searchedKeyword",
+    "biddedKeyword",
+    "matchType",
+    "campaignId",
+    "adGroupId",
+    *windows("ntbUnits", "ntbOrders", "ntbRevenue"),
+    "bid",
+    "numAdsShown",
+    "numAdsClicks",
+    "adSpend",
+    *windows(
+        "directAttributedSales", "attributedUnits", "brandAttributedSales", "relatedAttributedSales", "attributedOrders"
+    ),
+]
+KEYWORD_SALES = ("directAttributedSales14days", "brandAttributedSales14days", "relatedAttributedSales14days")
 
 
 class FakeClock:
@@ -332,7 +386,11 @@ def _days_ago(clock: FakeClock, n: int) -> str:
     [
         ({"reportType": "campaign"}, 400),
         ({"reportMetrics": ["date", "clicks"]}, 400),
-        ({"reportMetrics": ["date", "keywordText"]}, 400),  # keyword metric in an adGroup report
+        ({"reportMetrics": ["date", "keywordId"]}, 400),  # keyword metric in an adGroup report
+        ({"reportMetrics": ["date", "campaignId", "campaignName"]}, 400),  # not in Walmart's adGroup list
+        ({"reportMetrics": ["adGroupId", "adGroupName"]}, 400),  # not in Walmart's adGroup list
+        ({"reportMetrics": ["adSpend", "numAdsShown"]}, 400),  # no dimension
+        ({"reportType": "keyword", "reportMetrics": ["date", "keywordId", "keywordText"]}, 400),  # not Walmart's
         ({"reportMetrics": []}, 400),
         ({"startDate": -62, "endDate": -1}, 400),  # 62 days back to yesterday = 62 days: ok below
         ({"endDate": 0}, 400),  # today
@@ -378,20 +436,53 @@ def test_report_csv_columns_by_name_and_deterministic(api: Api, em: Emulator, cl
     assert em.ads_calls("GET /api/v2/snapshot", advertiser_id=600001) == 2
 
 
+def test_report_metrics_are_exactly_walmarts_per_report_type(api: Api) -> None:
+    assert api.report(reportMetrics=WALMART_AD_GROUP_METRICS).status_code == 200
+    keyword = api.report(reportType="keyword", reportMetrics=WALMART_KEYWORD_SAMPLE_METRICS)
+    assert keyword.status_code == 200, keyword.get_json()
+    for report_type, metric in (
+        ("adGroup", "campaignName"),
+        ("adGroup", "adGroupName"),
+        ("adGroup", "keywordText"),
+        ("keyword", "keywordText"),
+        ("keyword", "campaignName"),
+    ):
+        base = WALMART_AD_GROUP_METRICS if report_type == "adGroup" else WALMART_KEYWORD_SAMPLE_METRICS
+        resp = api.report(reportType=report_type, reportMetrics=[*base, metric])
+        assert resp.status_code == 400, (report_type, metric)
+        assert resp.get_json() == {
+            "code": "failure",
+            "details": f"Invalid reportMetrics for reportType {report_type}: {metric}",
+        }
+
+
 def test_keyword_report_rows_add_up_to_ad_group_rows(api: Api, em: Emulator, clock: FakeClock) -> None:
-    metrics = ["date", "adGroupId", "keywordId", "keywordText", "matchType", *MONEY, *COUNTS]
+    metrics = [
+        "date",
+        "adGroupId",
+        "keywordId",
+        "biddedKeyword",
+        "matchType",
+        "bid",
+        "adSpend",
+        *KEYWORD_SALES,
+        *COUNTS,
+    ]
     _, keyword_rows = finished_report(api, 600002, reportType="keyword", reportMetrics=metrics)
     assert len(keyword_rows) == 7 * 8 and {r["keywordId"] for r in keyword_rows} == {
         str(k["keywordId"]) for k in em.keywords(600002)
     }
+    texts = {str(k["keywordId"]): (k["keywordText"], k["matchType"]) for k in em.keywords(600002)}
+    assert all((r["biddedKeyword"], r["matchType"]) == texts[r["keywordId"]] for r in keyword_rows)
     _, group_rows = finished_report(api, 600002, reportMetrics=["date", "adGroupId", *MONEY, *COUNTS])
     for group in group_rows:
         parts = [r for r in keyword_rows if (r["date"], r["adGroupId"]) == (group["date"], group["adGroupId"])]
         assert len(parts) == 2
         for name in COUNTS:
             assert int(group[name]) == sum(int(p[name]) for p in parts)
-        for name in MONEY:
-            assert round(float(group[name]), 2) == round(sum(float(p[name]) for p in parts), 2)
+        assert Decimal(group["adSpend"]) == sum(Decimal(p["adSpend"]) for p in parts)
+        # A keyword's attributed sales are reported in three parts (direct, brand, related) that add up.
+        assert Decimal(group["attributedSales14days"]) == sum(Decimal(p[name]) for p in parts for name in KEYWORD_SALES)
 
 
 def test_restate_changes_only_recent_days(em: Emulator, clock: FakeClock) -> None:
@@ -477,6 +568,22 @@ def test_get_campaigns_and_keywords(api: Api, em: Emulator) -> None:
     assert api.get("/api/v1/keywords", campaignId=1).status_code == 404
     assert api.get("/api/v1/campaigns").status_code == 400
     assert em.ads_calls("GET /api/v1/keywords", advertiser_id=600002) == 1
+
+
+def test_get_ad_groups_of_an_advertiser_or_campaign(api: Api, em: Emulator) -> None:
+    groups = api.get("/api/v1/adGroups", advertiserId=600002).get_json()
+    assert [(g["adGroupId"], g["campaignId"]) for g in groups] == [
+        (6000020101, 60000201),
+        (6000020102, 60000201),
+        (6000020201, 60000202),
+        (6000020202, 60000202),
+    ]
+    assert set(groups[0]) == {"adGroupId", "name", "status", "campaignId"} and groups[0]["name"]
+    one = api.get("/api/v1/adGroups", advertiserId=600002, campaignId=60000202).get_json()
+    assert [g["adGroupId"] for g in one] == [6000020201, 6000020202]
+    assert api.get("/api/v1/adGroups").status_code == 400
+    em.revoke_advertiser(600002)
+    assert api.get("/api/v1/adGroups", advertiserId=600002).status_code == 403
 
 
 def test_put_campaigns_per_item_results(api: Api, em: Emulator) -> None:

@@ -28,11 +28,37 @@ from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, W
 if TYPE_CHECKING:
     from walmart_integration.worker import Delivery
 
-COMMON_METRICS = ["date", "campaignId", "campaignName", "adGroupId", "adGroupName"]
-VALUE_METRICS = ["adSpend", "numAdsShown", "numAdsClicks", "attributedSales14days", "attributedOrders14days"]
+# The reportMetrics we ask for: only names Walmart lists for each report type (an unlisted one fails the snapshot).
+# adGroup: Walmart's "Eligible Metrics and Dimensions by Report Type" (adGroupId, campaignId, date; adSpend,
+# numAdsShown, numAdsClicks, attributedSales14days, attributedOrders14days ...): no names, which come from the
+# campaign and ad group lists instead. keyword: the keyword report has its own columns, as in Walmart's "Sample
+# Request 1 for report type Keyword": biddedKeyword (there is no keywordText) and its sales in three parts.
+# Sources: docs/walmart/FACTS.md "Checked behaviours - Walmart Connect"; the spec's ReportSnapshotRequestV2.
+KEYWORD_SALES = ("directAttributedSales14days", "brandAttributedSales14days", "relatedAttributedSales14days")
 REPORT_METRICS: dict[str, list[str]] = {
-    "adGroup": COMMON_METRICS + VALUE_METRICS,
-    "keyword": [*COMMON_METRICS, "keywordId", "keywordText", "matchType", *VALUE_METRICS],
+    "adGroup": [
+        "date",
+        "campaignId",
+        "adGroupId",
+        "adSpend",
+        "numAdsShown",
+        "numAdsClicks",
+        "attributedSales14days",
+        "attributedOrders14days",
+    ],
+    "keyword": [
+        "date",
+        "campaignId",
+        "adGroupId",
+        "keywordId",
+        "biddedKeyword",
+        "matchType",
+        "adSpend",
+        "numAdsShown",
+        "numAdsClicks",
+        *KEYWORD_SALES,
+        "attributedOrders14days",
+    ],
 }
 SNAPSHOT_ATTEMPTS = 3  # a snapshot Walmart reports failed/expired is requested again, this many times in all
 WRITE_CHUNK = 500
@@ -43,8 +69,21 @@ class MalformedRow(ValueError):
     pass
 
 
-def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, Any]:
-    """A CSV row (read by column name) as the stored item; MalformedRow when it cannot be."""
+def _decimal(raw: dict[str, str], name: str) -> Decimal:
+    return Decimal((raw.get(name) or "0").strip() or "0")
+
+
+def _count(raw: dict[str, str], name: str) -> int:
+    return int(_decimal(raw, name))
+
+
+def report_row(
+    report_type: str, raw: dict[str, str], run_id: str, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A CSV row (read by column name) as the stored item; MalformedRow when it cannot be.
+
+    ``names``: campaign and ad group names by id (Walmart's report rows carry ids only)."""
+    names = names or {}
     try:
         day = date.fromisoformat((raw.get("date") or "").strip()[:10]).isoformat()
         campaign = str(int((raw.get("campaignId") or "").strip()))
@@ -53,16 +92,20 @@ def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, 
         row: dict[str, Any] = {
             "date": day,
             "campaign_id": campaign,
-            "campaign_name": (raw.get("campaignName") or "").strip() or None,
+            "campaign_name": names.get(f"campaign:{campaign}"),
             "ad_group_id": ad_group,
-            "ad_group_name": (raw.get("adGroupName") or "").strip() or None,
-            "spend": Decimal((raw.get("adSpend") or "0").strip() or "0"),
-            "impressions": int(Decimal((raw.get("numAdsShown") or "0").strip() or "0")),
-            "clicks": int(Decimal((raw.get("numAdsClicks") or "0").strip() or "0")),
-            "attributed_sales": Decimal((raw.get("attributedSales14days") or "0").strip() or "0"),
-            "attributed_orders": int(Decimal((raw.get("attributedOrders14days") or "0").strip() or "0")),
+            "ad_group_name": names.get(f"adGroup:{ad_group}"),
+            "spend": _decimal(raw, "adSpend"),
+            "impressions": _count(raw, "numAdsShown"),
+            "clicks": _count(raw, "numAdsClicks"),
+            "attributed_orders": _count(raw, "attributedOrders14days"),
             "run_id": run_id,
         }
+        if keyword is None:
+            row["attributed_sales"] = _decimal(raw, "attributedSales14days")
+        else:
+            direct, brand, related = (_decimal(raw, name) for name in KEYWORD_SALES)
+            row.update(direct_attributed_sales=direct, brand_attributed_sales=brand, related_attributed_sales=related)
     except (ValueError, InvalidOperation, TypeError) as error:
         raise MalformedRow(str(error)) from error
     sk = f"{day}#{campaign}#{ad_group}"
@@ -70,7 +113,7 @@ def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, 
         sk += f"#{keyword}"
         row.update(
             keyword_id=keyword,
-            keyword_text=(raw.get("keywordText") or "").strip() or None,
+            keyword_text=(raw.get("biddedKeyword") or "").strip() or None,
             match_type=(raw.get("matchType") or "").strip() or None,
         )
     row["sk"] = sk
@@ -275,7 +318,10 @@ class AdsReports:
                 next_job = job.model_copy(update={"polls": polls})
                 self.queues.send(self.settings.ads_report_queue_url, next_job, poll_delay(self.settings, polls))
             return
-        stored, skipped = self.gateway.call(lambda c: self._store(c, snapshot.details, job), what="report download")
+        names = self._names(job) if job.report_type == "adGroup" else {}
+        stored, skipped = self.gateway.call(
+            lambda c: self._store(c, snapshot.details, job, names), what="report download"
+        )
         account = self.repo.update_report(
             job.tenant_id,
             job.account_id,
@@ -291,14 +337,24 @@ class AdsReports:
         if account is not None:
             self._finish_if_complete(job, field, account)
 
-    def _store(self, client: Any, url: str, job: AdsReportJob) -> tuple[int, int]:
+    def _names(self, job: AdsReportJob) -> dict[str, str]:
+        """Campaign and ad group names of the advertiser (two list calls): the report rows carry ids only."""
+        advertiser_id = job.advertiser_id
+        campaigns = self.gateway.call(lambda c: c.campaign_names(advertiser_id), what="campaign names")
+        ad_groups = self.gateway.call(lambda c: c.ad_group_names(advertiser_id), what="ad group names")
+        return {
+            **{f"campaign:{key}": name for key, name in campaigns.items()},
+            **{f"adGroup:{key}": name for key, name in ad_groups.items()},
+        }
+
+    def _store(self, client: Any, url: str, job: AdsReportJob, names: dict[str, str]) -> tuple[int, int]:
         stored = skipped = 0
 
         def parsed(rows: Iterable[dict[str, str]]) -> Iterator[dict[str, Any]]:
             nonlocal skipped
             for raw in rows:
                 try:
-                    yield report_row(job.report_type, raw, job.run_id)
+                    yield report_row(job.report_type, raw, job.run_id, names)
                 except MalformedRow:
                     skipped += 1
 

@@ -150,6 +150,24 @@ class ConnectClient:
         rows: for row in rows: ...``. The connection is released when the block ends."""
         return self._rows(url)
 
+    # -- entities --------------------------------------------------------------------------------------------
+
+    def campaign_names(self, advertiser_id: str) -> dict[str, str]:
+        """{campaignId: name} of the advertiser's campaigns (GET /api/v1/campaigns, operation CampaignList)."""
+        return self._names("/api/v1/campaigns", "campaignId", advertiser_id)
+
+    def ad_group_names(self, advertiser_id: str) -> dict[str, str]:
+        """{adGroupId: name} of the advertiser's ad groups (GET /api/v1/adGroups, operation AdGroupList)."""
+        return self._names("/api/v1/adGroups", "adGroupId", advertiser_id)
+
+    def _names(self, path: str, id_key: str, advertiser_id: str) -> dict[str, str]:
+        body = self._call("GET", path, params={"advertiserId": advertiser_id})
+        names: dict[str, str] = {}
+        for item in body if isinstance(body, list) else []:
+            if isinstance(item, dict) and item.get(id_key) not in (None, "") and isinstance(item.get("name"), str):
+                names[str(item[id_key]).strip()] = item["name"].strip()
+        return names
+
     # -- changes and usage -----------------------------------------------------------------------------------
 
     def update_campaigns(self, updates: Sequence[Mapping[str, Any]]) -> list[EntityUpdateResult]:
