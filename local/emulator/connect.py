@@ -5,7 +5,7 @@ Every route (file downloads too) is wrapped by :func:`connect_endpoint`, which d
 1. partner authentication (Bearer token, consumer id, key version, RSA-SHA256 signature of
    ``"<consumer_id>\\n<timestamp>\\n<key_version>\\n"``, timestamp within 5 minutes of the emulator
    clock) -> 403 {"code": "failure", "details": ...}
-2. the partner's hourly operations budget (a PUT with n items = n operations) -> 429
+2. the partner's hourly operations budget (one per call; a PUT carries one update) -> 429
 3. random 500s (``connect_faults.error_rate``)
 
 Forced faults (``fail_next``) and latency apply earlier, app-wide (app.py). Routes:
@@ -79,19 +79,12 @@ def authenticate(connect: ConnectState) -> str:
     return partner.consumer_id
 
 
-def _items() -> list[Any]:
-    """A PUT body: a JSON array of items, or one object."""
+def _update_item(schema: str) -> list[Any]:
+    """A PUT body: one JSON object, as the spec declares it (CampaignUpdate / KeywordUpdate); anything else 400."""
     body = request.get_json(silent=True)
-    if isinstance(body, dict):
-        return [body]
-    if not isinstance(body, list):
-        raise ConnectError(400, "Request body must be a JSON array of objects (or one object)")
-    return body
-
-
-def _item_operations() -> int:
-    body = request.get_json(silent=True)
-    return max(1, len(body)) if isinstance(body, list) else 1
+    if not isinstance(body, dict):
+        raise ConnectError(400, f"Request body must be one JSON object ({schema})")
+    return [body]
 
 
 def _int_arg(name: str) -> int:
@@ -200,9 +193,9 @@ def get_ad_groups(connect: ConnectState) -> Any:
 
 
 @bp.put("/api/v1/campaigns")
-@connect_endpoint("PUT /api/v1/campaigns", operations=_item_operations)
+@connect_endpoint("PUT /api/v1/campaigns")
 def put_campaigns(connect: ConnectState) -> Any:
-    results, g.advertiser_id = connect.update("campaign", _items())
+    results, g.advertiser_id = connect.update("campaign", _update_item("CampaignUpdate"))
     return results
 
 
@@ -214,9 +207,9 @@ def get_keywords(connect: ConnectState) -> Any:
 
 
 @bp.put("/api/v1/keywords")
-@connect_endpoint("PUT /api/v1/keywords", operations=_item_operations)
+@connect_endpoint("PUT /api/v1/keywords")
 def put_keywords(connect: ConnectState) -> Any:
-    results, g.advertiser_id = connect.update("keyword", _items())
+    results, g.advertiser_id = connect.update("keyword", _update_item("KeywordUpdate"))
     return results
 
 

@@ -405,7 +405,7 @@ def test_changes_are_sent_to_walmart_and_their_results_are_visible(ads, emulator
 
     changes = ok(ads.call("GET", f"/api/accounts/{account_id}/changes"))
     assert [c["status"] for c in changes] == ["succeeded", "succeeded", "failed"]
-    assert changes[2]["error"]
+    assert changes[2]["error"] == "Keyword 99999999 not found"  # Walmart's per-item result, read back
     assert Decimal(str(emulator.campaign(campaign["campaignId"])["dailyBudget"])) == Decimal("25.5")
     assert emulator.campaign(campaign["campaignId"])["status"] == "paused"
     assert Decimal(str(emulator.keyword(keyword["keywordId"])["bid"])) == Decimal("1.25")

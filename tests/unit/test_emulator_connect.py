@@ -343,7 +343,7 @@ def test_revoked_advertiser_leaves_the_next_snapshot(api: Api, em: Emulator) -> 
     denied = {"code": "failure", "details": "Advertiser 600001 has not granted access to this partner"}
     assert api.report(600001).get_json() == denied and api.report(600001).status_code == 403
     assert api.get("/api/v1/campaigns", advertiserId=600001).get_json() == denied
-    results = api.put("/api/v1/campaigns", [{"campaignId": 60000101, "status": "paused"}]).get_json()
+    results = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "paused"}).get_json()
     assert results == [{"code": "failure", "details": denied["details"], "campaignId": 60000101}]
 
 
@@ -586,30 +586,31 @@ def test_get_ad_groups_of_an_advertiser_or_campaign(api: Api, em: Emulator) -> N
     assert api.get("/api/v1/adGroups", advertiserId=600002).status_code == 403
 
 
-def test_put_campaigns_per_item_results(api: Api, em: Emulator) -> None:
-    body = [
-        {"campaignId": 60000101, "dailyBudget": 80.5, "status": "paused"},
-        {"campaignId": 60000102, "dailyBudget": 0},
-        {"campaignId": 60000102, "status": "archived"},
-        {"campaignId": 12345},
-        {"campaignId": 60000301, "status": "paused"},  # read-only advertiser
-        {"status": "paused"},
+def test_put_campaigns_takes_one_object_and_answers_an_array_of_results(api: Api, em: Emulator) -> None:
+    # Spec: PUT /api/v1/campaigns takes one CampaignUpdate object and answers an array of CampaignResponse.
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"campaignId": 60000101, "dailyBudget": 80.5, "status": "paused"}, "success", ""),
+        ({"campaignId": 60000102, "dailyBudget": 0}, "failure", "dailyBudget"),
+        ({"campaignId": 60000102, "status": "archived"}, "failure", "status"),
+        ({"campaignId": 12345}, "failure", "Campaign 12345 not found"),
+        ({"campaignId": 60000301, "status": "paused"}, "failure", "Partner has read-only access"),
+        ({"status": "paused"}, "failure", "campaignId"),
     ]
-    resp = api.put("/api/v1/campaigns", body)
-    assert resp.status_code == 200
-    results = resp.get_json()
-    assert [r["code"] for r in results] == ["success", "failure", "failure", "failure", "failure", "failure"]
-    assert results[0] == {"code": "success", "details": "", "campaignId": 60000101}
-    assert "dailyBudget" in results[1]["details"] and "status" in results[2]["details"]
-    assert results[3]["details"] == "Campaign 12345 not found"
-    assert results[4]["details"] == "Partner has read-only access"
-    assert results[5]["campaignId"] is None
+    for body, code, details in cases:
+        resp = api.put("/api/v1/campaigns", body)
+        assert resp.status_code == 200
+        [result] = resp.get_json()
+        assert result["code"] == code and details in result["details"], (body, result)
+        assert result["campaignId"] == body.get("campaignId")
     changed = em.campaign(60000101)
     assert changed is not None
     assert {k: changed[k] for k in ("dailyBudget", "status")} == {"dailyBudget": 80.5, "status": "paused"}
-    assert em.ads_operations() == 6  # one per item
-    single = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "enabled"}).get_json()
-    assert single == [{"code": "success", "details": "", "campaignId": 60000101}]
+    assert em.ads_operations() == 6  # one per update
+    # An array is not the shape Walmart declares: refused, nothing changed.
+    listed = api.put("/api/v1/campaigns", [{"campaignId": 60000101, "status": "enabled"}])
+    assert listed.status_code == 400
+    assert listed.get_json() == {"code": "failure", "details": "Request body must be one JSON object (CampaignUpdate)"}
+    assert em.campaign(60000101)["status"] == "paused"  # type: ignore[index]
     assert api.put("/api/v1/campaigns", "x").status_code == 400
 
 
@@ -627,12 +628,16 @@ def test_put_keywords_validation_and_read_only(api: Api, em: Emulator) -> None:
         {"keywordId": kw, "state": "archived"},
         {"keywordId": kw, "bid": 1.5},
     ]
-    results = api.put("/api/v1/keywords", body).get_json()
-    assert [r["code"] for r in results] == ["success"] + ["failure"] * 6 + ["success", "failure"]
-    assert results[6]["details"] == "Partner has read-only access" and results[6]["keywordId"] == ro
+    results = [api.put("/api/v1/keywords", item).get_json() for item in body]
+    assert all(len(result) == 1 for result in results)
+    assert [r[0]["code"] for r in results] == ["success"] + ["failure"] * 6 + ["success", "failure"]
+    assert results[6][0]["details"] == "Partner has read-only access" and results[6][0]["keywordId"] == ro
     assert em.keyword(kw) == {**em.keyword(kw), "bid": 1.25, "state": "archived"}  # type: ignore[dict-item]
     em.set_advertiser_access(600003, "write")
-    assert api.put("/api/v1/keywords", [{"keywordId": ro, "bid": 0.3}]).get_json()[0]["code"] == "success"
+    assert api.put("/api/v1/keywords", {"keywordId": ro, "bid": 0.3}).get_json()[0]["code"] == "success"
+    assert em.keyword(ro)["bid"] == 0.3  # type: ignore[index]
+    listed = api.put("/api/v1/keywords", [{"keywordId": ro, "bid": 0.5}])
+    assert listed.status_code == 400 and "KeywordUpdate" in listed.get_json()["details"]
     assert em.keyword(ro)["bid"] == 0.3  # type: ignore[index]
 
 
@@ -644,11 +649,11 @@ def test_hourly_operations_budget(api: Api, em: Emulator, clock: FakeClock) -> N
     for _ in range(3):
         assert api.get("/api/v1/campaigns", advertiserId=600001).status_code == 200
         clock.now += 60
-    too_many = api.put("/api/v1/campaigns", [{"campaignId": 60000101}] * 3)  # 3 ops: 6 > 5
+    assert api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "paused"}).status_code == 200  # 1 op
+    assert api.get("/api/v1/api_usage_analyze").get_json() == {"count": 5}
+    too_many = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "enabled"})  # 6 > 5
     assert too_many.status_code == 429
     assert too_many.get_json() == {"code": "failure", "details": "Too many requests. Retry after 10 minutes"}
-    assert api.get("/api/v1/api_usage_analyze").get_json() == {"count": 4}
-    assert api.get("/api/v1/campaigns", advertiserId=600001).status_code == 200
     assert api.get("/api/v1/api_usage_analyze").status_code == 429  # polls count too
     assert em.ads_operations() == 5 and em.ads_calls(status=429) == 2
     clock.now += 3600 - 3 * 60 + 1  # the first call leaves the window
