@@ -35,6 +35,7 @@ ADVERTISER_TYPES = ("1p", "3p")
 INSIGHT_TYPES = ("advertiserAttributes", "advertiserAttributesV2")
 FILE_FORMATS = ("gzip", "zip")
 LAYOUTS = ("array", "object", "ndjson")
+INSIGHT_FAULTS = ("failed", "empty", "unreadable", "malformed")
 REPORT_TYPES = ("adGroup", "keyword")  # the only types the emulator generates
 
 
@@ -195,6 +196,10 @@ class ConnectFaults:
     insight_file_layout   "array" (default) | "object" ({"advertisers": [...]}) | "ndjson"
     report_failure_rate   0..1: share of report snapshots that end "failed" (decided per snapshot)
     error_rate            0..1: probability of a 500 on an admitted Connect call
+    insight_faults        what the next insight (advertiser) snapshots turn out as, one per snapshot asked
+                          for, in order: "failed" (jobStatus failed), "empty" (a file listing no advertiser),
+                          "unreadable" (a corrupt archive), "malformed" (the first record has no usable
+                          advertiserId); [] (default): every snapshot is whole
     """
 
     KNOBS: tuple[str, ...] = (
@@ -205,6 +210,7 @@ class ConnectFaults:
         "insight_file_layout",
         "report_failure_rate",
         "error_rate",
+        "insight_faults",
     )
 
     def __init__(self) -> None:
@@ -215,9 +221,10 @@ class ConnectFaults:
         self.insight_file_layout: str = "array"
         self.report_failure_rate: float = 0.0
         self.error_rate: float = 0.0
+        self.insight_faults: list[str] = []
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.KNOBS}
+        return {name: list(value) if isinstance(value := getattr(self, name), list) else value for name in self.KNOBS}
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Set knobs from a JSON-like dict; all or nothing. Raises ValueError."""
@@ -243,6 +250,9 @@ class ConnectFaults:
         elif name.endswith("_rate"):
             ok = _is_number(value) and 0.0 <= value <= 1.0
             value = float(value) if ok else value
+        elif name == "insight_faults":
+            ok = isinstance(value, list) and all(fault in INSIGHT_FAULTS for fault in value)
+            value = list(value) if ok else value
         if not ok:
             raise ValueError(f"invalid value for {name}: {value!r}")
         return value
@@ -643,15 +653,24 @@ class ConnectState:
             raise ConnectError(400, f"Invalid format {fmt!r}: gzip or zip")
         with self.lock:
             now, layout = self.clock(), self.faults.insight_file_layout
+            fault = self.faults.insight_faults.pop(0) if self.faults.insight_faults else None
             v2 = insight_type == "advertiserAttributesV2"
             records = [a.record(v2) for a in self.advertisers.values() if not a.revoked and a.granted_at <= now]
+            if fault == "empty":
+                records = []
+            elif fault == "malformed" and records:
+                records[0] = {**records[0], "advertiserId": "n/a"}
             if layout == "ndjson":
                 text = "".join(json.dumps(r) + "\n" for r in records)
             else:
                 text = json.dumps({"advertisers": records} if layout == "object" else records)
             payload = _pack(text.encode(), str(fmt), "advertisers.json")
+            if fault == "unreadable":  # the archive breaks off: its head is right, the rest is not there
+                payload = payload[:2] + bytes(len(payload) - 2)
             name = f"{insight_type}.json.{'zip' if fmt == 'zip' else 'gz'}"
-            return self._new_snapshot("insight", self.faults.insight_processing_seconds, None, name, payload)
+            snapshot = self._new_snapshot("insight", self.faults.insight_processing_seconds, None, name, payload)
+            self.snapshots[snapshot["snapshotId"]].failed = fault == "failed"
+            return snapshot
 
     def request_report(self, body: object) -> JsonDict:
         advertiser_id, report_type, metrics, start, end = parse_report_request(body, self.today())
@@ -677,7 +696,8 @@ class ConnectState:
             elif now < snap.ready_at:
                 status = "processing"
             elif snap.failed:
-                status, details = "failed", "Report generation failed due to an internal error; request a new snapshot"
+                what = "Report" if kind == "report" else "Snapshot"
+                status, details = "failed", f"{what} generation failed due to an internal error; request a new snapshot"
             else:
                 status, details = "done", f"{base_url.rstrip('/')}/ads/files/{snap.file_id}"
             return {"code": "success", "snapshotId": snap.snapshot_id, "jobStatus": status, "details": details}

@@ -373,6 +373,7 @@ def test_a_revoked_profile_stops_syncing_and_says_why(ads, emulator):
     ads.pump(queues=ADS_WORKERS)
     emulator.revoke_advertiser(ADV)
     discover(ads)
+    assert discovery_run(ads)["attempts"] == 2  # an empty list is believed when the next one is empty too
     view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
     assert view["advertising"]["status"] == "revoked"
     assert "no longer lists" in view["advertising"]["status_reason"]
@@ -384,6 +385,52 @@ def test_a_revoked_profile_stops_syncing_and_says_why(ads, emulator):
     emulator.add_advertiser(ADV, "Acme Foods", "3p", "write")
     discover(ads)
     assert ok(ads.call("GET", f"/api/accounts/{account_id}"))["advertising"]["status"] == "active"
+
+
+def discovery_run(stack) -> dict[str, Any]:
+    from walmart_integration.store.advertising import AdvertisingRepository
+
+    return AdvertisingRepository(stack.env["APP_TABLE_NAME"], REGION).discovery() or {}
+
+
+def test_an_empty_unreadable_or_failed_advertiser_snapshot_revokes_nobody(ads, emulator):
+    account_id, profile_id = linked(ads, emulator)
+    ads.pump(queues=ADS_WORKERS)
+    requested = emulator.ads_calls("POST /api/v1/snapshot/insight")
+
+    # Three bad snapshots in a row: each is asked for again, then the run ends failed; every profile stays.
+    emulator.connect_faults.update({"insight_faults": ["empty", "unreadable", "failed"]})
+    discover(ads)
+    run = discovery_run(ads)
+    assert run["status"] == "failed", run
+    assert "kept" in run["error"] and "failed" in run["error"], run
+    assert emulator.ads_calls("POST /api/v1/snapshot/insight") == requested + 3
+    assert {p["profile_id"]: p["status"] for p in ok(ads.call("GET", "/api/advertising/profiles"))} == {
+        profile_id: "active"
+    }
+    assert ok(ads.call("GET", f"/api/accounts/{account_id}"))["advertising"]["status"] == "active"
+
+    # One empty list: the run asks again at once and reads the whole list. (Two in a row are believed: the last
+    # advertiser to remove the partner leaves an empty list, see test_a_revoked_profile_stops_syncing_and_says_why.)
+    emulator.connect_faults.update({"insight_faults": ["empty"]})
+    discover(ads)
+    run = discovery_run(ads)
+    assert (run["status"], run["revoked"], run["profiles"]) == ("succeeded", 0, 1), run
+    assert emulator.ads_calls("POST /api/v1/snapshot/insight") == requested + 5
+
+    # A list with a record we cannot read: what it lists is kept up to date, nothing is revoked on its word.
+    emulator.add_advertiser(ADV + 1, "Other Brand", "3p", "write")
+    emulator.connect_faults.update({"insight_faults": ["malformed"]})  # the first record (ADV) unreadable
+    discover(ads)
+    run = discovery_run(ads)
+    assert (run["status"], run["revoked"], run["profiles"], run["skipped"]) == ("succeeded", 0, 1, 1), run
+    assert "not revoked" in run["error"], run
+    assert ok(ads.call("GET", "/api/advertising/profiles"))[0]["status"] == "active"
+    # The next whole list does revoke what Walmart stopped listing.
+    emulator.revoke_advertiser(ADV)
+    discover(ads)
+    assert (discovery_run(ads)["status"], discovery_run(ads)["revoked"]) == ("succeeded", 1)
+    assert ok(ads.call("GET", "/api/advertising/profiles"))[0]["status"] == "revoked"
 
 
 def test_changes_are_sent_to_walmart_and_their_results_are_visible(ads, emulator):

@@ -347,6 +347,29 @@ def test_revoked_advertiser_leaves_the_next_snapshot(api: Api, em: Emulator) -> 
     assert results == [{"code": "failure", "details": denied["details"], "campaignId": 60000101}]
 
 
+def test_failed_empty_and_unreadable_advertiser_snapshots_on_demand(api: Api, em: Emulator) -> None:
+    em.connect_faults.update({"insight_faults": ["empty", "unreadable", "failed"]})
+    assert em.connect_faults.insight_faults == ["empty", "unreadable", "failed"]
+    empty, unreadable, failed, normal = (api.insight() for _ in range(4))
+    assert em.connect_faults.insight_faults == []  # one fault per snapshot asked for, in order
+    done = api.get("/api/v1/snapshot", snapshotId=empty).get_json()
+    assert done["jobStatus"] == "done" and advertisers_in(api.download(done["details"])) == []
+    data = api.download(api.get("/api/v1/snapshot", snapshotId=unreadable).get_json()["details"])
+    assert data[:2] == b"\x1f\x8b"
+    with pytest.raises((OSError, EOFError)):
+        gzip.decompress(data)
+    poll = api.get("/api/v1/snapshot", snapshotId=failed).get_json()
+    assert poll["jobStatus"] == "failed" and poll["details"]
+    done = api.get("/api/v1/snapshot", snapshotId=normal).get_json()
+    assert len(advertisers_in(api.download(done["details"]))) == 3
+    em.connect_faults.update({"insight_faults": ["malformed"]})
+    broken = advertisers_in(api.download(api.get("/api/v1/snapshot", snapshotId=api.insight()).get_json()["details"]))
+    assert [r["advertiserId"] for r in broken] == ["n/a", 600002, 600003]
+    em.connect_faults.update({"insight_faults": ["empty"], "insight_file_layout": "object"})
+    data = api.download(api.get("/api/v1/snapshot", snapshotId=api.insight()).get_json()["details"])
+    assert json.loads(gzip.decompress(data)) == {"advertisers": []}
+
+
 def test_snapshot_as_array_and_unknown_snapshot(api: Api, em: Emulator) -> None:
     em.connect_faults.update({"snapshot_as_array": True})
     resp = api.post("/api/v1/snapshot/insight", {"insightType": "advertiserAttributes", "format": "zip"})
@@ -689,6 +712,8 @@ def test_error_rate_and_forced_faults_on_connect_paths(api: Api, em: Emulator) -
         {"insight_file_layout": "csv"},
         {"report_failure_rate": 1.5},
         {"snapshot_as_array": "yes"},
+        {"insight_faults": "empty"},
+        {"insight_faults": ["gone"]},
         {"unknown": 1},
     ],
 )
