@@ -11,7 +11,8 @@ Every route (file downloads too) is wrapped by :func:`connect_endpoint`, which d
 Forced faults (``fail_next``) and latency apply earlier, app-wide (app.py). Routes:
 POST /api/v1/snapshot/insight, GET /api/v1/snapshot, POST /api/v2/snapshot/report,
 GET /api/v2/snapshot, GET /ads/files/<file_id>, GET|PUT /api/v1/campaigns, GET /api/v1/adGroups,
-GET|PUT /api/v1/keywords, GET /api/v1/api_usage_analyze. State: connect_state.py.
+GET|PUT /api/v1/keywords, GET /api/v1/api_usage_analyze, GET /api/v1|v2/latestReportDate.
+State: connect_state.py.
 """
 
 from __future__ import annotations
@@ -158,6 +159,20 @@ def get_report_snapshot(connect: ConnectState) -> Any:
     connect.granted(advertiser_id)
     snapshot_id = request.args.get("snapshotId", "")
     return _snapshot(connect, connect.snapshot_status(snapshot_id, "report", advertiser_id, request.host_url))
+
+
+@bp.get("/api/v2/latestReportDate")
+@connect_endpoint("GET /api/v2/latestReportDate")
+def get_latest_report_dates(connect: ConnectState) -> Any:
+    """The last published day per report type (spec: getLatestReportDateV2, an array of LatestReportDateV2)."""
+    return connect.latest_report_dates()
+
+
+@bp.get("/api/v1/latestReportDate")
+@connect_endpoint("GET /api/v1/latestReportDate")
+def get_latest_report_date(connect: ConnectState) -> Any:
+    """One latest day for every report type (spec: getLatestReportDate, schema LatestReportDate)."""
+    return {"latestReportDate": min(d["latestReportDate"] for d in connect.latest_report_dates())}
 
 
 @bp.get("/ads/files/<file_id>")

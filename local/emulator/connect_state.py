@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeGuard
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -113,6 +114,12 @@ METRICS = (  # the columns tests have long read from the model (names included: 
 )
 MAX_SPAN_DAYS = 62
 MAX_AGE_DAYS = 90
+# Which day Walmart's reports have reached: GET /api/v2/latestReportDate (docs/walmart/specs/
+# ads__sponsored-products.openapi.json, operation getLatestReportDateV2). The zone of Walmart's report days and
+# the hour a day is published are not documented (FACTS.md): Pacific time, as Walmart's campaign days begin at
+# midnight PST, and 8 hours after the day ends, both knobs.
+DEFAULT_REPORT_TIME_ZONE = "America/Los_Angeles"
+DEFAULT_PUBLISH_DELAY_HOURS = 8.0
 SNAPSHOT_TTL_SECONDS = 24 * 3600
 OPS_WINDOW_SECONDS = 3600
 OPS_RETENTION_SECONDS = 24 * 3600  # how far back ``operations`` can look
@@ -160,6 +167,13 @@ def iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -196,6 +210,10 @@ class ConnectFaults:
     insight_file_layout   "array" (default) | "object" ({"advertisers": [...]}) | "ndjson"
     report_failure_rate   0..1: share of report snapshots that end "failed" (decided per snapshot)
     error_rate            0..1: probability of a 500 on an admitted Connect call
+    report_time_zone      the time zone of Walmart's report days ("America/Los_Angeles"; UNCONFIRMED, FACTS.md)
+    report_publish_delay_hours  hours after a day ends (in that zone) until Walmart publishes it (8; UNCONFIRMED):
+                          GET /api/v2/latestReportDate answers the last published day; a report past it is refused
+    now_offset_seconds    moves "now" for report days only (tests: a day passes); signatures keep the real clock
     insight_faults        what the next insight (advertiser) snapshots turn out as, one per snapshot asked
                           for, in order: "failed" (jobStatus failed), "empty" (a file listing no advertiser),
                           "unreadable" (a corrupt archive), "malformed" (the first record has no usable
@@ -211,6 +229,9 @@ class ConnectFaults:
         "report_failure_rate",
         "error_rate",
         "insight_faults",
+        "report_time_zone",
+        "report_publish_delay_hours",
+        "now_offset_seconds",
     )
 
     def __init__(self) -> None:
@@ -222,6 +243,9 @@ class ConnectFaults:
         self.report_failure_rate: float = 0.0
         self.error_rate: float = 0.0
         self.insight_faults: list[str] = []
+        self.report_time_zone: str = DEFAULT_REPORT_TIME_ZONE
+        self.report_publish_delay_hours: float = DEFAULT_PUBLISH_DELAY_HOURS
+        self.now_offset_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {name: list(value) if isinstance(value := getattr(self, name), list) else value for name in self.KNOBS}
@@ -238,7 +262,12 @@ class ConnectFaults:
     @staticmethod
     def _parse(name: str, value: Any) -> Any:
         ok = False
-        if name.endswith("_seconds"):
+        if name == "now_offset_seconds":
+            ok = _is_number(value)
+            value = float(value) if ok else value
+        elif name == "report_time_zone":
+            ok = isinstance(value, str) and _zone(value) is not None
+        elif name.endswith(("_seconds", "_hours")):
             ok = _is_number(value) and value >= 0
             value = float(value) if ok else value
         elif name == "hourly_operations":
@@ -401,8 +430,13 @@ def _parse_date(name: str, value: object) -> date:
     raise ConnectError(400, f"{name} must be a date yyyy-MM-dd, got {value!r}")
 
 
-def parse_report_request(body: object, today: date) -> tuple[int, str, list[str], date, date]:
-    """Validate a POST /api/v2/snapshot/report body (ConnectError 400): advertiser, type, metrics, dates."""
+def parse_report_request(body: object, today: date, latest: date) -> tuple[int, str, list[str], date, date]:
+    """Validate a POST /api/v2/snapshot/report body (ConnectError 400): advertiser, type, metrics, dates.
+
+    ``latest``: the last day Walmart has published; a later end date fails, naming the day data is available
+    until (Walmart's Create Report Snapshot docs: "If report data is not available for the requested end date,
+    the request will fail, and the response will contain endDate until which the performance report is
+    available")."""
     if not isinstance(body, dict):
         raise ConnectError(400, "Request body must be a JSON object")
     advertiser_id, report_type, metrics = body.get("advertiserId"), body.get("reportType"), body.get("reportMetrics")
@@ -433,6 +467,10 @@ def parse_report_request(body: object, today: date) -> tuple[int, str, list[str]
         raise ConnectError(400, f"The date range must not exceed {MAX_SPAN_DAYS} days")
     if end >= today:
         raise ConnectError(400, "endDate must be before today")
+    if end > latest:
+        raise ConnectError(
+            400, f"Report data is available until {latest.isoformat()}: {end.isoformat()} is not available yet"
+        )
     if start < today - timedelta(days=MAX_AGE_DAYS):
         raise ConnectError(400, f"Data is only available for the last {MAX_AGE_DAYS} days")
     return advertiser_id, report_type, list(dict.fromkeys(metrics)), start, end
@@ -465,8 +503,23 @@ class ConnectState:
         with self.lock:
             self._init(self.seed if seed is None else seed)
 
+    def report_now(self) -> datetime:
+        """Now for Walmart's report days: in their time zone, moved by the ``now_offset_seconds`` knob."""
+        zone = _zone(self.faults.report_time_zone) or UTC
+        return datetime.fromtimestamp(self.clock() + self.faults.now_offset_seconds, zone)
+
     def today(self) -> date:
-        return datetime.fromtimestamp(self.clock(), UTC).date()
+        """Walmart's current date (its report days' time zone)."""
+        return self.report_now().date()
+
+    def latest_report_date(self, report_type: str | None = None) -> date:
+        """The last day Walmart has published reports for (every emulated report type alike)."""
+        published = self.report_now() - timedelta(hours=self.faults.report_publish_delay_hours)
+        return published.date() - timedelta(days=1)
+
+    def latest_report_dates(self) -> list[JsonDict]:
+        """GET /api/v2/latestReportDate: one {reportType, latestReportDate} per report type."""
+        return [{"reportType": t, "latestReportDate": self.latest_report_date(t).isoformat()} for t in REPORT_TYPES]
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -673,7 +726,9 @@ class ConnectState:
             return snapshot
 
     def request_report(self, body: object) -> JsonDict:
-        advertiser_id, report_type, metrics, start, end = parse_report_request(body, self.today())
+        report_type = body.get("reportType") if isinstance(body, dict) else None
+        latest = self.latest_report_date(report_type if isinstance(report_type, str) else None)
+        advertiser_id, report_type, metrics, start, end = parse_report_request(body, self.today(), latest)
         with self.lock:
             self.granted(advertiser_id)
             rows = self.report_rows(advertiser_id, report_type, start, end, metrics)
@@ -792,13 +847,13 @@ class ConnectState:
         return {c: values.get(c, "0") for c in columns}  # metrics the model does not simulate read 0
 
     def restate(self, advertiser_id: int, days: int = 14) -> list[date]:
-        """Walmart reprocessed the last ``days`` days (yesterday back): their figures change."""
+        """Walmart reprocessed the last ``days`` published days (the latest back): their figures change."""
         if not _is_int(days) or days < 0:
             raise ValueError("days must be an integer >= 0")
         with self.lock:
             self.advertiser(advertiser_id)
-            today = self.today()
-            restated = [today - timedelta(days=n) for n in range(1, days + 1)]
+            latest = self.latest_report_date()
+            restated = [latest - timedelta(days=n) for n in range(days)]
             for day in restated:
                 self.versions[(advertiser_id, day)] += 1
             return restated

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,17 +19,23 @@ from walmart_integration.services.profile_discovery import same_name
 NOW = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
 
 
-def plan(**settings: Any) -> tuple[dict[str, Any], list[Any]]:
-    reports = AdsReports(Settings(**settings), None, None, None, None, clock=lambda: NOW)  # type: ignore[arg-type]
-    return reports.plan("t", "a", "600001", "backfill")
+LATEST = date(2026, 11, 30)  # the last day Walmart has published (not our yesterday, 2026-12-01)
 
 
-def test_sixty_days_is_one_snapshot_per_report_type_ending_yesterday() -> None:
+def reports(**settings: Any) -> AdsReports:
+    return AdsReports(Settings(**settings), None, None, None, None, clock=lambda: NOW)  # type: ignore[arg-type]
+
+
+def plan(through: date | None = LATEST, **settings: Any) -> tuple[dict[str, Any], list[Any]]:
+    return reports(**settings).plan("t", "a", "600001", "backfill", through)
+
+
+def test_sixty_days_is_one_snapshot_per_report_type_ending_at_walmarts_latest_day() -> None:
     run, jobs = plan()
-    assert (run["window_start"], run["window_end"]) == ("2026-10-03", "2026-12-01")
+    assert (run["window_start"], run["window_end"]) == ("2026-10-02", "2026-11-30")
     assert [(job.key, job.start, job.end) for job in jobs] == [
-        ("adGroup", "2026-10-03", "2026-12-01"),
-        ("keyword", "2026-10-03", "2026-12-01"),
+        ("adGroup", "2026-10-02", "2026-11-30"),
+        ("keyword", "2026-10-02", "2026-11-30"),
     ]
     assert set(run["reports"]) == {"adGroup", "keyword"}
 
@@ -37,10 +43,33 @@ def test_sixty_days_is_one_snapshot_per_report_type_ending_yesterday() -> None:
 def test_a_window_longer_than_62_days_is_split() -> None:
     run, jobs = plan(ads_backfill_days=90, ads_report_types="adGroup")
     assert [(job.key, job.start, job.end) for job in jobs] == [
-        ("adGroup-1", "2026-09-03", "2026-11-03"),
-        ("adGroup-2", "2026-11-04", "2026-12-01"),
+        ("adGroup-1", "2026-09-02", "2026-11-02"),
+        ("adGroup-2", "2026-11-03", "2026-11-30"),
     ]
-    assert run["window_start"] == "2026-09-03"
+    assert run["window_start"] == "2026-09-02"
+
+
+def test_a_window_planned_before_walmarts_latest_day_is_known_is_fixed_when_it_starts() -> None:
+    run, jobs = plan(None, ads_backfill_days=90, ads_report_types="adGroup")
+    assert (run["window_start"], run["window_end"], run["days"]) == (None, None, 90)
+    assert [(job.key, job.start, job.end) for job in jobs] == [("adGroup-1", None, None), ("adGroup-2", None, None)]
+    assert [(r["offset"], r["days"]) for r in run["reports"].values()] == [(0, 62), (62, 28)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "types", "through"),
+    [
+        ({"adGroup": date(2026, 11, 30), "keyword": date(2026, 11, 29)}, "adGroup,keyword", date(2026, 11, 29)),
+        ({"adGroup": date(2026, 11, 30), "keyword": date(2026, 11, 29)}, "adGroup", date(2026, 11, 30)),
+        ({"pageType": date(2026, 11, 28), "adGroup": date(2026, 11, 30)}, "adGroup,keyword", date(2026, 11, 28)),
+        ({"*": date(2026, 11, 27)}, "adGroup,keyword", date(2026, 11, 27)),
+        ({}, "adGroup", None),
+    ],
+)
+def test_runs_end_at_the_last_day_published_for_every_report_type_we_pull(
+    answer: dict[str, date], types: str, through: date | None
+) -> None:
+    assert reports(ads_report_types=types).availability.through(answer) == through
 
 
 def test_report_rows_are_read_by_name_with_exact_money() -> None:

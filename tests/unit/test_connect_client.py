@@ -266,6 +266,30 @@ def test_a_result_for_another_entity_is_not_taken_for_ours(credentials):
         api.client.update_campaign({"campaignId": 11, "status": "paused"})
 
 
+def test_latest_report_dates_per_report_type(credentials):
+    # Spec getLatestReportDateV2: [{reportType, latestReportDate}]. Walmart's v1 sample pads the date with a space
+    # ("2023-08-13 ") and has no report type: it is filed under "*".
+    answer = [
+        {"reportType": "adGroup", "latestReportDate": "2026-11-30"},
+        {"reportType": "keyword", "latestReportDate": "2026-11-29 "},
+        {"reportType": "pageType", "latestReportDate": "soon"},
+        "junk",
+    ]
+    api = Scripted(
+        credentials,
+        [
+            httpx.Response(200, json=answer),
+            httpx.Response(200, json={"advertiserId": "600001", "latestReportDate": "2023-08-13 "}),
+            httpx.Response(200, json=[]),
+        ],
+    )
+    assert api.client.latest_report_dates() == {"adGroup": date(2026, 11, 30), "keyword": date(2026, 11, 29)}
+    assert api.seen[0].method == "GET" and api.seen[0].url.path == "/api-proxy/api/v2/latestReportDate"
+    assert api.client.latest_report_dates() == {"*": date(2023, 8, 13)}
+    with pytest.raises(WalmartError, match="named no date"):
+        api.client.latest_report_dates()
+
+
 def test_entity_names_come_from_walmarts_campaign_and_ad_group_lists(credentials):
     campaigns = [{"campaignId": 11, "name": " Brand "}, {"campaignId": 12}, "junk", {"name": "no id"}]
     ad_groups = [{"adGroupId": "111", "name": "Shoes", "status": "enabled", "campaignId": 11}]

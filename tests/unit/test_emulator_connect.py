@@ -124,7 +124,7 @@ class Api:
 
     def __init__(self, em: Emulator, clock: FakeClock, pair: PartnerKeyPair) -> None:
         self.client: FlaskClient = em.wsgi_app.test_client()
-        self.clock, self.pair = clock, pair
+        self.em, self.clock, self.pair = em, clock, pair
 
     def headers(self, **override: str) -> dict[str, str]:
         headers = signed_headers(self.pair, int(self.clock.now * 1000))
@@ -147,13 +147,13 @@ class Api:
         return snapshot_id
 
     def report(self, advertiser_id: int = 600001, **body: Any) -> Any:
-        yesterday = self.clock.today() - timedelta(days=1)
+        latest = self.em.latest_report_date()  # the last day Walmart has published
         request = {
             "advertiserId": advertiser_id,
             "reportType": "adGroup",
             "reportMetrics": AD_GROUP_METRICS,
-            "startDate": (yesterday - timedelta(days=6)).isoformat(),
-            "endDate": yesterday.isoformat(),
+            "startDate": (latest - timedelta(days=6)).isoformat(),
+            "endDate": latest.isoformat(),
             **body,
         }
         return self.post("/api/v2/snapshot/report", {k: v for k, v in request.items() if v is not None})
@@ -437,16 +437,55 @@ def test_report_request_validation(api: Api, clock: FakeClock, change: dict[str,
     assert resp.get_json()["code"] == "failure" and resp.get_json()["details"]
 
 
-def test_report_accepts_62_days_and_a_single_report_date(api: Api, clock: FakeClock) -> None:
-    assert api.report(startDate=_days_ago(clock, 62), endDate=_days_ago(clock, 1)).status_code == 200
+def test_report_accepts_62_days_and_a_single_report_date(api: Api, em: Emulator, clock: FakeClock) -> None:
+    latest = em.latest_report_date()
+    start = (latest - timedelta(days=61)).isoformat()
+    assert api.report(startDate=start, endDate=latest.isoformat()).status_code == 200
     assert api.report(startDate=None, endDate=None, reportDate=_days_ago(clock, 90)).status_code == 200
+
+
+def test_latest_report_date_per_report_type_in_walmarts_time_zone(api: Api, em: Emulator, clock: FakeClock) -> None:
+    # 2025-10-09T08:53:20Z is 01:53 on the 9th in Los Angeles: the 8th ends there at 07:00Z, and is published 8
+    # hours after it ends (the emulator's defaults, knobs report_time_zone and report_publish_delay_hours).
+    assert em.connect_faults.report_time_zone == "America/Los_Angeles"
+    answer = api.get("/api/v2/latestReportDate")
+    assert answer.status_code == 200
+    assert answer.get_json() == [
+        {"reportType": "adGroup", "latestReportDate": "2025-10-07"},
+        {"reportType": "keyword", "latestReportDate": "2025-10-07"},
+    ]
+    assert api.get("/api/v1/latestReportDate").get_json() == {"latestReportDate": "2025-10-07"}
+    clock.now = datetime(2025, 10, 9, 14, 59, tzinfo=UTC).timestamp()  # 07:59 PDT on the 9th: not yet
+    assert em.latest_report_date() == date(2025, 10, 7)
+    clock.now = datetime(2025, 10, 9, 15, 0, tzinfo=UTC).timestamp()  # the 8th ended 8 hours ago
+    assert em.latest_report_date() == date(2025, 10, 8)
+    em.connect_faults.update({"report_time_zone": "UTC", "report_publish_delay_hours": 0})
+    assert em.latest_report_date() == date(2025, 10, 8)
+    em.connect_faults.update({"now_offset_seconds": 9 * 3600 + 1})  # a test moves "now": past midnight UTC
+    assert em.latest_report_date() == date(2025, 10, 9)
+    assert api.get("/api/v2/latestReportDate").get_json()[0]["latestReportDate"] == "2025-10-09"
+    assert em.ads_calls("GET /api/v2/latestReportDate") == 2 and em.ads_operations(24 * 3600) == 3  # operations
+
+
+def test_a_report_past_the_latest_published_day_is_refused(api: Api, em: Emulator) -> None:
+    latest = em.latest_report_date()
+    unpublished = (latest + timedelta(days=1)).isoformat()
+    for body in ({"endDate": unpublished}, {"startDate": None, "endDate": None, "reportDate": unpublished}):
+        resp = api.report(**body)
+        assert resp.status_code == 400
+        assert resp.get_json() == {
+            "code": "failure",
+            "details": f"Report data is available until {latest.isoformat()}: {unpublished} is not available yet",
+        }
+    assert api.report(endDate=latest.isoformat()).status_code == 200
 
 
 def test_report_csv_columns_by_name_and_deterministic(api: Api, em: Emulator, clock: FakeClock) -> None:
     columns, rows = finished_report(api)
     assert sorted(columns) == sorted(AD_GROUP_METRICS) and columns != AD_GROUP_METRICS  # shuffled
     assert len(rows) == 7 * 4  # 7 days x (2 campaigns x 2 ad groups)
-    start, end = clock.today() - timedelta(days=7), clock.today() - timedelta(days=1)
+    end = em.latest_report_date()
+    start = end - timedelta(days=6)
     expected = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
     assert rows == expected and list(expected[0]) == columns
     assert finished_report(api) == (columns, rows)  # the same request gives the same file
@@ -509,12 +548,13 @@ def test_keyword_report_rows_add_up_to_ad_group_rows(api: Api, em: Emulator, clo
 
 
 def test_restate_changes_only_recent_days(em: Emulator, clock: FakeClock) -> None:
-    start, end = clock.today() - timedelta(days=30), clock.today() - timedelta(days=1)
+    end = em.latest_report_date()  # Walmart reprocesses published days: the latest back
+    start = end - timedelta(days=29)
     before = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
     restated = em.restate(600001, days=14)
-    assert restated[0] == end and restated[-1] == clock.today() - timedelta(days=14)
+    assert restated[0] == end and restated[-1] == end - timedelta(days=13)
     after = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
-    cutoff = (clock.today() - timedelta(days=14)).isoformat()
+    cutoff = (end - timedelta(days=13)).isoformat()
     old = [(b, a) for b, a in zip(before, after, strict=True) if b["date"] < cutoff]
     recent = [(b, a) for b, a in zip(before, after, strict=True) if b["date"] >= cutoff]
     assert len(recent) == 14 * 4 and all(b == a for b, a in old)
@@ -714,6 +754,10 @@ def test_error_rate_and_forced_faults_on_connect_paths(api: Api, em: Emulator) -
         {"snapshot_as_array": "yes"},
         {"insight_faults": "empty"},
         {"insight_faults": ["gone"]},
+        {"report_time_zone": "Mars/Olympus_Mons"},
+        {"report_time_zone": 5},
+        {"report_publish_delay_hours": -1},
+        {"now_offset_seconds": "tomorrow"},
         {"unknown": 1},
     ],
 )
@@ -766,7 +810,8 @@ def test_control_endpoints(clock: FakeClock, pair: PartnerKeyPair) -> None:
     ] == ("write")
     assert client.post("/__emulator/connect/advertisers/42/access", json={"access": "admin"}).status_code == 400
     restated = client.post("/__emulator/connect/advertisers/42/restate", json={"days": 2}).get_json()["restated"]
-    assert restated == [(clock.today() - timedelta(days=n)).isoformat() for n in (1, 2)]
+    latest = em.latest_report_date()
+    assert restated == [(latest - timedelta(days=n)).isoformat() for n in (0, 1)]
     assert client.post("/__emulator/connect/advertisers/42/revoke").get_json()["revoked"] is True
     assert client.post("/__emulator/connect/advertisers/41/revoke").status_code == 404
     assert [a["advertiserId"] for a in client.get("/__emulator/connect/advertisers").get_json()] == [

@@ -61,8 +61,8 @@ class ReportProgress(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     report_type: str
-    start: str
-    end: str
+    start: str | None = Field(default=None, description="First day (null until Walmart's latest day is known)")
+    end: str | None = Field(default=None, description="Last day (null until Walmart's latest day is known)")
     status: ReportStatus = "queued"
     snapshot_id: str | None = None
     polls: int = 0
@@ -72,15 +72,17 @@ class ReportProgress(BaseModel):
 
 
 class ReportRun(BaseModel):
-    """A backfill (on link) or a trailing refresh (daily) of a linked profile's reports."""
+    """A backfill (on link) or a refresh (once Walmart publishes a new day) of a linked profile's reports.
+
+    The window ends at the last day Walmart has published; it is null until that day is known."""
 
     model_config = ConfigDict(extra="ignore")
 
     run_id: str
     kind: Literal["backfill", "refresh"]
     status: RunStatus = "queued"
-    window_start: str
-    window_end: str
+    window_start: str | None = None
+    window_end: str | None = None
     reports: dict[str, ReportProgress] = Field(default_factory=dict)
     started_at: str
     finished_at: str | None = None
@@ -110,8 +112,13 @@ class AccountView(BaseModel):
     created_at: str
     advertising: AdvertisingLink | None = None
     backfill: ReportRun | None = None
-    refresh: ReportRun | None = Field(default=None, description="The latest daily re-pull of the trailing window")
-    data_through: str | None = Field(default=None, description="Last day with stored performance data")
+    refresh: ReportRun | None = Field(
+        default=None,
+        description="The latest refresh: the trailing days Walmart restates and any days missed, up to its latest day",
+    )
+    data_through: str | None = Field(
+        default=None, description="Last day with stored performance data (a day Walmart has published)"
+    )
 
 
 # -- profiles and claims -------------------------------------------------------------------------

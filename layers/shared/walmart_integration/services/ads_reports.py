@@ -1,4 +1,15 @@
-"""Advertising performance of linked profiles: the backfill on link and the daily trailing refresh.
+"""Advertising performance of linked profiles: the backfill on link, then a refresh each time Walmart publishes a day.
+
+Report days exist only once Walmart publishes them: a report whose end date is not published yet fails. So every
+window ends at the last day Walmart says it has published (GET /api/v2/latestReportDate, per report type; the
+earliest over the types we pull), never at "our yesterday": Walmart's days are not UTC days and are published
+hours after they end (docs/walmart/FACTS.md, "Checked behaviours - Walmart Connect"). Those dates are cached in the
+app table (``ReportAvailability``); a backfill planned before they are known fixes its window when it starts.
+
+The scheduler (every 15 minutes) starts a refresh once Walmart has published a day past the last one we asked for
+(the discovery run, every 15 minutes too, asks Walmart which day that is):
+the trailing days Walmart restates and every day the account missed (after a revocation, say), up to Walmart's 90
+days. A run stopped because the advertiser withdrew access resumes by itself once access is granted again.
 
 A run asks Walmart for one report snapshot per report type covering its whole window (split only past the 62 days
 one snapshot may span), polls each through SQS delays (no sleeping Lambda), then streams the gzip CSV and stores one
@@ -60,6 +71,9 @@ REPORT_METRICS: dict[str, list[str]] = {
         "attributedOrders14days",
     ],
 }
+# Walmart serves report days of the last 90 days (spec ReportSnapshotRequestV2.reportDate: "for the last 90 days").
+REPORT_DAYS_SERVED = 90
+ACTIVE_RUN = ("queued", "running")
 SNAPSHOT_ATTEMPTS = 3  # a snapshot Walmart reports failed/expired is requested again, this many times in all
 WRITE_CHUNK = 500
 CENT = Decimal("0.01")
@@ -120,10 +134,61 @@ def report_row(
     return row
 
 
+def _span(start: date | None, offset: int, days: int) -> tuple[str, str] | None:
+    """(first, last) day of a report covering ``days`` days from ``offset`` days after ``start``."""
+    if start is None:
+        return None
+    first = start + timedelta(days=offset)
+    return first.isoformat(), (first + timedelta(days=days - 1)).isoformat()
+
+
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+class ReportAvailability:
+    """The last day Walmart has published, per report type: asked of Walmart (GET /api/v2/latestReportDate, one
+    operation) by every discovery run (every 15 minutes) and by a run starting with stale knowledge, kept in the
+    app table for the scheduler and the API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        repo: AdvertisingRepository,
+        gateway: ConnectGateway,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.gateway = gateway
+        self.clock = clock
+
+    def known(self) -> dict[str, date]:
+        """What we last heard from Walmart (no call; empty when never asked): a safe bound, it only grows."""
+        item = self.repo.report_dates() or {}
+        return {kind: date.fromisoformat(day) for kind, day in (item.get("dates") or {}).items()}
+
+    def latest(self, max_age_seconds: float | None = None) -> dict[str, date]:
+        """Walmart's latest published day per report type, asked again when what we hold is older than
+        ``max_age_seconds`` (default ``ads_report_dates_max_age_seconds``; 0: ask now)."""
+        max_age = self.settings.ads_report_dates_max_age_seconds if max_age_seconds is None else max_age_seconds
+        item = self.repo.report_dates() or {}
+        checked = str(item.get("checked_at") or "")
+        fresh_since = iso(self.clock() - timedelta(seconds=max_age)) or ""
+        if max_age > 0 and item.get("dates") and checked >= fresh_since:
+            return self.known()
+        dates = self.gateway.call(lambda c: c.latest_report_dates(), what="latest report dates")
+        self.repo.save_report_dates({kind: day.isoformat() for kind, day in dates.items()}, iso(self.clock()) or "")
+        return dates
+
+    def through(self, dates: dict[str, date]) -> date | None:
+        """The last day published for every report type we pull (a type Walmart does not name: its earliest)."""
+        if not dates:
+            return None
+        earliest = min(dates.values())
+        return min(dates.get(kind, earliest) for kind in self.settings.ads_report_type_list)
 
 
 class AdsReports:
@@ -142,32 +207,43 @@ class AdsReports:
         self.gateway = gateway
         self.queues = queues
         self.clock = clock
+        self.availability = ReportAvailability(settings, repo, gateway, clock)
 
     # -- planning -----------------------------------------------------------------------------------------
     def plan(
-        self, tenant_id: str, account_id: str, advertiser_id: str, kind: str
+        self,
+        tenant_id: str,
+        account_id: str,
+        advertiser_id: str,
+        kind: str,
+        through: date | None,
+        days: int | None = None,
     ) -> tuple[dict[str, Any], list[AdsReportJob]]:
-        """A run over the backfill window (or the trailing window) and its first jobs, one per report snapshot."""
-        today = self.clock().date()
-        end = today - timedelta(days=1)  # Walmart serves up to yesterday
-        days = self.settings.ads_backfill_days if kind == "backfill" else self.settings.ads_refresh_trailing_days
-        start = end - timedelta(days=days - 1)
-        windows: list[tuple[date, date]] = []
-        cursor = start
-        while cursor <= end:
-            last = min(end, cursor + timedelta(days=self.settings.ads_report_max_days - 1))
-            windows.append((cursor, last))
-            cursor = last + timedelta(days=1)
+        """A run of ``days`` days (default: the backfill or the trailing window) ending at ``through``, Walmart's
+        latest published day, and its first jobs, one per report snapshot. ``through`` None: not known yet, the
+        window is fixed when the run starts (``_resolve``)."""
+        if days is None:
+            days = self.settings.ads_backfill_days if kind == "backfill" else self.settings.ads_refresh_trailing_days
+        parts: list[tuple[int, int]] = []  # (first day's offset in the window, days) per snapshot
+        offset = 0
+        while offset < days:
+            length = min(days - offset, self.settings.ads_report_max_days)
+            parts.append((offset, length))
+            offset += length
+        start = through - timedelta(days=days - 1) if through else None
         run_id = new_id()
         reports: dict[str, Any] = {}
         jobs: list[AdsReportJob] = []
         for report_type in self.settings.ads_report_type_list:
-            for index, (first, last) in enumerate(windows):
-                key = report_type if len(windows) == 1 else f"{report_type}-{index + 1}"
+            for index, (first, length) in enumerate(parts):
+                key = report_type if len(parts) == 1 else f"{report_type}-{index + 1}"
+                span = _span(start, first, length)
                 reports[key] = {
                     "report_type": report_type,
-                    "start": first.isoformat(),
-                    "end": last.isoformat(),
+                    "offset": first,
+                    "days": length,
+                    "start": span[0] if span else None,
+                    "end": span[1] if span else None,
                     "status": "queued",
                     "polls": 0,
                     "rows": 0,
@@ -181,8 +257,8 @@ class AdsReports:
                         run_id=run_id,
                         key=key,
                         report_type=report_type,
-                        start=first.isoformat(),
-                        end=last.isoformat(),
+                        start=span[0] if span else None,
+                        end=span[1] if span else None,
                     )
                 )
         run = {
@@ -190,8 +266,9 @@ class AdsReports:
             "kind": kind,
             "advertiser_id": advertiser_id,
             "status": "queued",
-            "window_start": start.isoformat(),
-            "window_end": end.isoformat(),
+            "days": days,
+            "window_start": start.isoformat() if start else None,
+            "window_end": through.isoformat() if through else None,
             "reports": reports,
             "started_at": iso(self.clock()),
         }
@@ -201,26 +278,48 @@ class AdsReports:
         self.queues.send_many(self.settings.ads_report_queue_url, list(jobs))
 
     def schedule_refreshes(self) -> int:
-        """Daily: a trailing-window refresh for every linked, active, backfilled account that is due."""
-        today = self.clock().date()
+        """Every 15 minutes: start a run for every linked, active account that is behind the last day Walmart has
+        published (as the discovery run, every 15 minutes too, last heard it), or whose run stopped while access
+        was withdrawn. The number started. (No Walmart call here: the scheduler holds no partner credentials.)"""
+        dates = self.availability.known()
+        through = self.availability.through(dates)
         started = 0
-        for account in self.repo.linked_accounts():
-            due = str(account.get("next_refresh_at") or "")
-            backfill = account.get("backfill") or {}
-            if not due or due > today.isoformat() or backfill.get("status") != "succeeded":
+        for account in self.repo.linked_accounts() if through else []:
+            assert through is not None
+            planned = self._catch_up(account, through)
+            if planned is None:
                 continue
-            profile = self.repo.get_profile(str(account["profile_id"])) or {}
-            if profile.get("status") != "active":
-                continue
+            field, days = planned
             tenant_id = str(account["pk"]).removeprefix("TENANT#")
-            run, jobs = self.plan(tenant_id, account["id"], str(account["profile_id"]), "refresh")
-            next_at = (today + timedelta(hours=self.settings.ads_refresh_interval_hours)).isoformat()
-            if self.repo.start_refresh(tenant_id, account["id"], run, today.isoformat(), next_at):
+            run, jobs = self.plan(tenant_id, account["id"], str(account["profile_id"]), field, through, days)
+            seen = account.get("refreshed_for")
+            if self.repo.start_run(tenant_id, account["id"], field, run, through.isoformat(), seen):
                 self.enqueue(jobs)
                 started += 1
         if started:
-            logger.info("Advertising refreshes scheduled", extra={"accounts": started})
+            logger.info("Advertising runs scheduled", extra={"accounts": started, "through": str(through)})
         return started
+
+    def _catch_up(self, account: dict[str, Any], through: date) -> tuple[str, int] | None:
+        """(field, days) of the run an account needs now that Walmart has published ``through``, or None."""
+        backfill, refresh = account.get("backfill") or {}, account.get("refresh") or {}
+        if backfill.get("status") in ACTIVE_RUN or refresh.get("status") in ACTIVE_RUN:
+            return None  # one run at a time
+        profile = self.repo.get_profile(str(account["profile_id"])) or {}
+        if profile.get("status") != "active":
+            return None
+        field = "refresh" if backfill.get("status") == "succeeded" else "backfill"
+        stopped = (account.get(field) or {}).get("status") == "stopped"  # access was withdrawn meanwhile
+        if not stopped and str(account.get("refreshed_for") or "") >= through.isoformat():
+            return None  # nothing published since the last run started
+        if field == "backfill":
+            return field, self.settings.ads_backfill_days
+        held = account.get("data_through")
+        first = through - timedelta(days=self.settings.ads_refresh_trailing_days - 1)  # the days Walmart restates
+        if held:
+            first = min(first, date.fromisoformat(str(held)) + timedelta(days=1))  # and every day missed
+        first = max(first, through - timedelta(days=REPORT_DAYS_SERVED - 1))
+        return field, (through - first).days + 1
 
     # -- one step of one report ------------------------------------------------------------------------------
     def step(self, job: AdsReportJob, delivery: Delivery) -> None:
@@ -245,6 +344,10 @@ class AdsReports:
             )
             return
         try:
+            if not report.get("end"):
+                report = self._resolve(job, field, run)
+                if report is None:
+                    return
             if job.snapshot_id is None:
                 self._request(job, field, report)
             else:
@@ -255,9 +358,42 @@ class AdsReports:
                 return
             raise RetryLater(error.message) from error
         except WalmartAuthError as error:
-            self._report_failed(job, field, f"Walmart Connect refused access: {error.message}")
+            # Walmart refuses the advertiser (403: access withdrawn, or our credentials): the run stops, and the
+            # scheduler resumes it once the profile is active again.
+            self._stop(job, field, f"Walmart Connect refused access: {error.message}")
         except WalmartError as error:
             self._report_failed(job, field, f"Walmart Connect refused the report: {error.message}")
+
+    def _resolve(self, job: AdsReportJob, field: str, run: dict[str, Any]) -> dict[str, Any] | None:
+        """Fix a run's window now that it starts: it ends at Walmart's latest published day. The report, or None
+        when the run was replaced meanwhile."""
+        through = self.availability.through(self.availability.latest())
+        if through is None:
+            raise RetryLater("Walmart has published no report day yet", self.settings.ads_throttle_seconds)
+        days = int(run.get("days") or self.settings.ads_backfill_days)
+        start = through - timedelta(days=days - 1)
+        spans: dict[str, tuple[str, str]] = {}
+        for key, planned in run["reports"].items():
+            first = start + timedelta(days=int(planned.get("offset") or 0))
+            spans[key] = first.isoformat(), (first + timedelta(days=int(planned.get("days") or days) - 1)).isoformat()
+        window = (start.isoformat(), through.isoformat())
+        self.repo.resolve_window(job.tenant_id, job.account_id, field, job.run_id, window, spans)
+        account = self.repo.get_account(job.tenant_id, job.account_id)
+        current = (account or {}).get(field) or {}
+        if current.get("run_id") != job.run_id:
+            return None
+        report: dict[str, Any] = current["reports"][job.key]
+        return report
+
+    def _stop(self, job: AdsReportJob, field: str, reason: str) -> None:
+        logger.warning("Advertising run stopped", extra={"run_id": job.run_id, "report": job.key, "reason": reason})
+        self.repo.finish_run(
+            job.tenant_id,
+            job.account_id,
+            field,
+            job.run_id,
+            {"status": "stopped", "finished_at": iso(self.clock()), "error": reason},
+        )
 
     def _field(self, account: dict[str, Any] | None, job: AdsReportJob) -> str | None:
         if account is None or str(account.get("profile_id")) != job.advertiser_id:
@@ -271,10 +407,9 @@ class AdsReports:
         if report.get("snapshot_id"):
             return  # a duplicate of a request that went through: its poll chain is running
         metrics = REPORT_METRICS.get(job.report_type) or REPORT_METRICS["adGroup"]
+        start, end = date.fromisoformat(str(report["start"])), date.fromisoformat(str(report["end"]))
         snapshot = self.gateway.call(
-            lambda c: c.request_report_snapshot(
-                job.advertiser_id, job.report_type, metrics, date.fromisoformat(job.start), date.fromisoformat(job.end)
-            ),
+            lambda c: c.request_report_snapshot(job.advertiser_id, job.report_type, metrics, start, end),
             what="report snapshot",
         )
         saved = self.repo.update_report(

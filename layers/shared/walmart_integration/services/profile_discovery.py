@@ -2,7 +2,9 @@
 
 Discovery (every 15 minutes, or on request): one insight snapshot for the whole partner, polled through SQS
 delays, downloaded, parsed; profiles are upserted, the ones Walmart stopped listing are marked revoked, and
-tenants' claims are applied. Its cost in Walmart operations does not depend on the number of tenants.
+tenants' claims are applied. Its cost in Walmart operations does not depend on the number of tenants. Each run
+also asks Walmart which report day it has published (``ads_reports.ReportAvailability``): the scheduler starts
+the daily refresh from that.
 
 Only a list read whole revokes: a failed snapshot, an unreadable file or an empty list (while we hold active
 profiles) changes no profile: it is logged and a new snapshot is asked for (three in all), and the next scheduled
@@ -202,6 +204,7 @@ class ProfileDiscovery:
     def _request(self, job: ProfileRefreshJob, state: dict[str, Any]) -> None:
         if state.get("snapshot_id"):
             return  # a duplicate of a request that went through: its poll chain is running
+        self._note_report_dates()
         snapshot = self.gateway.call(
             lambda c: c.request_insight_snapshot(self.settings.ads_insight_type), what="insight snapshot"
         )
@@ -213,6 +216,17 @@ class ProfileDiscovery:
         if self.repo.update_discovery(job.refresh_id, values):
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
             self.queues.send(self.settings.profile_refresh_queue_url, next_job, poll_delay(self.settings, 0))
+
+    def _note_report_dates(self) -> None:
+        """Ask Walmart which report day it has published (one operation per run): the scheduler starts the daily
+        refresh from it. A failure here is logged and leaves discovery alone (the next run asks again)."""
+        from walmart_integration.services.ads_reports import ReportAvailability
+
+        availability = ReportAvailability(self.settings, self.repo, self.gateway, self.clock)
+        try:
+            availability.latest(max_age_seconds=0)
+        except (WalmartAuthError, WalmartError) as error:
+            logger.warning("Walmart's latest report dates not read", extra={"reason": error.message})
 
     def _poll(self, job: ProfileRefreshJob, state: dict[str, Any]) -> None:
         snapshot_id = job.snapshot_id or ""

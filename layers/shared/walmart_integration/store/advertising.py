@@ -19,6 +19,11 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def _missing(update: Update, path: str) -> str:
+    """Condition: ``path`` is absent or null."""
+    return f"attribute_not_exists({update.name(path)}) OR attribute_type({update.name(path)}, {update.value('NULL')})"
+
+
 class AdvertisingRepository(Repository):
     """The app table's advertising records (companies, accounts, profiles, claims, changes, discovery)."""
 
@@ -141,7 +146,7 @@ class AdvertisingRepository(Repository):
                 "linked_at": now,
                 "backfill": run,
                 "refresh": None,
-                "next_refresh_at": run["window_end"],
+                "refreshed_for": run["window_end"],  # the last published day a run was started for (or None)
                 "gsi1pk": keys.LINKS_GSI_PK,
                 "gsi1sk": f"{tenant_id}#{account_id}",
             }
@@ -180,7 +185,7 @@ class AdvertisingRepository(Repository):
 
     def unlink(self, tenant_id: str, account_id: str, advertiser_id: str) -> bool:
         account = Update()
-        for path in ("profile_id", "linked_at", "gsi1pk", "gsi1sk", "next_refresh_at"):
+        for path in ("profile_id", "linked_at", "gsi1pk", "gsi1sk", "refreshed_for", "next_refresh_at"):
             account.remove(path)
         profile = Update()
         for path in ("linked_account_id", "linked_tenant_id", "linked_at"):
@@ -211,14 +216,53 @@ class AdvertisingRepository(Repository):
         return True
 
     # -- report runs (maps on the account item) -----------------------------------------------------------
-    def start_refresh(self, tenant_id: str, account_id: str, run: dict[str, Any], due_by: str, next_at: str) -> bool:
-        """Start the daily refresh run once (False: not linked to that profile any more, or not due)."""
-        update = Update().set("refresh", run).set("next_refresh_at", next_at)
+    def start_run(
+        self, tenant_id: str, account_id: str, field: str, run: dict[str, Any], target: str, seen_target: str | None
+    ) -> bool:
+        """Start a run in ``field`` ("backfill" or "refresh") for Walmart's published day ``target``, once: False when
+        the account is no longer linked to the run's profile, a run of that field is in progress, or another
+        scheduler started one since ``refreshed_for`` was ``seen_target``."""
+        update = Update().set(field, run).set("refreshed_for", target).remove("next_refresh_at")
+        status = update.name(f"{field}.status")
+        busy = f"{status} IN ({update.value('queued')}, {update.value('running')})"
+        seen = (
+            _missing(update, "refreshed_for")
+            if seen_target is None
+            else f"{update.name('refreshed_for')} = {update.value(seen_target)}"
+        )
         condition = (
             f"{update.name('profile_id')} = {update.value(run['advertiser_id'])} AND "
-            f"{update.name('next_refresh_at')} <= {update.value(due_by)}"
+            f"(attribute_not_exists({status}) OR NOT {busy}) AND ({seen})"
         )
         return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition) is not None
+
+    def resolve_window(
+        self,
+        tenant_id: str,
+        account_id: str,
+        field: str,
+        run_id: str,
+        window: tuple[str, str],
+        reports: Mapping[str, tuple[str, str]],
+    ) -> dict[str, Any] | None:
+        """Fix a run's window once Walmart's latest published day is known (None: already fixed, or replaced)."""
+        update = Update().set(f"{field}.window_start", window[0]).set(f"{field}.window_end", window[1])
+        for key, (start, end) in reports.items():
+            update.set(f"{field}.reports.{key}.start", start).set(f"{field}.reports.{key}.end", end)
+        update.set("refreshed_for", window[1])
+        condition = (
+            f"{update.name(field + '.run_id')} = {update.value(run_id)} AND ({_missing(update, field + '.window_end')})"
+        )
+        return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition)
+
+    # -- Walmart's latest published report days ------------------------------------------------------------
+    def report_dates(self) -> dict[str, Any] | None:
+        """{"dates": {reportType: yyyy-mm-dd}, "checked_at": iso} as last read from Walmart, or None."""
+        return self._get(keys.DISCOVERY_PK, keys.REPORT_DATES_SK, consistent=False)
+
+    def save_report_dates(self, dates: Mapping[str, str], checked_at: str) -> None:
+        item = {"pk": keys.DISCOVERY_PK, "sk": keys.REPORT_DATES_SK, "type": "ad_report_dates"}
+        self._put({**item, "dates": dict(dates), "checked_at": checked_at})
 
     def update_report(
         self, tenant_id: str, account_id: str, field: str, run_id: str, key: str, values: Mapping[str, Any]

@@ -121,6 +121,25 @@ class ConnectClient:
         params = {"advertiserId": advertiser_id, "snapshotId": snapshot_id}
         return _snapshot(self._call("GET", "/api/v2/snapshot", params=params))
 
+    def latest_report_dates(self) -> dict[str, date]:
+        """The last day Walmart has published per report type: GET /api/v2/latestReportDate
+        (docs/walmart/specs/ads__sponsored-products.openapi.json, operation getLatestReportDateV2: an array of
+        {reportType, latestReportDate}). An entry without a report type (the v1 shape) is filed under "*".
+        Walmart's own sample pads a date with a space: dates are read from their first ten characters."""
+        body = self._call("GET", "/api/v2/latestReportDate")
+        dates: dict[str, date] = {}
+        for item in body if isinstance(body, list) else [body]:
+            if not isinstance(item, dict):
+                continue
+            try:
+                day = date.fromisoformat(str(item.get("latestReportDate") or "").strip()[:10])
+            except ValueError:
+                continue
+            dates[str(item.get("reportType") or "*").strip() or "*"] = day
+        if not dates:
+            raise WalmartError("Walmart Connect's latest report date answer named no date.", 200)
+        return dates
+
     # -- files -----------------------------------------------------------------------------------------------
 
     def download(self, url: str) -> bytes:
