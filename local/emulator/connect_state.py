@@ -49,7 +49,7 @@ def _windows(*names: str) -> tuple[str, ...]:
 # element-definitions-for-snapshot-reports-v2). It has no campaign or ad group *names*.
 # keyword: the columns of Walmart's own "Sample Request 1 for report type Keyword" (sample-requests-for-create-
 # report-snapshot): the keyword report has its own columns (biddedKeyword, searchedKeyword, bid, and sales split
-# into direct/brand/related), and no keywordText. See docs/walmart/FACTS.md "Checked behaviours - Walmart Connect".
+# into direct/brand/related), and no keywordText. See docs/walmart/FACTS.md "Checked behaviours — Walmart Connect".
 REPORT_DIMENSIONS: dict[str, frozenset[str]] = {
     "adGroup": frozenset({"adGroupId", "campaignId", "date"}),
     "keyword": frozenset(

@@ -36,7 +36,7 @@ def windows(*names: str) -> list[str]:
     return [f"{name}{days}days" for name in names for days in (3, 14, 30)]
 
 
-# Walmart's lists, verbatim: docs/walmart/FACTS.md "Checked behaviours - Walmart Connect" (report metrics).
+# Walmart's lists, verbatim: docs/walmart/FACTS.md "Checked behaviours — Walmart Connect" (report metrics).
 WALMART_AD_GROUP_METRICS = [
     "adGroupId",
     "campaignId",

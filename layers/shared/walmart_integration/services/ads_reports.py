@@ -3,7 +3,7 @@
 Report days exist only once Walmart publishes them: a report whose end date is not published yet fails. So every
 window ends at the last day Walmart says it has published (GET /api/v2/latestReportDate, per report type; the
 earliest over the types we pull), never at "our yesterday": Walmart's days are not UTC days and are published
-hours after they end (docs/walmart/FACTS.md, "Checked behaviours - Walmart Connect"). Those dates are cached in the
+hours after they end (docs/walmart/FACTS.md, "Checked behaviours — Walmart Connect"). Those dates are cached in the
 app table (``ReportAvailability``); a backfill planned before they are known fixes its window when it starts.
 
 The scheduler (every 15 minutes) starts a refresh once Walmart has published a day past the last one we asked for
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 # numAdsShown, numAdsClicks, attributedSales14days, attributedOrders14days ...): no names, which come from the
 # campaign and ad group lists instead. keyword: the keyword report has its own columns, as in Walmart's "Sample
 # Request 1 for report type Keyword": biddedKeyword (there is no keywordText) and its sales in three parts.
-# Sources: docs/walmart/FACTS.md "Checked behaviours - Walmart Connect"; the spec's ReportSnapshotRequestV2.
+# Sources: docs/walmart/FACTS.md "Checked behaviours — Walmart Connect"; the spec's ReportSnapshotRequestV2.
 KEYWORD_SALES = ("directAttributedSales14days", "brandAttributedSales14days", "relatedAttributedSales14days")
 REPORT_METRICS: dict[str, list[str]] = {
     "adGroup": [
