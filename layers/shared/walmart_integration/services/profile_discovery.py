@@ -9,7 +9,7 @@ the daily refresh from that.
 Only a list read whole revokes: a failed snapshot, an unreadable file or an empty list (while we hold active
 profiles) changes no profile: it is logged and a new snapshot is asked for (three in all), and the next scheduled
 run tries again. An empty list is believed only when the next snapshot is empty too. A file with some unreadable
-records updates the profiles it lists but revokes none (docs/walmart/FACTS.md, "Checked behaviours - Walmart
+records updates the profiles it lists but revokes none (docs/walmart/FACTS.md, "Checked behaviours — Walmart
 Connect").
 
 Assignment rule (one place: ``ProfileAssignment.apply``): a profile goes to a tenant automatically when exactly one
