@@ -391,6 +391,26 @@ def test_the_daily_refresh_runs_once_walmart_publishes_a_day_and_repulls_restate
     assert {row["date"]: Decimal(row["spend"]) for row in daily} == {d: v["spend"] for d, v in expected.items()}
 
 
+def test_a_run_that_lost_its_messages_is_replaced_after_twelve_hours(ads, emulator):
+    account_id, _ = linked(ads, emulator)
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.purge_queue(QueueUrl=ads.env["queue:AdsReportQueue"])  # its messages are gone (a dead-letter queue, say)
+    assert scheduled(ads) == 0  # a run in progress is left alone
+    started = (datetime.now(UTC) - timedelta(hours=13)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=ads.env["APP_TABLE_NAME"],
+        Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": f"ACCOUNT#{account_id}"}},
+        UpdateExpression="SET backfill.started_at = :t",
+        ExpressionAttributeValues={":t": {"S": started}},
+    )
+    assert scheduled(ads) == 1  # thirteen hours later it is taken for dead and started again
+    assert scheduled(ads) == 0
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    assert view["backfill"]["status"] == "succeeded", view["backfill"]
+    assert view["data_through"] == emulator.latest_report_date().isoformat()
+
+
 def test_a_failed_snapshot_is_requested_again(ads, emulator):
     emulator.connect_faults.update({"report_failure_rate": 1.0})
     account_id, _ = linked(ads, emulator)

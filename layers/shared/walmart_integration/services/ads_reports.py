@@ -74,6 +74,7 @@ REPORT_METRICS: dict[str, list[str]] = {
 # Walmart serves report days of the last 90 days (spec ReportSnapshotRequestV2.reportDate: "for the last 90 days").
 REPORT_DAYS_SERVED = 90
 ACTIVE_RUN = ("queued", "running")
+DEAD_RUN_HOURS = 12  # a run still "in progress" after this long lost its messages (a dead-letter queue): replaced
 SNAPSHOT_ATTEMPTS = 3  # a snapshot Walmart reports failed/expired is requested again, this many times in all
 WRITE_CHUNK = 500
 CENT = Decimal("0.01")
@@ -281,45 +282,50 @@ class AdsReports:
         """Every 15 minutes: start a run for every linked, active account that is behind the last day Walmart has
         published (as the discovery run, every 15 minutes too, last heard it), or whose run stopped while access
         was withdrawn. The number started. (No Walmart call here: the scheduler holds no partner credentials.)"""
-        dates = self.availability.known()
-        through = self.availability.through(dates)
+        through = self.availability.through(self.availability.known())
+        if through is None:
+            return 0  # Walmart has not told us of any published day yet
         started = 0
-        for account in self.repo.linked_accounts() if through else []:
-            assert through is not None
+        for account in self.repo.linked_accounts():
             planned = self._catch_up(account, through)
             if planned is None:
                 continue
-            field, days = planned
+            field, days, dead = planned
             tenant_id = str(account["pk"]).removeprefix("TENANT#")
             run, jobs = self.plan(tenant_id, account["id"], str(account["profile_id"]), field, through, days)
             seen = account.get("refreshed_for")
-            if self.repo.start_run(tenant_id, account["id"], field, run, through.isoformat(), seen):
+            if self.repo.start_run(tenant_id, account["id"], field, run, through.isoformat(), seen, replaces=dead):
                 self.enqueue(jobs)
                 started += 1
         if started:
             logger.info("Advertising runs scheduled", extra={"accounts": started, "through": str(through)})
         return started
 
-    def _catch_up(self, account: dict[str, Any], through: date) -> tuple[str, int] | None:
-        """(field, days) of the run an account needs now that Walmart has published ``through``, or None."""
+    def _catch_up(self, account: dict[str, Any], through: date) -> tuple[str, int, str | None] | None:
+        """(field, days, id of a dead run it replaces) of the run an account needs now that Walmart has published
+        ``through``, or None."""
         backfill, refresh = account.get("backfill") or {}, account.get("refresh") or {}
-        if backfill.get("status") in ACTIVE_RUN or refresh.get("status") in ACTIVE_RUN:
+        dead_before = iso(self.clock() - timedelta(hours=DEAD_RUN_HOURS)) or ""
+        active = [run for run in (backfill, refresh) if run.get("status") in ACTIVE_RUN]
+        if any(str(run.get("started_at") or "") >= dead_before for run in active):
             return None  # one run at a time
         profile = self.repo.get_profile(str(account["profile_id"])) or {}
         if profile.get("status") != "active":
             return None
         field = "refresh" if backfill.get("status") == "succeeded" else "backfill"
-        stopped = (account.get(field) or {}).get("status") == "stopped"  # access was withdrawn meanwhile
-        if not stopped and str(account.get("refreshed_for") or "") >= through.isoformat():
+        current = account.get(field) or {}
+        dead = current.get("run_id") if current.get("status") in ACTIVE_RUN else None
+        stopped = current.get("status") == "stopped"  # access was withdrawn meanwhile
+        if not stopped and not dead and str(account.get("refreshed_for") or "") >= through.isoformat():
             return None  # nothing published since the last run started
         if field == "backfill":
-            return field, self.settings.ads_backfill_days
+            return field, self.settings.ads_backfill_days, dead
         held = account.get("data_through")
         first = through - timedelta(days=self.settings.ads_refresh_trailing_days - 1)  # the days Walmart restates
         if held:
             first = min(first, date.fromisoformat(str(held)) + timedelta(days=1))  # and every day missed
         first = max(first, through - timedelta(days=REPORT_DAYS_SERVED - 1))
-        return field, (through - first).days + 1
+        return field, (through - first).days + 1, dead
 
     # -- one step of one report ------------------------------------------------------------------------------
     def step(self, job: AdsReportJob, delivery: Delivery) -> None:

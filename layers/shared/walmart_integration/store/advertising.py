@@ -217,14 +217,24 @@ class AdvertisingRepository(Repository):
 
     # -- report runs (maps on the account item) -----------------------------------------------------------
     def start_run(
-        self, tenant_id: str, account_id: str, field: str, run: dict[str, Any], target: str, seen_target: str | None
+        self,
+        tenant_id: str,
+        account_id: str,
+        field: str,
+        run: dict[str, Any],
+        target: str,
+        seen_target: str | None,
+        *,
+        replaces: str | None = None,
     ) -> bool:
         """Start a run in ``field`` ("backfill" or "refresh") for Walmart's published day ``target``, once: False when
-        the account is no longer linked to the run's profile, a run of that field is in progress, or another
-        scheduler started one since ``refreshed_for`` was ``seen_target``."""
+        the account is no longer linked to the run's profile, a run of that field is in progress (other than the
+        dead run ``replaces``), or another scheduler started one since ``refreshed_for`` was ``seen_target``."""
         update = Update().set(field, run).set("refreshed_for", target).remove("next_refresh_at")
         status = update.name(f"{field}.status")
         busy = f"{status} IN ({update.value('queued')}, {update.value('running')})"
+        if replaces:
+            busy = f"({busy} AND NOT {update.name(field + '.run_id')} = {update.value(replaces)})"
         seen = (
             _missing(update, "refreshed_for")
             if seen_target is None
