@@ -375,7 +375,10 @@ class AdsReports:
         when the run was replaced meanwhile."""
         through = self.availability.through(self.availability.latest())
         if through is None:
-            raise RetryLater("Walmart has published no report day yet", self.settings.ads_throttle_seconds)
+            # A wait, not a failure: it does not count towards the dead-letter queue.
+            raise RetryLater(
+                "Walmart has published no report day yet", self.settings.ads_throttle_seconds, throttled=True
+            )
         days = int(run.get("days") or self.settings.ads_backfill_days)
         start = through - timedelta(days=days - 1)
         spans: dict[str, tuple[str, str]] = {}
