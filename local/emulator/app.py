@@ -368,8 +368,12 @@ class Emulator:
         """The rows a report file for this request holds right now (keys in the file's column order)."""
         return self.connect_state.report_rows(advertiser_id, report_type, start, end, list(metrics))
 
+    def latest_report_date(self, report_type: str = "adGroup") -> date:
+        """The last day Walmart has published reports for (what GET /api/v2/latestReportDate answers)."""
+        return self.connect_state.latest_report_date(report_type)
+
     def restate(self, advertiser_id: int, days: int = 14) -> list[date]:
-        """Walmart reprocesses the last ``days`` days: their figures change; the restated dates."""
+        """Walmart reprocesses the last ``days`` published days: their figures change; the restated dates."""
         return self.connect_state.restate(advertiser_id, days)
 
     def campaigns(self, advertiser_id: int) -> list[JsonDict]:

@@ -5,13 +5,14 @@ Every route (file downloads too) is wrapped by :func:`connect_endpoint`, which d
 1. partner authentication (Bearer token, consumer id, key version, RSA-SHA256 signature of
    ``"<consumer_id>\\n<timestamp>\\n<key_version>\\n"``, timestamp within 5 minutes of the emulator
    clock) -> 403 {"code": "failure", "details": ...}
-2. the partner's hourly operations budget (a PUT with n items = n operations) -> 429
+2. the partner's hourly operations budget (one per call; a PUT carries one update) -> 429
 3. random 500s (``connect_faults.error_rate``)
 
 Forced faults (``fail_next``) and latency apply earlier, app-wide (app.py). Routes:
 POST /api/v1/snapshot/insight, GET /api/v1/snapshot, POST /api/v2/snapshot/report,
-GET /api/v2/snapshot, GET /ads/files/<file_id>, GET|PUT /api/v1/campaigns,
-GET|PUT /api/v1/keywords, GET /api/v1/api_usage_analyze. State: connect_state.py.
+GET /api/v2/snapshot, GET /ads/files/<file_id>, GET|PUT /api/v1/campaigns, GET /api/v1/adGroups,
+GET|PUT /api/v1/keywords, GET /api/v1/api_usage_analyze, GET /api/v1|v2/latestReportDate.
+State: connect_state.py.
 """
 
 from __future__ import annotations
@@ -79,19 +80,12 @@ def authenticate(connect: ConnectState) -> str:
     return partner.consumer_id
 
 
-def _items() -> list[Any]:
-    """A PUT body: a JSON array of items, or one object."""
+def _update_item(schema: str) -> list[Any]:
+    """A PUT body: one JSON object, as the spec declares it (CampaignUpdate / KeywordUpdate); anything else 400."""
     body = request.get_json(silent=True)
-    if isinstance(body, dict):
-        return [body]
-    if not isinstance(body, list):
-        raise ConnectError(400, "Request body must be a JSON array of objects (or one object)")
-    return body
-
-
-def _item_operations() -> int:
-    body = request.get_json(silent=True)
-    return max(1, len(body)) if isinstance(body, list) else 1
+    if not isinstance(body, dict):
+        raise ConnectError(400, f"Request body must be one JSON object ({schema})")
+    return [body]
 
 
 def _int_arg(name: str) -> int:
@@ -167,6 +161,20 @@ def get_report_snapshot(connect: ConnectState) -> Any:
     return _snapshot(connect, connect.snapshot_status(snapshot_id, "report", advertiser_id, request.host_url))
 
 
+@bp.get("/api/v2/latestReportDate")
+@connect_endpoint("GET /api/v2/latestReportDate")
+def get_latest_report_dates(connect: ConnectState) -> Any:
+    """The last published day per report type (spec: getLatestReportDateV2, an array of LatestReportDateV2)."""
+    return connect.latest_report_dates()
+
+
+@bp.get("/api/v1/latestReportDate")
+@connect_endpoint("GET /api/v1/latestReportDate")
+def get_latest_report_date(connect: ConnectState) -> Any:
+    """One latest day for every report type (spec: getLatestReportDate, schema LatestReportDate)."""
+    return {"latestReportDate": min(d["latestReportDate"] for d in connect.latest_report_dates())}
+
+
 @bp.get("/ads/files/<file_id>")
 @connect_endpoint("GET /ads/files")
 def get_file(connect: ConnectState, file_id: str) -> Response:
@@ -187,10 +195,22 @@ def get_campaigns(connect: ConnectState) -> Any:
         return [c.render() for c in connect.granted(advertiser_id).campaigns]
 
 
+@bp.get("/api/v1/adGroups")
+@connect_endpoint("GET /api/v1/adGroups")
+def get_ad_groups(connect: ConnectState) -> Any:
+    """An advertiser's ad groups, or one campaign's (docs/walmart/specs/ads__sponsored-products.openapi.json,
+    operation AdGroupList: advertiserId required, campaignId optional)."""
+    g.advertiser_id = advertiser_id = _int_arg("advertiserId")
+    campaign_id = request.args.get("campaignId", type=int)
+    with connect.lock:
+        groups = connect.granted(advertiser_id).ad_groups
+        return [a.render() for a in groups if campaign_id is None or a.campaign_id == campaign_id]
+
+
 @bp.put("/api/v1/campaigns")
-@connect_endpoint("PUT /api/v1/campaigns", operations=_item_operations)
+@connect_endpoint("PUT /api/v1/campaigns")
 def put_campaigns(connect: ConnectState) -> Any:
-    results, g.advertiser_id = connect.update("campaign", _items())
+    results, g.advertiser_id = connect.update("campaign", _update_item("CampaignUpdate"))
     return results
 
 
@@ -202,9 +222,9 @@ def get_keywords(connect: ConnectState) -> Any:
 
 
 @bp.put("/api/v1/keywords")
-@connect_endpoint("PUT /api/v1/keywords", operations=_item_operations)
+@connect_endpoint("PUT /api/v1/keywords")
 def put_keywords(connect: ConnectState) -> Any:
-    results, g.advertiser_id = connect.update("keyword", _items())
+    results, g.advertiser_id = connect.update("keyword", _update_item("KeywordUpdate"))
     return results
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeGuard
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -35,9 +36,70 @@ ADVERTISER_TYPES = ("1p", "3p")
 INSIGHT_TYPES = ("advertiserAttributes", "advertiserAttributesV2")
 FILE_FORMATS = ("gzip", "zip")
 LAYOUTS = ("array", "object", "ndjson")
+INSIGHT_FAULTS = ("failed", "empty", "unreadable", "malformed")
 REPORT_TYPES = ("adGroup", "keyword")  # the only types the emulator generates
+
+
+def _windows(*names: str) -> tuple[str, ...]:
+    return tuple(f"{name}{days}days" for name in names for days in (3, 14, 30))
+
+
+# The reportMetrics Walmart accepts per report type; anything else fails the request (400, code "failure").
+# adGroup: Walmart's table "Eligible Metrics and Dimensions by Report Type" (advertising-partners-search docs,
+# element-definitions-for-snapshot-reports-v2). It has no campaign or ad group *names*.
+# keyword: the columns of Walmart's own "Sample Request 1 for report type Keyword" (sample-requests-for-create-
+# report-snapshot): the keyword report has its own columns (biddedKeyword, searchedKeyword, bid, and sales split
+# into direct/brand/related), and no keywordText. See docs/walmart/FACTS.md "Checked behaviours — Walmart Connect".
+REPORT_DIMENSIONS: dict[str, frozenset[str]] = {
+    "adGroup": frozenset({"adGroupId", "campaignId", "date"}),
+    "keyword": frozenset(
+        {"date", "keywordId", "searchedKeyword", "biddedKeyword", "matchType", "campaignId", "adGroupId"}
+    ),
+}
+REPORT_METRICS: dict[str, frozenset[str]] = {
+    "adGroup": REPORT_DIMENSIONS["adGroup"]
+    | {"adSpend", "numAdsClicks", "numAdsShown"}
+    | set(
+        _windows(
+            "advertisedAddToCart",
+            "advertisedProductDetailPageViews",
+            "advertisedSkuSales",
+            "advertisedSkuUnits",
+            "attributedOrders",
+            "attributedUnits",
+            "attributedSales",
+            "inStoreAdvertisedSales",
+            "inStoreOrders",
+            "inStoreOtherSales",
+            "inStoreUnitsSold",
+            "ntbOrders",
+            "ntbUnits",
+            "ntbRevenue",
+            "otherAddToCart",
+            "otherProductDetailPageViews",
+            "otherSkuSales",
+            "otherSkuUnits",
+        )
+    ),
+    "keyword": REPORT_DIMENSIONS["keyword"]
+    | {"bid", "numAdsShown", "numAdsClicks", "adSpend"}
+    | set(
+        _windows(
+            "ntbUnits",
+            "ntbOrders",
+            "ntbRevenue",
+            "directAttributedSales",
+            "attributedUnits",
+            "brandAttributedSales",
+            "relatedAttributedSales",
+            "attributedOrders",
+        )
+    ),
+}
+# Columns the emulator's model can also render for tests (labels Walmart's report files do not carry).
+MODEL_LABELS = ("campaignName", "adGroupName", "keywordText")
 KEYWORD_METRICS = ("keywordId", "keywordText", "matchType")
-METRICS = (
+METRICS = (  # the columns tests have long read from the model (names included: labels, not report metrics)
     "date",
     "campaignId",
     "campaignName",
@@ -52,6 +114,12 @@ METRICS = (
 )
 MAX_SPAN_DAYS = 62
 MAX_AGE_DAYS = 90
+# Which day Walmart's reports have reached: GET /api/v2/latestReportDate (docs/walmart/specs/
+# ads__sponsored-products.openapi.json, operation getLatestReportDateV2). The zone of Walmart's report days and
+# the hour a day is published are not documented (FACTS.md): Pacific time, as Walmart's campaign days begin at
+# midnight PST, and 8 hours after the day ends, both knobs.
+DEFAULT_REPORT_TIME_ZONE = "America/Los_Angeles"
+DEFAULT_PUBLISH_DELAY_HOURS = 8.0
 SNAPSHOT_TTL_SECONDS = 24 * 3600
 OPS_WINDOW_SECONDS = 3600
 OPS_RETENTION_SECONDS = 24 * 3600  # how far back ``operations`` can look
@@ -99,6 +167,13 @@ def iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -135,6 +210,14 @@ class ConnectFaults:
     insight_file_layout   "array" (default) | "object" ({"advertisers": [...]}) | "ndjson"
     report_failure_rate   0..1: share of report snapshots that end "failed" (decided per snapshot)
     error_rate            0..1: probability of a 500 on an admitted Connect call
+    report_time_zone      the time zone of Walmart's report days ("America/Los_Angeles"; UNCONFIRMED, FACTS.md)
+    report_publish_delay_hours  hours after a day ends (in that zone) until Walmart publishes it (8; UNCONFIRMED):
+                          GET /api/v2/latestReportDate answers the last published day; a report past it is refused
+    now_offset_seconds    moves "now" for report days only (tests: a day passes); signatures keep the real clock
+    insight_faults        what the next insight (advertiser) snapshots turn out as, one per snapshot asked
+                          for, in order: "failed" (jobStatus failed), "empty" (a file listing no advertiser),
+                          "unreadable" (a corrupt archive), "malformed" (the first record has no usable
+                          advertiserId); [] (default): every snapshot is whole
     """
 
     KNOBS: tuple[str, ...] = (
@@ -145,6 +228,10 @@ class ConnectFaults:
         "insight_file_layout",
         "report_failure_rate",
         "error_rate",
+        "insight_faults",
+        "report_time_zone",
+        "report_publish_delay_hours",
+        "now_offset_seconds",
     )
 
     def __init__(self) -> None:
@@ -155,9 +242,13 @@ class ConnectFaults:
         self.insight_file_layout: str = "array"
         self.report_failure_rate: float = 0.0
         self.error_rate: float = 0.0
+        self.insight_faults: list[str] = []
+        self.report_time_zone: str = DEFAULT_REPORT_TIME_ZONE
+        self.report_publish_delay_hours: float = DEFAULT_PUBLISH_DELAY_HOURS
+        self.now_offset_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.KNOBS}
+        return {name: list(value) if isinstance(value := getattr(self, name), list) else value for name in self.KNOBS}
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Set knobs from a JSON-like dict; all or nothing. Raises ValueError."""
@@ -171,7 +262,12 @@ class ConnectFaults:
     @staticmethod
     def _parse(name: str, value: Any) -> Any:
         ok = False
-        if name.endswith("_seconds"):
+        if name == "now_offset_seconds":
+            ok = _is_number(value)
+            value = float(value) if ok else value
+        elif name == "report_time_zone":
+            ok = isinstance(value, str) and _zone(value) is not None
+        elif name.endswith(("_seconds", "_hours")):
             ok = _is_number(value) and value >= 0
             value = float(value) if ok else value
         elif name == "hourly_operations":
@@ -183,6 +279,9 @@ class ConnectFaults:
         elif name.endswith("_rate"):
             ok = _is_number(value) and 0.0 <= value <= 1.0
             value = float(value) if ok else value
+        elif name == "insight_faults":
+            ok = isinstance(value, list) and all(fault in INSIGHT_FAULTS for fault in value)
+            value = list(value) if ok else value
         if not ok:
             raise ValueError(f"invalid value for {name}: {value!r}")
         return value
@@ -225,6 +324,11 @@ class AdGroup:
     ad_group_id: int
     campaign_id: int
     name: str
+    status: str = "enabled"
+
+    def render(self) -> JsonDict:
+        """As GET /api/v1/adGroups lists it (spec schema AdGroup)."""
+        return {"adGroupId": self.ad_group_id, "name": self.name, "status": self.status, "campaignId": self.campaign_id}
 
 
 @dataclass
@@ -326,8 +430,13 @@ def _parse_date(name: str, value: object) -> date:
     raise ConnectError(400, f"{name} must be a date yyyy-MM-dd, got {value!r}")
 
 
-def parse_report_request(body: object, today: date) -> tuple[int, str, list[str], date, date]:
-    """Validate a POST /api/v2/snapshot/report body (ConnectError 400): advertiser, type, metrics, dates."""
+def parse_report_request(body: object, today: date, latest: date) -> tuple[int, str, list[str], date, date]:
+    """Validate a POST /api/v2/snapshot/report body (ConnectError 400): advertiser, type, metrics, dates.
+
+    ``latest``: the last day Walmart has published; a later end date fails, naming the day data is available
+    until (Walmart's Create Report Snapshot docs: "If report data is not available for the requested end date,
+    the request will fail, and the response will contain endDate until which the performance report is
+    available")."""
     if not isinstance(body, dict):
         raise ConnectError(400, "Request body must be a JSON object")
     advertiser_id, report_type, metrics = body.get("advertiserId"), body.get("reportType"), body.get("reportMetrics")
@@ -337,10 +446,12 @@ def parse_report_request(body: object, today: date) -> tuple[int, str, list[str]
         raise ConnectError(400, f"Invalid reportType {report_type!r} (emulated: {', '.join(REPORT_TYPES)})")
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
         raise ConnectError(400, "reportMetrics must be a non-empty list of metric names")
-    allowed = METRICS if report_type == "keyword" else tuple(m for m in METRICS if m not in KEYWORD_METRICS)
-    invalid = [m for m in metrics if m not in allowed]
+    invalid = [m for m in metrics if m not in REPORT_METRICS[report_type]]
     if invalid:
         raise ConnectError(400, f"Invalid reportMetrics for reportType {report_type}: {', '.join(invalid)}")
+    if not REPORT_DIMENSIONS[report_type] & set(metrics):
+        # Walmart: "Each report requires at least one dimension ... or else the report request will fail."
+        raise ConnectError(400, f"reportMetrics for reportType {report_type} must include a dimension")
     report_date, start_raw, end_raw = body.get("reportDate"), body.get("startDate"), body.get("endDate")
     if report_date is not None:
         if start_raw is not None or end_raw is not None:
@@ -356,6 +467,10 @@ def parse_report_request(body: object, today: date) -> tuple[int, str, list[str]
         raise ConnectError(400, f"The date range must not exceed {MAX_SPAN_DAYS} days")
     if end >= today:
         raise ConnectError(400, "endDate must be before today")
+    if end > latest:
+        raise ConnectError(
+            400, f"Report data is available until {latest.isoformat()}: {end.isoformat()} is not available yet"
+        )
     if start < today - timedelta(days=MAX_AGE_DAYS):
         raise ConnectError(400, f"Data is only available for the last {MAX_AGE_DAYS} days")
     return advertiser_id, report_type, list(dict.fromkeys(metrics)), start, end
@@ -388,8 +503,23 @@ class ConnectState:
         with self.lock:
             self._init(self.seed if seed is None else seed)
 
+    def report_now(self) -> datetime:
+        """Now for Walmart's report days: in their time zone, moved by the ``now_offset_seconds`` knob."""
+        zone = _zone(self.faults.report_time_zone) or UTC
+        return datetime.fromtimestamp(self.clock() + self.faults.now_offset_seconds, zone)
+
     def today(self) -> date:
-        return datetime.fromtimestamp(self.clock(), UTC).date()
+        """Walmart's current date (its report days' time zone)."""
+        return self.report_now().date()
+
+    def latest_report_date(self, report_type: str | None = None) -> date:
+        """The last day Walmart has published reports for (every emulated report type alike)."""
+        published = self.report_now() - timedelta(hours=self.faults.report_publish_delay_hours)
+        return published.date() - timedelta(days=1)
+
+    def latest_report_dates(self) -> list[JsonDict]:
+        """GET /api/v2/latestReportDate: one {reportType, latestReportDate} per report type."""
+        return [{"reportType": t, "latestReportDate": self.latest_report_date(t).isoformat()} for t in REPORT_TYPES]
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -576,18 +706,29 @@ class ConnectState:
             raise ConnectError(400, f"Invalid format {fmt!r}: gzip or zip")
         with self.lock:
             now, layout = self.clock(), self.faults.insight_file_layout
+            fault = self.faults.insight_faults.pop(0) if self.faults.insight_faults else None
             v2 = insight_type == "advertiserAttributesV2"
             records = [a.record(v2) for a in self.advertisers.values() if not a.revoked and a.granted_at <= now]
+            if fault == "empty":
+                records = []
+            elif fault == "malformed" and records:
+                records[0] = {**records[0], "advertiserId": "n/a"}
             if layout == "ndjson":
                 text = "".join(json.dumps(r) + "\n" for r in records)
             else:
                 text = json.dumps({"advertisers": records} if layout == "object" else records)
             payload = _pack(text.encode(), str(fmt), "advertisers.json")
+            if fault == "unreadable":  # the archive breaks off: its head is right, the rest is not there
+                payload = payload[:2] + bytes(len(payload) - 2)
             name = f"{insight_type}.json.{'zip' if fmt == 'zip' else 'gz'}"
-            return self._new_snapshot("insight", self.faults.insight_processing_seconds, None, name, payload)
+            snapshot = self._new_snapshot("insight", self.faults.insight_processing_seconds, None, name, payload)
+            self.snapshots[snapshot["snapshotId"]].failed = fault == "failed"
+            return snapshot
 
     def request_report(self, body: object) -> JsonDict:
-        advertiser_id, report_type, metrics, start, end = parse_report_request(body, self.today())
+        report_type = body.get("reportType") if isinstance(body, dict) else None
+        latest = self.latest_report_date(report_type if isinstance(report_type, str) else None)
+        advertiser_id, report_type, metrics, start, end = parse_report_request(body, self.today(), latest)
         with self.lock:
             self.granted(advertiser_id)
             rows = self.report_rows(advertiser_id, report_type, start, end, metrics)
@@ -610,7 +751,8 @@ class ConnectState:
             elif now < snap.ready_at:
                 status = "processing"
             elif snap.failed:
-                status, details = "failed", "Report generation failed due to an internal error; request a new snapshot"
+                what = "Report" if kind == "report" else "Snapshot"
+                status, details = "failed", f"{what} generation failed due to an internal error; request a new snapshot"
             else:
                 status, details = "done", f"{base_url.rstrip('/')}/ads/files/{snap.file_id}"
             return {"code": "success", "snapshotId": snap.snapshot_id, "jobStatus": status, "details": details}
@@ -646,9 +788,11 @@ class ConnectState:
         """Exactly the rows (column order included) of the report file such a request yields.
 
         An ad group's figures are the sums of its keywords' (its own when it has none)."""
-        if report_type not in REPORT_TYPES or any(m not in METRICS for m in metrics):
+        if report_type not in REPORT_TYPES or any(
+            m not in REPORT_METRICS[report_type] and m not in MODEL_LABELS for m in metrics
+        ):
             raise ValueError(f"unsupported report type or metric: {report_type}, {metrics}")
-        if report_type == "adGroup" and any(m in KEYWORD_METRICS for m in metrics):
+        if report_type == "adGroup" and "keywordText" in metrics:
             raise ValueError("keyword metrics need reportType keyword")
         with self.lock:
             adv = self.advertiser(advertiser_id)
@@ -679,25 +823,37 @@ class ConnectState:
             "campaignName": campaign.name,
             "adGroupId": str(group.ad_group_id),
             "adGroupName": group.name,
-            "keywordId": str(kw.keyword_id) if kw else "",
-            "keywordText": kw.text if kw else "",
-            "matchType": kw.match_type if kw else "",
             "adSpend": f"{spend:.2f}",
             "numAdsShown": str(shown),
             "numAdsClicks": str(clicks),
             "attributedSales14days": f"{sales:.2f}",
             "attributedOrders14days": str(orders),
         }
-        return {c: values[c] for c in columns}
+        if kw is not None:
+            # A keyword's 14-day sales in Walmart's three parts; they add up to its attributed sales.
+            direct = (sales * Decimal("0.7")).quantize(_CENT)
+            brand = (sales * Decimal("0.2")).quantize(_CENT)
+            values.update(
+                keywordId=str(kw.keyword_id),
+                keywordText=kw.text,
+                biddedKeyword=kw.text,
+                searchedKeyword=kw.text,
+                matchType=kw.match_type,
+                bid=f"{kw.bid:.2f}",
+                directAttributedSales14days=f"{direct:.2f}",
+                brandAttributedSales14days=f"{brand:.2f}",
+                relatedAttributedSales14days=f"{sales - direct - brand:.2f}",
+            )
+        return {c: values.get(c, "0") for c in columns}  # metrics the model does not simulate read 0
 
     def restate(self, advertiser_id: int, days: int = 14) -> list[date]:
-        """Walmart reprocessed the last ``days`` days (yesterday back): their figures change."""
+        """Walmart reprocessed the last ``days`` published days (the latest back): their figures change."""
         if not _is_int(days) or days < 0:
             raise ValueError("days must be an integer >= 0")
         with self.lock:
             self.advertiser(advertiser_id)
-            today = self.today()
-            restated = [today - timedelta(days=n) for n in range(1, days + 1)]
+            latest = self.latest_report_date()
+            restated = [latest - timedelta(days=n) for n in range(days)]
             for day in restated:
                 self.versions[(advertiser_id, day)] += 1
             return restated

@@ -96,8 +96,20 @@ def stored_rows(stack, advertiser_id: str, report_type: str) -> int:
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
+def days_pass(emulator, days: float) -> None:
+    """Move Walmart's "now" for report days (the emulator's knob): a day passes, Walmart publishes the next."""
+    emulator.connect_faults.update({"now_offset_seconds": emulator.connect_faults.now_offset_seconds + days * 86400})
+
+
+def a_day_published(stack, emulator, days: float = 1) -> None:
+    """Days pass, then the next discovery run (every 15 minutes) hears which day Walmart has published."""
+    days_pass(emulator, days)
+    discover(stack)
+
+
+def scheduled(stack) -> int:
+    """One run of the scheduler (EventBridge, every 15 minutes): the advertising runs it started."""
+    return int(stack.handler("scheduler").handler({"source": "aws.events"}, stack.context())["advertising_refreshes"])
 
 
 # -- discovery, claims and assignment --------------------------------------------------------------------------
@@ -245,7 +257,7 @@ def test_link_backfills_sixty_days_with_one_report_per_type_and_serves_walmarts_
     view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
     backfill = view["backfill"]
     assert backfill["status"] == "succeeded", backfill
-    end = yesterday()
+    end = emulator.latest_report_date()  # the last day Walmart has published, not our yesterday
     start = end - timedelta(days=59)
     assert (backfill["window_start"], backfill["window_end"]) == (start.isoformat(), end.isoformat())
     assert {key: r["status"] for key, r in backfill["reports"].items()} == {
@@ -268,8 +280,13 @@ def test_link_backfills_sixty_days_with_one_report_per_type_and_serves_walmarts_
     by_campaign = ok(ads.call("GET", f"/api/accounts/{account_id}/performance", query={"group_by": "campaign"}))
     assert sum(Decimal(r["spend"]) for r in by_campaign) == sum(w["spend"] for w in expected.values())
     assert all(r["campaign_name"] for r in by_campaign)
+    # Walmart's adGroup report has no names (FACTS.md): they come from Walmart's campaign and ad group lists.
+    assert {r["campaign_id"]: r["campaign_name"] for r in by_campaign} == {
+        str(c["campaignId"]): c["name"] for c in emulator.campaigns(ADV)
+    }
     by_group = ok(ads.call("GET", f"/api/accounts/{account_id}/performance", query={"group_by": "ad_group"}))
     assert len(by_group) == len(emulator.report_rows(ADV, "adGroup", end, end, ["adGroupId"]))
+    assert all(r["ad_group_name"] for r in by_group)
     week = ok(
         ads.call(
             "GET",
@@ -301,32 +318,97 @@ def test_duplicate_deliveries_request_nothing_twice_and_store_nothing_twice(ads,
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert ok(ads.call("GET", f"/api/accounts/{account_id}"))["backfill"]["status"] == "succeeded"
     assert emulator.ads_calls("POST /api/v2/snapshot/report", advertiser_id=ADV) == 2
-    end = yesterday()
+    end = emulator.latest_report_date()
     start = end - timedelta(days=59)
     assert stored_rows(ads, profile_id, "adGroup") == len(
         emulator.report_rows(ADV, "adGroup", start, end, ["date", "adGroupId"])
     )
 
 
-def test_the_daily_refresh_repulls_restated_days_and_replaces_them(ads, emulator):
+def test_report_days_end_at_the_day_walmart_has_published(ads, emulator):
+    # Just after midnight UTC: in Walmart's time zone yesterday is not over, let alone published.
+    midnight = datetime.now(UTC).replace(hour=0, minute=5, second=0, microsecond=0)
+    emulator.connect_faults.update({"now_offset_seconds": midnight.timestamp() - datetime.now(UTC).timestamp()})
+    latest = emulator.latest_report_date()
+    assert latest < midnight.date() - timedelta(days=1)
+    account_id, _ = linked(ads, emulator)
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    assert view["backfill"]["status"] == "succeeded", view["backfill"]
+    assert view["backfill"]["window_end"] == latest.isoformat() == view["data_through"]
+    assert view["backfill"]["window_start"] == (latest - timedelta(days=59)).isoformat()
+    assert emulator.ads_calls("POST /api/v2/snapshot/report", status=400) == 0  # never asked beyond it
+    assert emulator.ads_calls("GET /api/v2/latestReportDate") >= 1
+    assert scheduled(ads) == 0  # the daily refresh waits for Walmart's next day
+
+
+def test_a_backfill_linked_before_walmarts_latest_day_is_known_fixes_its_window_when_it_starts(ads, emulator):
+    emulator.faults.fail_next("/api/v2/latestReportDate", 503, count=10)  # discovery cannot hear it
+    profile_id = claimed_profile(ads, emulator)
+    assert ok(ads.call("GET", "/api/advertising/profiles"))[0]["status"] == "active"  # discovery went on
+    acct = account(ads)
+    linked_view = ok(ads.call("PUT", f"/api/accounts/{acct['id']}/advertising-profile", {"profile_id": profile_id}))
+    assert (linked_view["backfill"]["window_start"], linked_view["backfill"]["window_end"]) == (None, None)
+    emulator.faults.clear_forced()
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{acct['id']}"))
+    latest = emulator.latest_report_date()
+    assert view["backfill"]["status"] == "succeeded", view["backfill"]
+    assert (view["backfill"]["window_start"], view["backfill"]["window_end"]) == (
+        (latest - timedelta(days=59)).isoformat(),
+        latest.isoformat(),
+    )
+    assert {r["end"] for r in view["backfill"]["reports"].values()} == {latest.isoformat()}
+    assert view["data_through"] == latest.isoformat()
+
+
+def test_the_daily_refresh_runs_once_walmart_publishes_a_day_and_repulls_restated_days(ads, emulator):
     account_id, profile_id = linked(ads, emulator)
     ads.pump(queues=ADS_WORKERS)
     rows_before = stored_rows(ads, profile_id, "adGroup")
-    emulator.restate(ADV, days=14)
+    backfilled = emulator.latest_report_date()
+    assert scheduled(ads) == 0  # nothing new is published: no refresh (it used to fire after midnight UTC)
 
-    result = ads.handler("scheduler").handler({"source": "aws.events"}, ads.context())
-    assert result["advertising_refreshes"] == 1
+    a_day_published(ads, emulator)  # Walmart publishes the next day and restates the days before it
+    end = emulator.latest_report_date()
+    assert end == backfilled + timedelta(days=1)
+    emulator.restate(ADV, days=14)
+    assert scheduled(ads) == 1
     ads.pump(queues=ADS_WORKERS)
-    assert ads.handler("scheduler").handler({}, ads.context())["advertising_refreshes"] == 0  # not due again today
+    assert scheduled(ads) == 0  # not due again until Walmart publishes another day
 
     view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
-    end = yesterday()
     assert view["refresh"]["status"] == "succeeded"
-    assert view["refresh"]["window_start"] == (end - timedelta(days=13)).isoformat()
-    assert stored_rows(ads, profile_id, "adGroup") == rows_before
+    assert (view["refresh"]["window_start"], view["refresh"]["window_end"]) == (
+        (end - timedelta(days=13)).isoformat(),
+        end.isoformat(),
+    )
+    assert view["data_through"] == end.isoformat()
+    new_day = len(emulator.report_rows(ADV, "adGroup", end, end, ["date", "adGroupId"]))
+    assert stored_rows(ads, profile_id, "adGroup") == rows_before + new_day  # re-pulled days replaced
     expected = expected_daily(emulator, ADV, end - timedelta(days=59), end)
-    daily = ok(ads.call("GET", f"/api/accounts/{account_id}/performance"))
+    daily = ok(ads.call("GET", f"/api/accounts/{account_id}/performance"))  # by default: 60 days to data_through
     assert {row["date"]: Decimal(row["spend"]) for row in daily} == {d: v["spend"] for d, v in expected.items()}
+
+
+def test_a_run_that_lost_its_messages_is_replaced_after_twelve_hours(ads, emulator):
+    account_id, _ = linked(ads, emulator)
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.purge_queue(QueueUrl=ads.env["queue:AdsReportQueue"])  # its messages are gone (a dead-letter queue, say)
+    assert scheduled(ads) == 0  # a run in progress is left alone
+    started = (datetime.now(UTC) - timedelta(hours=13)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=ads.env["APP_TABLE_NAME"],
+        Key={"pk": {"S": "TENANT#demo"}, "sk": {"S": f"ACCOUNT#{account_id}"}},
+        UpdateExpression="SET backfill.started_at = :t",
+        ExpressionAttributeValues={":t": {"S": started}},
+    )
+    assert scheduled(ads) == 1  # thirteen hours later it is taken for dead and started again
+    assert scheduled(ads) == 0
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    assert view["backfill"]["status"] == "succeeded", view["backfill"]
+    assert view["data_through"] == emulator.latest_report_date().isoformat()
 
 
 def test_a_failed_snapshot_is_requested_again(ads, emulator):
@@ -368,6 +450,7 @@ def test_a_revoked_profile_stops_syncing_and_says_why(ads, emulator):
     ads.pump(queues=ADS_WORKERS)
     emulator.revoke_advertiser(ADV)
     discover(ads)
+    assert discovery_run(ads)["attempts"] == 2  # an empty list is believed when the next one is empty too
     view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
     assert view["advertising"]["status"] == "revoked"
     assert "no longer lists" in view["advertising"]["status_reason"]
@@ -379,6 +462,95 @@ def test_a_revoked_profile_stops_syncing_and_says_why(ads, emulator):
     emulator.add_advertiser(ADV, "Acme Foods", "3p", "write")
     discover(ads)
     assert ok(ads.call("GET", f"/api/accounts/{account_id}"))["advertising"]["status"] == "active"
+
+
+def test_access_granted_again_resumes_the_account_and_pulls_the_days_it_missed(ads, emulator):
+    # Revoked before its backfill ran: the backfill stops.
+    account_id, _ = linked(ads, emulator)
+    emulator.revoke_advertiser(ADV)
+    discover(ads)
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    assert view["advertising"]["status"] == "revoked" and view["backfill"]["status"] == "stopped", view
+    assert scheduled(ads) == 0  # nothing runs for a revoked profile
+
+    # Granted again: the next schedule resumes the backfill on its own.
+    emulator.add_advertiser(ADV, "Acme Foods", "3p", "write")
+    discover(ads)
+    assert scheduled(ads) == 1
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    latest = emulator.latest_report_date()
+    assert view["backfill"]["status"] == "succeeded", view["backfill"]
+    assert view["data_through"] == latest.isoformat()
+
+    # Revoked for three weeks, then granted again: every day it missed is pulled, not only the trailing 14.
+    emulator.revoke_advertiser(ADV)
+    discover(ads)
+    days_pass(emulator, 21)
+    emulator.add_advertiser(ADV, "Acme Foods", "3p", "write")
+    discover(ads)
+    assert scheduled(ads) == 1
+    ads.pump(queues=ADS_WORKERS)
+    view = ok(ads.call("GET", f"/api/accounts/{account_id}"))
+    end = emulator.latest_report_date()
+    assert view["refresh"]["status"] == "succeeded", view["refresh"]
+    assert view["refresh"]["window_start"] == (latest + timedelta(days=1)).isoformat()
+    assert view["data_through"] == end.isoformat()
+    expected = expected_daily(emulator, ADV, end - timedelta(days=59), end)
+    daily = ok(ads.call("GET", f"/api/accounts/{account_id}/performance"))
+    assert {row["date"]: Decimal(row["spend"]) for row in daily} == {d: v["spend"] for d, v in expected.items()}
+    assert scheduled(ads) == 0  # then the daily refresh, once Walmart publishes the next day
+    a_day_published(ads, emulator)
+    assert scheduled(ads) == 1
+
+
+def discovery_run(stack) -> dict[str, Any]:
+    from walmart_integration.store.advertising import AdvertisingRepository
+
+    run = AdvertisingRepository(stack.env["APP_TABLE_NAME"], REGION).discovery()
+    assert run is not None
+    return run.model_dump()
+
+
+def test_an_empty_unreadable_or_failed_advertiser_snapshot_revokes_nobody(ads, emulator):
+    account_id, profile_id = linked(ads, emulator)
+    ads.pump(queues=ADS_WORKERS)
+    requested = emulator.ads_calls("POST /api/v1/snapshot/insight")
+
+    # Three bad snapshots in a row: each is asked for again, then the run ends failed; every profile stays.
+    emulator.connect_faults.update({"insight_faults": ["empty", "unreadable", "failed"]})
+    discover(ads)
+    run = discovery_run(ads)
+    assert run["status"] == "failed", run
+    assert "kept" in run["error"] and "failed" in run["error"], run
+    assert emulator.ads_calls("POST /api/v1/snapshot/insight") == requested + 3
+    assert {p["profile_id"]: p["status"] for p in ok(ads.call("GET", "/api/advertising/profiles"))} == {
+        profile_id: "active"
+    }
+    assert ok(ads.call("GET", f"/api/accounts/{account_id}"))["advertising"]["status"] == "active"
+
+    # One empty list: the run asks again at once and reads the whole list. (Two in a row are believed: the last
+    # advertiser to remove the partner leaves an empty list, see test_a_revoked_profile_stops_syncing_and_says_why.)
+    emulator.connect_faults.update({"insight_faults": ["empty"]})
+    discover(ads)
+    run = discovery_run(ads)
+    assert (run["status"], run["revoked"], run["profiles"]) == ("succeeded", 0, 1), run
+    assert emulator.ads_calls("POST /api/v1/snapshot/insight") == requested + 5
+
+    # A list with a record we cannot read: what it lists is kept up to date, nothing is revoked on its word.
+    emulator.add_advertiser(ADV + 1, "Other Brand", "3p", "write")
+    emulator.connect_faults.update({"insight_faults": ["malformed"]})  # the first record (ADV) unreadable
+    discover(ads)
+    run = discovery_run(ads)
+    assert (run["status"], run["revoked"], run["profiles"], run["skipped"]) == ("succeeded", 0, 1, 1), run
+    assert "not revoked" in run["error"], run
+    assert ok(ads.call("GET", "/api/advertising/profiles"))[0]["status"] == "active"
+    # The next whole list does revoke what Walmart stopped listing.
+    emulator.revoke_advertiser(ADV)
+    discover(ads)
+    assert (discovery_run(ads)["status"], discovery_run(ads)["revoked"]) == ("succeeded", 1)
+    assert ok(ads.call("GET", "/api/advertising/profiles"))[0]["status"] == "revoked"
 
 
 def test_changes_are_sent_to_walmart_and_their_results_are_visible(ads, emulator):
@@ -400,7 +572,7 @@ def test_changes_are_sent_to_walmart_and_their_results_are_visible(ads, emulator
 
     changes = ok(ads.call("GET", f"/api/accounts/{account_id}/changes"))
     assert [c["status"] for c in changes] == ["succeeded", "succeeded", "failed"]
-    assert changes[2]["error"]
+    assert changes[2]["error"] == "Keyword 99999999 not found"  # Walmart's per-item result, read back
     assert Decimal(str(emulator.campaign(campaign["campaignId"])["dailyBudget"])) == Decimal("25.5")
     assert emulator.campaign(campaign["campaignId"])["status"] == "paused"
     assert Decimal(str(emulator.keyword(keyword["keywordId"])["bid"])) == Decimal("1.25")

@@ -227,33 +227,79 @@ def test_400_is_a_plain_error_with_walmart_details(credentials):
     assert caught.value.status == 400 and caught.value.message == "Date range cannot exceed 62 days"
 
 
-def test_updates_send_exact_decimals_and_parse_each_result(credentials):
+def test_an_update_is_one_object_with_exact_decimals_and_walmarts_result_is_read_back(credentials):
+    # Spec: PUT /api/v1/campaigns and /api/v1/keywords take one object (CampaignUpdate, KeywordUpdate) and answer
+    # an array of per-item results; Walmart's keyword sample answers [{"code": "success", "details": " ",
+    # " keywordId": 600003}] (a stray space in the key), its ad item sample gives ids as strings.
     answer = [
+        {"code": "failure", "details": "Partner has read-only access", "campaignId": "12"},
         {"code": "success", "details": "", "campaignId": 11},
-        {"code": "failure", "details": "Partner has read-only access", "campaignId": 12},
     ]
     api = Scripted(
         credentials,
         [
             httpx.Response(200, json=answer),
+            httpx.Response(200, json=[{"code": "success", "details": " ", " keywordId": 7}]),
             httpx.Response(200, json={"code": "failure", "details": "bid must be at least 0.3"}),
+            httpx.Response(200, json=[]),
         ],
     )
-    results = api.client.update_campaigns(
-        [{"campaignId": 11, "dailyBudget": Decimal("1.10")}, {"campaignId": 12, "status": "paused"}]
-    )
-    assert [(r.entity_id, r.ok, r.details) for r in results] == [
-        ("11", True, ""),
-        ("12", False, "Partner has read-only access"),
-    ]
+    result = api.client.update_campaign({"campaignId": 11, "dailyBudget": Decimal("1.10")})
+    assert (result.entity_id, result.ok, result.details) == ("11", True, "")  # ours, found by id
     put = api.seen[0]
     assert put.method == "PUT" and put.url.path == "/api-proxy/api/v1/campaigns"
-    assert b'"dailyBudget":1.10' in put.content
-    assert json.loads(put.content, parse_float=Decimal)[0]["dailyBudget"] == Decimal("1.10")
-    [keyword] = api.client.update_keywords([{"keywordId": 7, "bid": Decimal("0.25")}])
-    assert keyword == type(keyword)("7", False, "bid must be at least 0.3")  # id taken from the request
-    assert api.seen[1].url.path == "/api-proxy/api/v1/keywords" and b'"bid":0.25' in api.seen[1].content
-    assert api.client.update_keywords([]) == [] and len(api.seen) == 2
+    assert put.content == b'{"campaignId":11,"dailyBudget":1.10}'  # one object, exact decimal
+    assert json.loads(put.content, parse_float=Decimal) == {"campaignId": 11, "dailyBudget": Decimal("1.10")}
+    keyword = api.client.update_keyword({"keywordId": 7, "bid": Decimal("0.25")})
+    assert (keyword.entity_id, keyword.ok, keyword.details) == ("7", True, "")
+    assert api.seen[1].url.path == "/api-proxy/api/v1/keywords" and api.seen[1].content == b'{"keywordId":7,"bid":0.25}'
+    refused = api.client.update_keyword({"keywordId": 7, "bid": Decimal("0.25")})  # a bare object answer
+    assert (refused.entity_id, refused.ok, refused.details) == ("7", False, "bid must be at least 0.3")
+    with pytest.raises(WalmartError, match="no result"):
+        api.client.update_keyword({"keywordId": 8, "state": "paused"})
+
+
+def test_a_result_for_another_entity_is_not_taken_for_ours(credentials):
+    answer = [{"code": "success", "details": "", "campaignId": 99}, {"code": "success", "campaignId": 98}]
+    api = Scripted(credentials, [httpx.Response(200, json=answer)])
+    with pytest.raises(WalmartError, match="no result"):
+        api.client.update_campaign({"campaignId": 11, "status": "paused"})
+
+
+def test_latest_report_dates_per_report_type(credentials):
+    # Spec getLatestReportDateV2: [{reportType, latestReportDate}]. Walmart's v1 sample pads the date with a space
+    # ("2023-08-13 ") and has no report type: it is filed under "*".
+    answer = [
+        {"reportType": "adGroup", "latestReportDate": "2026-11-30"},
+        {"reportType": "keyword", "latestReportDate": "2026-11-29 "},
+        {"reportType": "pageType", "latestReportDate": "soon"},
+        "junk",
+    ]
+    api = Scripted(
+        credentials,
+        [
+            httpx.Response(200, json=answer),
+            httpx.Response(200, json={"advertiserId": "600001", "latestReportDate": "2023-08-13 "}),
+            httpx.Response(200, json=[]),
+        ],
+    )
+    assert api.client.latest_report_dates() == {"adGroup": date(2026, 11, 30), "keyword": date(2026, 11, 29)}
+    assert api.seen[0].method == "GET" and api.seen[0].url.path == "/api-proxy/api/v2/latestReportDate"
+    assert api.client.latest_report_dates() == {"*": date(2023, 8, 13)}
+    with pytest.raises(WalmartError, match="named no date"):
+        api.client.latest_report_dates()
+
+
+def test_entity_names_come_from_walmarts_campaign_and_ad_group_lists(credentials):
+    campaigns = [{"campaignId": 11, "name": " Brand "}, {"campaignId": 12}, "junk", {"name": "no id"}]
+    ad_groups = [{"adGroupId": "111", "name": "Shoes", "status": "enabled", "campaignId": 11}]
+    api = Scripted(credentials, [httpx.Response(200, json=campaigns), httpx.Response(200, json=ad_groups)])
+    assert api.client.campaign_names("501") == {"11": "Brand"}
+    assert api.client.ad_group_names("501") == {"111": "Shoes"}
+    assert [(r.url.path, parse_qs(r.url.query.decode())) for r in api.seen] == [
+        ("/api-proxy/api/v1/campaigns", {"advertiserId": ["501"]}),
+        ("/api-proxy/api/v1/adGroups", {"advertiserId": ["501"]}),
+    ]
 
 
 def test_download_returns_the_raw_bytes(credentials, rsa_key):

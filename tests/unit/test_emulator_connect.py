@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,9 +27,62 @@ from local.emulator import (
     signed_headers,
 )
 
-AD_GROUP_METRICS = ["date", "campaignId", "adGroupId", "adGroupName", "adSpend", "numAdsShown", "numAdsClicks"]
+AD_GROUP_METRICS = ["date", "campaignId", "adGroupId", "adSpend", "numAdsShown", "numAdsClicks"]
 MONEY = ("adSpend", "attributedSales14days")
 COUNTS = ("numAdsShown", "numAdsClicks", "attributedOrders14days")
+
+
+def windows(*names: str) -> list[str]:
+    return [f"{name}{days}days" for name in names for days in (3, 14, 30)]
+
+
+# Walmart's lists, verbatim: docs/walmart/FACTS.md "Checked behaviours — Walmart Connect" (report metrics).
+WALMART_AD_GROUP_METRICS = [
+    "adGroupId",
+    "campaignId",
+    "date",
+    "adSpend",
+    "numAdsClicks",
+    "numAdsShown",
+    *windows(
+        "advertisedAddToCart",
+        "advertisedProductDetailPageViews",
+        "advertisedSkuSales",
+        "advertisedSkuUnits",
+        "attributedOrders",
+        "attributedUnits",
+        "attributedSales",
+        "inStoreAdvertisedSales",
+        "inStoreOrders",
+        "inStoreOtherSales",
+        "inStoreUnitsSold",
+        "ntbOrders",
+        "ntbUnits",
+        "ntbRevenue",
+        "otherAddToCart",
+        "otherProductDetailPageViews",
+        "otherSkuSales",
+        "otherSkuUnits",
+    ),
+]
+WALMART_KEYWORD_SAMPLE_METRICS = [
+    "date",
+    "keywordId",
+    "searchedKeyword",
+    "biddedKeyword",
+    "matchType",
+    "campaignId",
+    "adGroupId",
+    *windows("ntbUnits", "ntbOrders", "ntbRevenue"),
+    "bid",
+    "numAdsShown",
+    "numAdsClicks",
+    "adSpend",
+    *windows(
+        "directAttributedSales", "attributedUnits", "brandAttributedSales", "relatedAttributedSales", "attributedOrders"
+    ),
+]
+KEYWORD_SALES = ("directAttributedSales14days", "brandAttributedSales14days", "relatedAttributedSales14days")
 
 
 class FakeClock:
@@ -70,7 +124,7 @@ class Api:
 
     def __init__(self, em: Emulator, clock: FakeClock, pair: PartnerKeyPair) -> None:
         self.client: FlaskClient = em.wsgi_app.test_client()
-        self.clock, self.pair = clock, pair
+        self.em, self.clock, self.pair = em, clock, pair
 
     def headers(self, **override: str) -> dict[str, str]:
         headers = signed_headers(self.pair, int(self.clock.now * 1000))
@@ -93,13 +147,13 @@ class Api:
         return snapshot_id
 
     def report(self, advertiser_id: int = 600001, **body: Any) -> Any:
-        yesterday = self.clock.today() - timedelta(days=1)
+        latest = self.em.latest_report_date()  # the last day Walmart has published
         request = {
             "advertiserId": advertiser_id,
             "reportType": "adGroup",
             "reportMetrics": AD_GROUP_METRICS,
-            "startDate": (yesterday - timedelta(days=6)).isoformat(),
-            "endDate": yesterday.isoformat(),
+            "startDate": (latest - timedelta(days=6)).isoformat(),
+            "endDate": latest.isoformat(),
             **body,
         }
         return self.post("/api/v2/snapshot/report", {k: v for k, v in request.items() if v is not None})
@@ -289,8 +343,31 @@ def test_revoked_advertiser_leaves_the_next_snapshot(api: Api, em: Emulator) -> 
     denied = {"code": "failure", "details": "Advertiser 600001 has not granted access to this partner"}
     assert api.report(600001).get_json() == denied and api.report(600001).status_code == 403
     assert api.get("/api/v1/campaigns", advertiserId=600001).get_json() == denied
-    results = api.put("/api/v1/campaigns", [{"campaignId": 60000101, "status": "paused"}]).get_json()
+    results = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "paused"}).get_json()
     assert results == [{"code": "failure", "details": denied["details"], "campaignId": 60000101}]
+
+
+def test_failed_empty_and_unreadable_advertiser_snapshots_on_demand(api: Api, em: Emulator) -> None:
+    em.connect_faults.update({"insight_faults": ["empty", "unreadable", "failed"]})
+    assert em.connect_faults.insight_faults == ["empty", "unreadable", "failed"]
+    empty, unreadable, failed, normal = (api.insight() for _ in range(4))
+    assert em.connect_faults.insight_faults == []  # one fault per snapshot asked for, in order
+    done = api.get("/api/v1/snapshot", snapshotId=empty).get_json()
+    assert done["jobStatus"] == "done" and advertisers_in(api.download(done["details"])) == []
+    data = api.download(api.get("/api/v1/snapshot", snapshotId=unreadable).get_json()["details"])
+    assert data[:2] == b"\x1f\x8b"
+    with pytest.raises((OSError, EOFError)):
+        gzip.decompress(data)
+    poll = api.get("/api/v1/snapshot", snapshotId=failed).get_json()
+    assert poll["jobStatus"] == "failed" and poll["details"]
+    done = api.get("/api/v1/snapshot", snapshotId=normal).get_json()
+    assert len(advertisers_in(api.download(done["details"]))) == 3
+    em.connect_faults.update({"insight_faults": ["malformed"]})
+    broken = advertisers_in(api.download(api.get("/api/v1/snapshot", snapshotId=api.insight()).get_json()["details"]))
+    assert [r["advertiserId"] for r in broken] == ["n/a", 600002, 600003]
+    em.connect_faults.update({"insight_faults": ["empty"], "insight_file_layout": "object"})
+    data = api.download(api.get("/api/v1/snapshot", snapshotId=api.insight()).get_json()["details"])
+    assert json.loads(gzip.decompress(data)) == {"advertisers": []}
 
 
 def test_snapshot_as_array_and_unknown_snapshot(api: Api, em: Emulator) -> None:
@@ -332,7 +409,11 @@ def _days_ago(clock: FakeClock, n: int) -> str:
     [
         ({"reportType": "campaign"}, 400),
         ({"reportMetrics": ["date", "clicks"]}, 400),
-        ({"reportMetrics": ["date", "keywordText"]}, 400),  # keyword metric in an adGroup report
+        ({"reportMetrics": ["date", "keywordId"]}, 400),  # keyword metric in an adGroup report
+        ({"reportMetrics": ["date", "campaignId", "campaignName"]}, 400),  # not in Walmart's adGroup list
+        ({"reportMetrics": ["adGroupId", "adGroupName"]}, 400),  # not in Walmart's adGroup list
+        ({"reportMetrics": ["adSpend", "numAdsShown"]}, 400),  # no dimension
+        ({"reportType": "keyword", "reportMetrics": ["date", "keywordId", "keywordText"]}, 400),  # not Walmart's
         ({"reportMetrics": []}, 400),
         ({"startDate": -62, "endDate": -1}, 400),  # 62 days back to yesterday = 62 days: ok below
         ({"endDate": 0}, 400),  # today
@@ -356,16 +437,55 @@ def test_report_request_validation(api: Api, clock: FakeClock, change: dict[str,
     assert resp.get_json()["code"] == "failure" and resp.get_json()["details"]
 
 
-def test_report_accepts_62_days_and_a_single_report_date(api: Api, clock: FakeClock) -> None:
-    assert api.report(startDate=_days_ago(clock, 62), endDate=_days_ago(clock, 1)).status_code == 200
+def test_report_accepts_62_days_and_a_single_report_date(api: Api, em: Emulator, clock: FakeClock) -> None:
+    latest = em.latest_report_date()
+    start = (latest - timedelta(days=61)).isoformat()
+    assert api.report(startDate=start, endDate=latest.isoformat()).status_code == 200
     assert api.report(startDate=None, endDate=None, reportDate=_days_ago(clock, 90)).status_code == 200
+
+
+def test_latest_report_date_per_report_type_in_walmarts_time_zone(api: Api, em: Emulator, clock: FakeClock) -> None:
+    # 2025-10-09T08:53:20Z is 01:53 on the 9th in Los Angeles: the 8th ends there at 07:00Z, and is published 8
+    # hours after it ends (the emulator's defaults, knobs report_time_zone and report_publish_delay_hours).
+    assert em.connect_faults.report_time_zone == "America/Los_Angeles"
+    answer = api.get("/api/v2/latestReportDate")
+    assert answer.status_code == 200
+    assert answer.get_json() == [
+        {"reportType": "adGroup", "latestReportDate": "2025-10-07"},
+        {"reportType": "keyword", "latestReportDate": "2025-10-07"},
+    ]
+    assert api.get("/api/v1/latestReportDate").get_json() == {"latestReportDate": "2025-10-07"}
+    clock.now = datetime(2025, 10, 9, 14, 59, tzinfo=UTC).timestamp()  # 07:59 PDT on the 9th: not yet
+    assert em.latest_report_date() == date(2025, 10, 7)
+    clock.now = datetime(2025, 10, 9, 15, 0, tzinfo=UTC).timestamp()  # the 8th ended 8 hours ago
+    assert em.latest_report_date() == date(2025, 10, 8)
+    em.connect_faults.update({"report_time_zone": "UTC", "report_publish_delay_hours": 0})
+    assert em.latest_report_date() == date(2025, 10, 8)
+    em.connect_faults.update({"now_offset_seconds": 9 * 3600 + 1})  # a test moves "now": past midnight UTC
+    assert em.latest_report_date() == date(2025, 10, 9)
+    assert api.get("/api/v2/latestReportDate").get_json()[0]["latestReportDate"] == "2025-10-09"
+    assert em.ads_calls("GET /api/v2/latestReportDate") == 2 and em.ads_operations(24 * 3600) == 3  # operations
+
+
+def test_a_report_past_the_latest_published_day_is_refused(api: Api, em: Emulator) -> None:
+    latest = em.latest_report_date()
+    unpublished = (latest + timedelta(days=1)).isoformat()
+    for body in ({"endDate": unpublished}, {"startDate": None, "endDate": None, "reportDate": unpublished}):
+        resp = api.report(**body)
+        assert resp.status_code == 400
+        assert resp.get_json() == {
+            "code": "failure",
+            "details": f"Report data is available until {latest.isoformat()}: {unpublished} is not available yet",
+        }
+    assert api.report(endDate=latest.isoformat()).status_code == 200
 
 
 def test_report_csv_columns_by_name_and_deterministic(api: Api, em: Emulator, clock: FakeClock) -> None:
     columns, rows = finished_report(api)
     assert sorted(columns) == sorted(AD_GROUP_METRICS) and columns != AD_GROUP_METRICS  # shuffled
     assert len(rows) == 7 * 4  # 7 days x (2 campaigns x 2 ad groups)
-    start, end = clock.today() - timedelta(days=7), clock.today() - timedelta(days=1)
+    end = em.latest_report_date()
+    start = end - timedelta(days=6)
     expected = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
     assert rows == expected and list(expected[0]) == columns
     assert finished_report(api) == (columns, rows)  # the same request gives the same file
@@ -378,29 +498,63 @@ def test_report_csv_columns_by_name_and_deterministic(api: Api, em: Emulator, cl
     assert em.ads_calls("GET /api/v2/snapshot", advertiser_id=600001) == 2
 
 
+def test_report_metrics_are_exactly_walmarts_per_report_type(api: Api) -> None:
+    assert api.report(reportMetrics=WALMART_AD_GROUP_METRICS).status_code == 200
+    keyword = api.report(reportType="keyword", reportMetrics=WALMART_KEYWORD_SAMPLE_METRICS)
+    assert keyword.status_code == 200, keyword.get_json()
+    for report_type, metric in (
+        ("adGroup", "campaignName"),
+        ("adGroup", "adGroupName"),
+        ("adGroup", "keywordText"),
+        ("keyword", "keywordText"),
+        ("keyword", "campaignName"),
+    ):
+        base = WALMART_AD_GROUP_METRICS if report_type == "adGroup" else WALMART_KEYWORD_SAMPLE_METRICS
+        resp = api.report(reportType=report_type, reportMetrics=[*base, metric])
+        assert resp.status_code == 400, (report_type, metric)
+        assert resp.get_json() == {
+            "code": "failure",
+            "details": f"Invalid reportMetrics for reportType {report_type}: {metric}",
+        }
+
+
 def test_keyword_report_rows_add_up_to_ad_group_rows(api: Api, em: Emulator, clock: FakeClock) -> None:
-    metrics = ["date", "adGroupId", "keywordId", "keywordText", "matchType", *MONEY, *COUNTS]
+    metrics = [
+        "date",
+        "adGroupId",
+        "keywordId",
+        "biddedKeyword",
+        "matchType",
+        "bid",
+        "adSpend",
+        *KEYWORD_SALES,
+        *COUNTS,
+    ]
     _, keyword_rows = finished_report(api, 600002, reportType="keyword", reportMetrics=metrics)
     assert len(keyword_rows) == 7 * 8 and {r["keywordId"] for r in keyword_rows} == {
         str(k["keywordId"]) for k in em.keywords(600002)
     }
+    texts = {str(k["keywordId"]): (k["keywordText"], k["matchType"]) for k in em.keywords(600002)}
+    assert all((r["biddedKeyword"], r["matchType"]) == texts[r["keywordId"]] for r in keyword_rows)
     _, group_rows = finished_report(api, 600002, reportMetrics=["date", "adGroupId", *MONEY, *COUNTS])
     for group in group_rows:
         parts = [r for r in keyword_rows if (r["date"], r["adGroupId"]) == (group["date"], group["adGroupId"])]
         assert len(parts) == 2
         for name in COUNTS:
             assert int(group[name]) == sum(int(p[name]) for p in parts)
-        for name in MONEY:
-            assert round(float(group[name]), 2) == round(sum(float(p[name]) for p in parts), 2)
+        assert Decimal(group["adSpend"]) == sum(Decimal(p["adSpend"]) for p in parts)
+        # A keyword's attributed sales are reported in three parts (direct, brand, related) that add up.
+        assert Decimal(group["attributedSales14days"]) == sum(Decimal(p[name]) for p in parts for name in KEYWORD_SALES)
 
 
 def test_restate_changes_only_recent_days(em: Emulator, clock: FakeClock) -> None:
-    start, end = clock.today() - timedelta(days=30), clock.today() - timedelta(days=1)
+    end = em.latest_report_date()  # Walmart reprocesses published days: the latest back
+    start = end - timedelta(days=29)
     before = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
     restated = em.restate(600001, days=14)
-    assert restated[0] == end and restated[-1] == clock.today() - timedelta(days=14)
+    assert restated[0] == end and restated[-1] == end - timedelta(days=13)
     after = em.report_rows(600001, "adGroup", start, end, AD_GROUP_METRICS)
-    cutoff = (clock.today() - timedelta(days=14)).isoformat()
+    cutoff = (end - timedelta(days=13)).isoformat()
     old = [(b, a) for b, a in zip(before, after, strict=True) if b["date"] < cutoff]
     recent = [(b, a) for b, a in zip(before, after, strict=True) if b["date"] >= cutoff]
     assert len(recent) == 14 * 4 and all(b == a for b, a in old)
@@ -479,30 +633,47 @@ def test_get_campaigns_and_keywords(api: Api, em: Emulator) -> None:
     assert em.ads_calls("GET /api/v1/keywords", advertiser_id=600002) == 1
 
 
-def test_put_campaigns_per_item_results(api: Api, em: Emulator) -> None:
-    body = [
-        {"campaignId": 60000101, "dailyBudget": 80.5, "status": "paused"},
-        {"campaignId": 60000102, "dailyBudget": 0},
-        {"campaignId": 60000102, "status": "archived"},
-        {"campaignId": 12345},
-        {"campaignId": 60000301, "status": "paused"},  # read-only advertiser
-        {"status": "paused"},
+def test_get_ad_groups_of_an_advertiser_or_campaign(api: Api, em: Emulator) -> None:
+    groups = api.get("/api/v1/adGroups", advertiserId=600002).get_json()
+    assert [(g["adGroupId"], g["campaignId"]) for g in groups] == [
+        (6000020101, 60000201),
+        (6000020102, 60000201),
+        (6000020201, 60000202),
+        (6000020202, 60000202),
     ]
-    resp = api.put("/api/v1/campaigns", body)
-    assert resp.status_code == 200
-    results = resp.get_json()
-    assert [r["code"] for r in results] == ["success", "failure", "failure", "failure", "failure", "failure"]
-    assert results[0] == {"code": "success", "details": "", "campaignId": 60000101}
-    assert "dailyBudget" in results[1]["details"] and "status" in results[2]["details"]
-    assert results[3]["details"] == "Campaign 12345 not found"
-    assert results[4]["details"] == "Partner has read-only access"
-    assert results[5]["campaignId"] is None
+    assert set(groups[0]) == {"adGroupId", "name", "status", "campaignId"} and groups[0]["name"]
+    one = api.get("/api/v1/adGroups", advertiserId=600002, campaignId=60000202).get_json()
+    assert [g["adGroupId"] for g in one] == [6000020201, 6000020202]
+    assert api.get("/api/v1/adGroups").status_code == 400
+    em.revoke_advertiser(600002)
+    assert api.get("/api/v1/adGroups", advertiserId=600002).status_code == 403
+
+
+def test_put_campaigns_takes_one_object_and_answers_an_array_of_results(api: Api, em: Emulator) -> None:
+    # Spec: PUT /api/v1/campaigns takes one CampaignUpdate object and answers an array of CampaignResponse.
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"campaignId": 60000101, "dailyBudget": 80.5, "status": "paused"}, "success", ""),
+        ({"campaignId": 60000102, "dailyBudget": 0}, "failure", "dailyBudget"),
+        ({"campaignId": 60000102, "status": "archived"}, "failure", "status"),
+        ({"campaignId": 12345}, "failure", "Campaign 12345 not found"),
+        ({"campaignId": 60000301, "status": "paused"}, "failure", "Partner has read-only access"),
+        ({"status": "paused"}, "failure", "campaignId"),
+    ]
+    for body, code, details in cases:
+        resp = api.put("/api/v1/campaigns", body)
+        assert resp.status_code == 200
+        [result] = resp.get_json()
+        assert result["code"] == code and details in result["details"], (body, result)
+        assert result["campaignId"] == body.get("campaignId")
     changed = em.campaign(60000101)
     assert changed is not None
     assert {k: changed[k] for k in ("dailyBudget", "status")} == {"dailyBudget": 80.5, "status": "paused"}
-    assert em.ads_operations() == 6  # one per item
-    single = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "enabled"}).get_json()
-    assert single == [{"code": "success", "details": "", "campaignId": 60000101}]
+    assert em.ads_operations() == 6  # one per update
+    # An array is not the shape Walmart declares: refused, nothing changed.
+    listed = api.put("/api/v1/campaigns", [{"campaignId": 60000101, "status": "enabled"}])
+    assert listed.status_code == 400
+    assert listed.get_json() == {"code": "failure", "details": "Request body must be one JSON object (CampaignUpdate)"}
+    assert em.campaign(60000101)["status"] == "paused"  # type: ignore[index]
     assert api.put("/api/v1/campaigns", "x").status_code == 400
 
 
@@ -520,12 +691,16 @@ def test_put_keywords_validation_and_read_only(api: Api, em: Emulator) -> None:
         {"keywordId": kw, "state": "archived"},
         {"keywordId": kw, "bid": 1.5},
     ]
-    results = api.put("/api/v1/keywords", body).get_json()
-    assert [r["code"] for r in results] == ["success"] + ["failure"] * 6 + ["success", "failure"]
-    assert results[6]["details"] == "Partner has read-only access" and results[6]["keywordId"] == ro
+    results = [api.put("/api/v1/keywords", item).get_json() for item in body]
+    assert all(len(result) == 1 for result in results)
+    assert [r[0]["code"] for r in results] == ["success"] + ["failure"] * 6 + ["success", "failure"]
+    assert results[6][0]["details"] == "Partner has read-only access" and results[6][0]["keywordId"] == ro
     assert em.keyword(kw) == {**em.keyword(kw), "bid": 1.25, "state": "archived"}  # type: ignore[dict-item]
     em.set_advertiser_access(600003, "write")
-    assert api.put("/api/v1/keywords", [{"keywordId": ro, "bid": 0.3}]).get_json()[0]["code"] == "success"
+    assert api.put("/api/v1/keywords", {"keywordId": ro, "bid": 0.3}).get_json()[0]["code"] == "success"
+    assert em.keyword(ro)["bid"] == 0.3  # type: ignore[index]
+    listed = api.put("/api/v1/keywords", [{"keywordId": ro, "bid": 0.5}])
+    assert listed.status_code == 400 and "KeywordUpdate" in listed.get_json()["details"]
     assert em.keyword(ro)["bid"] == 0.3  # type: ignore[index]
 
 
@@ -537,11 +712,11 @@ def test_hourly_operations_budget(api: Api, em: Emulator, clock: FakeClock) -> N
     for _ in range(3):
         assert api.get("/api/v1/campaigns", advertiserId=600001).status_code == 200
         clock.now += 60
-    too_many = api.put("/api/v1/campaigns", [{"campaignId": 60000101}] * 3)  # 3 ops: 6 > 5
+    assert api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "paused"}).status_code == 200  # 1 op
+    assert api.get("/api/v1/api_usage_analyze").get_json() == {"count": 5}
+    too_many = api.put("/api/v1/campaigns", {"campaignId": 60000101, "status": "enabled"})  # 6 > 5
     assert too_many.status_code == 429
     assert too_many.get_json() == {"code": "failure", "details": "Too many requests. Retry after 10 minutes"}
-    assert api.get("/api/v1/api_usage_analyze").get_json() == {"count": 4}
-    assert api.get("/api/v1/campaigns", advertiserId=600001).status_code == 200
     assert api.get("/api/v1/api_usage_analyze").status_code == 429  # polls count too
     assert em.ads_operations() == 5 and em.ads_calls(status=429) == 2
     clock.now += 3600 - 3 * 60 + 1  # the first call leaves the window
@@ -577,6 +752,12 @@ def test_error_rate_and_forced_faults_on_connect_paths(api: Api, em: Emulator) -
         {"insight_file_layout": "csv"},
         {"report_failure_rate": 1.5},
         {"snapshot_as_array": "yes"},
+        {"insight_faults": "empty"},
+        {"insight_faults": ["gone"]},
+        {"report_time_zone": "Mars/Olympus_Mons"},
+        {"report_time_zone": 5},
+        {"report_publish_delay_hours": -1},
+        {"now_offset_seconds": "tomorrow"},
         {"unknown": 1},
     ],
 )
@@ -629,7 +810,8 @@ def test_control_endpoints(clock: FakeClock, pair: PartnerKeyPair) -> None:
     ] == ("write")
     assert client.post("/__emulator/connect/advertisers/42/access", json={"access": "admin"}).status_code == 400
     restated = client.post("/__emulator/connect/advertisers/42/restate", json={"days": 2}).get_json()["restated"]
-    assert restated == [(clock.today() - timedelta(days=n)).isoformat() for n in (1, 2)]
+    latest = em.latest_report_date()
+    assert restated == [(latest - timedelta(days=n)).isoformat() for n in (0, 1)]
     assert client.post("/__emulator/connect/advertisers/42/revoke").get_json()["revoked"] is True
     assert client.post("/__emulator/connect/advertisers/41/revoke").status_code == 404
     assert [a["advertiserId"] for a in client.get("/__emulator/connect/advertisers").get_json()] == [

@@ -91,6 +91,14 @@ def test_an_expression_without_update_gives_the_condition_of_a_put_or_delete():
     assert projection.attributes() == {"ExpressionAttributeNames": {"#n0": "type", "#n1": "id"}}
 
 
+def test_missing_is_an_absent_attribute_or_a_stored_null():
+    update = Update().set("refreshed_for", "2026-01-02")
+    assert update.missing(("backfill", "window_end")) == (
+        "(attribute_not_exists(#n1.#n2) OR attribute_type(#n1.#n2, :v1))"
+    )
+    assert update.params()["ExpressionAttributeValues"][":v1"] == {"S": "NULL"}  # DynamoDB's name of the null type
+
+
 def test_compare_takes_the_comparators_dynamodb_knows():
     update = Update().set("watermark", "2026-01-02")
     assert update.compare("watermark", "<", "2026-01-02") == "#n0 < :v1"

@@ -3,7 +3,7 @@ versions stored reads back (no sockets, no moto: a fake client records the reque
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from walmart_integration.config import Settings
@@ -55,7 +55,7 @@ def test_an_account_is_stored_with_the_attributes_it_always_had():
 
 def test_a_linked_backfill_run_is_the_map_it_always_was():
     reports = AdsReports(Settings(ads_report_types="adGroup"), None, None, None, None, clock=lambda: NOW)  # type: ignore[arg-type]
-    run, _ = reports.plan("t1", "A1", "600001", "backfill")
+    run, _ = reports.plan("t1", "A1", "600001", "backfill", date(2026, 12, 1))
     client = RecordingDynamo()
     AdvertisingRepository("app", "us-east-1", client).link("t1", "A1", "600001", "2026-12-02T13:00:00Z", run)
     [(_, params)] = client.requests
@@ -68,11 +68,14 @@ def test_a_linked_backfill_run_is_the_map_it_always_was():
         "kind": "backfill",
         "advertiser_id": "600001",
         "status": "queued",
+        "days": 60,
         "window_start": "2026-10-03",
         "window_end": "2026-12-01",
         "reports": {
             "adGroup": {
                 "report_type": "adGroup",
+                "offset": 0,
+                "days": 60,
                 "start": "2026-10-03",
                 "end": "2026-12-01",
                 "status": "queued",

@@ -70,7 +70,7 @@ class Settings(BaseModel):
     ads_report_max_days: int = Field(default=62, ge=1, le=62)  # days one report snapshot may span
     ads_report_types: str = "adGroup,keyword"
     ads_refresh_trailing_days: int = Field(default=14, ge=1, le=62)  # recent days Walmart restates: re-pulled daily
-    ads_refresh_interval_hours: float = Field(default=24, gt=0)
+    ads_report_dates_max_age_seconds: float = Field(default=900, ge=0)  # Walmart's latest report days, cached
     ads_poll_initial_seconds: float = Field(default=30, ge=0, le=900)
     ads_poll_max_seconds: float = Field(default=120, ge=0, le=900)  # SQS delays stop at 15 minutes
     ads_throttle_seconds: float = Field(default=600, ge=0, le=900)  # Walmart: after a 429, retry in 10 minutes

@@ -61,8 +61,8 @@ class ReportProgress(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     report_type: str
-    start: str
-    end: str
+    start: str | None = Field(default=None, description="First day (null until Walmart's latest day is known)")
+    end: str | None = Field(default=None, description="Last day (null until Walmart's latest day is known)")
     status: ReportStatus = "queued"
     snapshot_id: str | None = None
     polls: int = 0
@@ -72,15 +72,17 @@ class ReportProgress(BaseModel):
 
 
 class ReportRun(BaseModel):
-    """A backfill (on link) or a trailing refresh (daily) of a linked profile's reports."""
+    """A backfill (on link) or a refresh (once Walmart publishes a new day) of a linked profile's reports.
+
+    The window ends at the last day Walmart has published; it is null until that day is known."""
 
     model_config = ConfigDict(extra="ignore")
 
     run_id: str
     kind: Literal["backfill", "refresh"]
     status: RunStatus = "queued"
-    window_start: str
-    window_end: str
+    window_start: str | None = None
+    window_end: str | None = None
     reports: dict[str, ReportProgress] = Field(default_factory=dict)
     started_at: str
     finished_at: str | None = None
@@ -110,8 +112,13 @@ class AccountView(BaseModel):
     created_at: str
     advertising: AdvertisingLink | None = None
     backfill: ReportRun | None = None
-    refresh: ReportRun | None = Field(default=None, description="The latest daily re-pull of the trailing window")
-    data_through: str | None = Field(default=None, description="Last day with stored performance data")
+    refresh: ReportRun | None = Field(
+        default=None,
+        description="The latest refresh: the trailing days Walmart restates and any days missed, up to its latest day",
+    )
+    data_through: str | None = Field(
+        default=None, description="Last day with stored performance data (a day Walmart has published)"
+    )
 
 
 # -- profiles and claims -------------------------------------------------------------------------
@@ -234,11 +241,16 @@ class CompanyRecord(_Record):
 
 
 class ReportProgressRecord(_Record):
-    """One report snapshot of a run: requested, polled, downloaded; ``attempts`` counts snapshot requests."""
+    """One report snapshot of a run: requested, polled, downloaded; ``attempts`` counts snapshot requests.
+
+    ``offset``/``days``: where in its run's window the report's days lie, so that a window planned before Walmart's
+    latest published day was known (``start``/``end`` None) is fixed when the run starts."""
 
     report_type: str
-    start: str
-    end: str
+    offset: int | None = None  # days from the window's first day to the report's first day
+    days: int | None = None  # days the report spans
+    start: str | None = None
+    end: str | None = None
     status: ReportStatus = "queued"
     snapshot_id: str | None = None
     requested_at: str | None = None
@@ -251,14 +263,16 @@ class ReportProgressRecord(_Record):
 
 
 class ReportRunRecord(_Record):
-    """A backfill (on link) or a trailing refresh (daily) of a linked profile's reports, on its account's item."""
+    """A backfill (on link) or a refresh (once Walmart publishes a new day) of a linked profile's reports, on its
+    account's item. The window ends at the last day Walmart has published; None until that day is known."""
 
     run_id: str
     kind: Literal["backfill", "refresh"]
     advertiser_id: str
     status: RunStatus = "queued"
-    window_start: str
-    window_end: str
+    days: int | None = None  # the window's length in days
+    window_start: str | None = None
+    window_end: str | None = None
     reports: dict[str, ReportProgressRecord] = Field(default_factory=dict)
     started_at: str
     finished_at: str | None = None
@@ -276,7 +290,7 @@ class AccountRecord(_Record):
     linked_at: str | None = None
     backfill: ReportRunRecord | None = None
     refresh: ReportRunRecord | None = None
-    next_refresh_at: str | None = None
+    refreshed_for: str | None = None  # the last day Walmart had published when a run was started for the account
     data_through: str | None = None  # last day with stored performance data
 
     def report_run(self, field: str) -> ReportRunRecord | None:
@@ -335,6 +349,16 @@ class DiscoveryRecord(_Record):
     revoked: int | None = None
     skipped: int | None = None
     error: str | None = None
+    attempts: int | None = None  # advertiser snapshots asked for in this run (None: the first)
+    last_problem: str | None = None  # why the last snapshot was not used
+    empty_before: bool | None = None  # the last snapshot held an empty list (a second one in a row is believed)
+
+
+class ReportDatesRecord(_Record):
+    """The last day Walmart has published per report type, as last read from Walmart (one for the whole partner)."""
+
+    dates: dict[str, str] = Field(default_factory=dict)  # {reportType: yyyy-mm-dd}
+    checked_at: str
 
 
 class ChangeRecord(_Record):

@@ -84,8 +84,8 @@ class AdsReportJob(_AdsMessage):
     run_id: str
     key: str
     report_type: str
-    start: str
-    end: str
+    start: str | None = None  # the report's days are read from the run (they may be fixed after planning)
+    end: str | None = None
     snapshot_id: str | None = None
     polls: int = 0
 

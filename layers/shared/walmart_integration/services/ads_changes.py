@@ -56,9 +56,9 @@ class AdsChanges:
         update = walmart_update(change.entity, str(change.entity_id), change.changes)
         try:
             if change.entity == "campaign":
-                results = self.gateway.call(lambda c: c.update_campaigns([update]), what="campaign change")
+                result = self.gateway.call(lambda c: c.update_campaign(update), what="campaign change")
             else:
-                results = self.gateway.call(lambda c: c.update_keywords([update]), what="keyword change")
+                result = self.gateway.call(lambda c: c.update_keyword(update), what="keyword change")
         except WalmartUnavailable as error:
             if delivery.is_last_attempt:
                 self._finish(job, False, f"Walmart Connect unavailable: {error.message}")
@@ -67,11 +67,7 @@ class AdsChanges:
         except (WalmartAuthError, WalmartError) as error:
             self._finish(job, False, f"Walmart refused the change: {error.message}")
             return
-        result = results[0] if results else None
-        if result is None:
-            self._finish(job, False, "Walmart returned no result for the change.")
-        else:
-            self._finish(job, result.ok, None if result.ok else (result.details or "Walmart refused the change."))
+        self._finish(job, result.ok, None if result.ok else (result.details or "Walmart refused the change."))
 
     def _finish(self, job: AdsChangeJob, ok: bool, error: str | None) -> None:
         values = {"status": "succeeded" if ok else "failed", "error": error, "finished_at": iso(self.clock())}

@@ -1,4 +1,15 @@
-"""Advertising performance of linked profiles: the backfill on link and the daily trailing refresh.
+"""Advertising performance of linked profiles: the backfill on link, then a refresh each time Walmart publishes a day.
+
+Report days exist only once Walmart publishes them: a report whose end date is not published yet fails. So every
+window ends at the last day Walmart says it has published (GET /api/v2/latestReportDate, per report type; the
+earliest over the types we pull), never at "our yesterday": Walmart's days are not UTC days and are published
+hours after they end (docs/walmart/FACTS.md, "Checked behaviours — Walmart Connect"). Those dates are cached in the
+app table (``ReportAvailability``); a backfill planned before they are known fixes its window when it starts.
+
+The scheduler (every 15 minutes) starts a refresh once Walmart has published a day past the last one we asked for
+(the discovery run, every 15 minutes too, asks Walmart which day that is):
+the trailing days Walmart restates and every day the account missed (after a revocation, say), up to Walmart's 90
+days. A run stopped because the advertiser withdrew access resumes by itself once access is granted again.
 
 A run asks Walmart for one report snapshot per report type covering its whole window (split only past the 62 days
 one snapshot may span), polls each through SQS delays (no sleeping Lambda), then streams the gzip CSV and stores one
@@ -17,7 +28,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
-from walmart_integration.models.advertising import AccountRecord, ReportProgressRecord, ReportRunRecord
+from walmart_integration.models.advertising import (
+    AccountRecord,
+    ReportDatesRecord,
+    ReportProgressRecord,
+    ReportRunRecord,
+)
 from walmart_integration.models.common import iso, new_id, utcnow
 from walmart_integration.models.messages import AdsReportJob
 from walmart_integration.observability import logger
@@ -30,12 +46,42 @@ from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, W
 if TYPE_CHECKING:
     from walmart_integration.worker import Delivery
 
-COMMON_METRICS = ["date", "campaignId", "campaignName", "adGroupId", "adGroupName"]
-VALUE_METRICS = ["adSpend", "numAdsShown", "numAdsClicks", "attributedSales14days", "attributedOrders14days"]
+# The reportMetrics we ask for: only names Walmart lists for each report type (an unlisted one fails the snapshot).
+# adGroup: Walmart's "Eligible Metrics and Dimensions by Report Type" (adGroupId, campaignId, date; adSpend,
+# numAdsShown, numAdsClicks, attributedSales14days, attributedOrders14days ...): no names, which come from the
+# campaign and ad group lists instead. keyword: the keyword report has its own columns, as in Walmart's "Sample
+# Request 1 for report type Keyword": biddedKeyword (there is no keywordText) and its sales in three parts.
+# Sources: docs/walmart/FACTS.md "Checked behaviours — Walmart Connect"; the spec's ReportSnapshotRequestV2.
+KEYWORD_SALES = ("directAttributedSales14days", "brandAttributedSales14days", "relatedAttributedSales14days")
 REPORT_METRICS: dict[str, list[str]] = {
-    "adGroup": COMMON_METRICS + VALUE_METRICS,
-    "keyword": [*COMMON_METRICS, "keywordId", "keywordText", "matchType", *VALUE_METRICS],
+    "adGroup": [
+        "date",
+        "campaignId",
+        "adGroupId",
+        "adSpend",
+        "numAdsShown",
+        "numAdsClicks",
+        "attributedSales14days",
+        "attributedOrders14days",
+    ],
+    "keyword": [
+        "date",
+        "campaignId",
+        "adGroupId",
+        "keywordId",
+        "biddedKeyword",
+        "matchType",
+        "adSpend",
+        "numAdsShown",
+        "numAdsClicks",
+        *KEYWORD_SALES,
+        "attributedOrders14days",
+    ],
 }
+# Walmart serves report days of the last 90 days (spec ReportSnapshotRequestV2.reportDate: "for the last 90 days").
+REPORT_DAYS_SERVED = 90
+ACTIVE_RUN = ("queued", "running")
+DEAD_RUN_HOURS = 12  # a run still "in progress" after this long lost its messages (a dead-letter queue): replaced
 SNAPSHOT_ATTEMPTS = 3  # a snapshot Walmart reports failed/expired is requested again, this many times in all
 WRITE_CHUNK = 500
 CENT = Decimal("0.01")
@@ -45,8 +91,21 @@ class MalformedRow(ValueError):
     pass
 
 
-def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, Any]:
-    """A CSV row (read by column name) as the stored item; MalformedRow when it cannot be."""
+def _decimal(raw: dict[str, str], name: str) -> Decimal:
+    return Decimal((raw.get(name) or "0").strip() or "0")
+
+
+def _count(raw: dict[str, str], name: str) -> int:
+    return int(_decimal(raw, name))
+
+
+def report_row(
+    report_type: str, raw: dict[str, str], run_id: str, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A CSV row (read by column name) as the stored item; MalformedRow when it cannot be.
+
+    ``names``: campaign and ad group names by id (Walmart's report rows carry ids only)."""
+    names = names or {}
     try:
         day = date.fromisoformat((raw.get("date") or "").strip()[:10]).isoformat()
         campaign = str(int((raw.get("campaignId") or "").strip()))
@@ -55,32 +114,93 @@ def report_row(report_type: str, raw: dict[str, str], run_id: str) -> dict[str, 
         row: dict[str, Any] = {
             "date": day,
             "campaign_id": campaign,
-            "campaign_name": (raw.get("campaignName") or "").strip() or None,
+            "campaign_name": names.get(f"campaign:{campaign}"),
             "ad_group_id": ad_group,
-            "ad_group_name": (raw.get("adGroupName") or "").strip() or None,
-            "spend": Decimal((raw.get("adSpend") or "0").strip() or "0"),
-            "impressions": int(Decimal((raw.get("numAdsShown") or "0").strip() or "0")),
-            "clicks": int(Decimal((raw.get("numAdsClicks") or "0").strip() or "0")),
-            "attributed_sales": Decimal((raw.get("attributedSales14days") or "0").strip() or "0"),
-            "attributed_orders": int(Decimal((raw.get("attributedOrders14days") or "0").strip() or "0")),
+            "ad_group_name": names.get(f"adGroup:{ad_group}"),
+            "spend": _decimal(raw, "adSpend"),
+            "impressions": _count(raw, "numAdsShown"),
+            "clicks": _count(raw, "numAdsClicks"),
+            "attributed_orders": _count(raw, "attributedOrders14days"),
             "run_id": run_id,
         }
+        if keyword is None:
+            row["attributed_sales"] = _decimal(raw, "attributedSales14days")
+        else:
+            direct, brand, related = (_decimal(raw, name) for name in KEYWORD_SALES)
+            row.update(direct_attributed_sales=direct, brand_attributed_sales=brand, related_attributed_sales=related)
     except (ValueError, InvalidOperation, TypeError) as error:
         raise MalformedRow(str(error)) from error
     row["sk"] = keys.performance_sk(day, campaign, ad_group, keyword)
     if keyword is not None:
         row.update(
             keyword_id=keyword,
-            keyword_text=(raw.get("keywordText") or "").strip() or None,
+            keyword_text=(raw.get("biddedKeyword") or "").strip() or None,
             match_type=(raw.get("matchType") or "").strip() or None,
         )
     return row
+
+
+def _span(start: date | None, offset: int, days: int) -> tuple[str, str] | None:
+    """(first, last) day of a report covering ``days`` days from ``offset`` days after ``start``."""
+    if start is None:
+        return None
+    first = start + timedelta(days=offset)
+    return first.isoformat(), (first + timedelta(days=days - 1)).isoformat()
+
+
+def _published(record: ReportDatesRecord | None) -> dict[str, date]:
+    return {kind: date.fromisoformat(day) for kind, day in record.dates.items()} if record is not None else {}
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+class ReportAvailability:
+    """The last day Walmart has published, per report type: asked of Walmart (GET /api/v2/latestReportDate, one
+    operation) by every discovery run (every 15 minutes) and by a run starting with stale knowledge, kept in the
+    app table for the scheduler and the API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        repo: AdvertisingRepository,
+        gateway: ConnectGateway,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.gateway = gateway
+        self.clock = clock
+
+    def known(self) -> dict[str, date]:
+        """What we last heard from Walmart (no call; empty when never asked): a safe bound, it only grows."""
+        return _published(self.repo.report_dates())
+
+    def latest(self, max_age_seconds: float | None = None) -> dict[str, date]:
+        """Walmart's latest published day per report type, asked again when what we hold is older than
+        ``max_age_seconds`` (default ``ads_report_dates_max_age_seconds``; 0: ask now)."""
+        max_age = self.settings.ads_report_dates_max_age_seconds if max_age_seconds is None else max_age_seconds
+        held = self.repo.report_dates()
+        fresh_since = iso(self.clock() - timedelta(seconds=max_age)) or ""
+        if max_age > 0 and held is not None and held.dates and held.checked_at >= fresh_since:
+            return _published(held)
+        dates = self.gateway.call(lambda c: c.latest_report_dates(), what="latest report dates")
+        self.repo.save_report_dates(
+            ReportDatesRecord(
+                dates={kind: day.isoformat() for kind, day in dates.items()}, checked_at=iso(self.clock()) or ""
+            )
+        )
+        return dates
+
+    def through(self, dates: dict[str, date]) -> date | None:
+        """The last day published for every report type we pull (a type Walmart does not name: its earliest)."""
+        if not dates:
+            return None
+        earliest = min(dates.values())
+        return min(dates.get(kind, earliest) for kind in self.settings.ads_report_type_list)
 
 
 class AdsReports:
@@ -99,32 +219,43 @@ class AdsReports:
         self.gateway = gateway
         self.queues = queues
         self.clock = clock
+        self.availability = ReportAvailability(settings, repo, gateway, clock)
 
     # -- planning -----------------------------------------------------------------------------------------
     def plan(
-        self, tenant_id: str, account_id: str, advertiser_id: str, kind: Literal["backfill", "refresh"]
+        self,
+        tenant_id: str,
+        account_id: str,
+        advertiser_id: str,
+        kind: Literal["backfill", "refresh"],
+        through: date | None,
+        days: int | None = None,
     ) -> tuple[ReportRunRecord, list[AdsReportJob]]:
-        """A run over the backfill window (or the trailing window) and its first jobs, one per report snapshot."""
-        today = self.clock().date()
-        end = today - timedelta(days=1)  # Walmart serves up to yesterday
-        days = self.settings.ads_backfill_days if kind == "backfill" else self.settings.ads_refresh_trailing_days
-        start = end - timedelta(days=days - 1)
-        windows: list[tuple[date, date]] = []
-        cursor = start
-        while cursor <= end:
-            last = min(end, cursor + timedelta(days=self.settings.ads_report_max_days - 1))
-            windows.append((cursor, last))
-            cursor = last + timedelta(days=1)
+        """A run of ``days`` days (default: the backfill or the trailing window) ending at ``through``, Walmart's
+        latest published day, and its first jobs, one per report snapshot. ``through`` None: not known yet, the
+        window is fixed when the run starts (``_resolve``)."""
+        if days is None:
+            days = self.settings.ads_backfill_days if kind == "backfill" else self.settings.ads_refresh_trailing_days
+        parts: list[tuple[int, int]] = []  # (first day's offset in the window, days) per snapshot
+        offset = 0
+        while offset < days:
+            length = min(days - offset, self.settings.ads_report_max_days)
+            parts.append((offset, length))
+            offset += length
+        start = through - timedelta(days=days - 1) if through else None
         run_id = new_id()
         reports: dict[str, ReportProgressRecord] = {}
         jobs: list[AdsReportJob] = []
         for report_type in self.settings.ads_report_type_list:
-            for index, (first, last) in enumerate(windows):
-                key = report_type if len(windows) == 1 else f"{report_type}-{index + 1}"
+            for index, (first, length) in enumerate(parts):
+                key = report_type if len(parts) == 1 else f"{report_type}-{index + 1}"
+                span = _span(start, first, length)
                 reports[key] = ReportProgressRecord(
                     report_type=report_type,
-                    start=first.isoformat(),
-                    end=last.isoformat(),
+                    offset=first,
+                    days=length,
+                    start=span[0] if span else None,
+                    end=span[1] if span else None,
                     status="queued",
                     polls=0,
                     rows=0,
@@ -138,8 +269,8 @@ class AdsReports:
                         run_id=run_id,
                         key=key,
                         report_type=report_type,
-                        start=first.isoformat(),
-                        end=last.isoformat(),
+                        start=span[0] if span else None,
+                        end=span[1] if span else None,
                     )
                 )
         run = ReportRunRecord(
@@ -147,8 +278,9 @@ class AdsReports:
             kind=kind,
             advertiser_id=advertiser_id,
             status="queued",
-            window_start=start.isoformat(),
-            window_end=end.isoformat(),
+            days=days,
+            window_start=start.isoformat() if start else None,
+            window_end=through.isoformat() if through else None,
             reports=reports,
             started_at=iso(self.clock()) or "",
         )
@@ -158,25 +290,57 @@ class AdsReports:
         self.queues.send_many(self.settings.ads_report_queue_url, list(jobs))
 
     def schedule_refreshes(self) -> int:
-        """Daily: a trailing-window refresh for every linked, active, backfilled account that is due."""
-        today = self.clock().date()
+        """Every 15 minutes: start a run for every linked, active account that is behind the last day Walmart has
+        published (as the discovery run, every 15 minutes too, last heard it), or whose run stopped while access
+        was withdrawn. The number started. (No Walmart call here: the scheduler holds no partner credentials.)"""
+        through = self.availability.through(self.availability.known())
+        if through is None:
+            return 0  # Walmart has not told us of any published day yet
         started = 0
         for tenant_id, account in self.repo.linked_accounts():
-            due = str(account.next_refresh_at or "")
-            backfill = account.backfill
-            if not due or due > today.isoformat() or backfill is None or backfill.status != "succeeded":
+            planned = self._catch_up(account, through)
+            if planned is None:
                 continue
-            profile = self.repo.get_profile(str(account.profile_id))
-            if profile is None or profile.status != "active":
-                continue
-            run, jobs = self.plan(tenant_id, account.id, str(account.profile_id), "refresh")
-            next_at = (today + timedelta(hours=self.settings.ads_refresh_interval_hours)).isoformat()
-            if self.repo.start_refresh(tenant_id, account.id, run, today.isoformat(), next_at):
+            field, days, dead = planned
+            profile_id = str(account.profile_id)
+            run, jobs = self.plan(tenant_id, account.id, profile_id, field, through, days)
+            seen = account.refreshed_for
+            if self.repo.start_run(tenant_id, account.id, field, run, through.isoformat(), seen, replaces=dead):
                 self.enqueue(jobs)
                 started += 1
         if started:
-            logger.info("Advertising refreshes scheduled", extra={"accounts": started})
+            logger.info("Advertising runs scheduled", extra={"accounts": started, "through": str(through)})
         return started
+
+    def _catch_up(
+        self, account: AccountRecord, through: date
+    ) -> tuple[Literal["backfill", "refresh"], int, str | None] | None:
+        """(field, days, id of a dead run it replaces) of the run an account needs now that Walmart has published
+        ``through``, or None."""
+        backfill, refresh = account.backfill, account.refresh
+        dead_before = iso(self.clock() - timedelta(hours=DEAD_RUN_HOURS)) or ""
+        active = [run for run in (backfill, refresh) if run is not None and run.status in ACTIVE_RUN]
+        if any(run.started_at >= dead_before for run in active):
+            return None  # one run at a time
+        profile = self.repo.get_profile(str(account.profile_id))
+        if profile is None or profile.status != "active":
+            return None
+        field: Literal["backfill", "refresh"] = (
+            "refresh" if backfill is not None and backfill.status == "succeeded" else "backfill"
+        )
+        current = account.report_run(field)
+        dead = current.run_id if current is not None and current.status in ACTIVE_RUN else None
+        stopped = current is not None and current.status == "stopped"  # access was withdrawn meanwhile
+        if not stopped and not dead and (account.refreshed_for or "") >= through.isoformat():
+            return None  # nothing published since the last run started
+        if field == "backfill":
+            return field, self.settings.ads_backfill_days, dead
+        held = account.data_through
+        first = through - timedelta(days=self.settings.ads_refresh_trailing_days - 1)  # the days Walmart restates
+        if held:
+            first = min(first, date.fromisoformat(held) + timedelta(days=1))  # and every day missed
+        first = max(first, through - timedelta(days=REPORT_DAYS_SERVED - 1))
+        return field, (through - first).days + 1, dead
 
     # -- one step of one report ------------------------------------------------------------------------------
     def step(self, job: AdsReportJob, delivery: Delivery) -> None:
@@ -204,6 +368,12 @@ class AdsReports:
             )
             return
         try:
+            if not report.end:
+                resolved = self._resolve(job, field, run)
+                if resolved is None:
+                    logger.info("Stale report message dropped", extra={"run_id": job.run_id, "key": job.key})
+                    return
+                report = resolved
             if job.snapshot_id is None:
                 self._request(job, field, report)
             else:
@@ -214,9 +384,44 @@ class AdsReports:
                 return
             raise RetryLater(error.message) from error
         except WalmartAuthError as error:
-            self._report_failed(job, field, f"Walmart Connect refused access: {error.message}")
+            # Walmart refuses the advertiser (403: access withdrawn, or our credentials): the run stops, and the
+            # scheduler resumes it once the profile is active again.
+            self._stop(job, field, f"Walmart Connect refused access: {error.message}")
         except WalmartError as error:
             self._report_failed(job, field, f"Walmart Connect refused the report: {error.message}")
+
+    def _resolve(self, job: AdsReportJob, field: str, run: ReportRunRecord) -> ReportProgressRecord | None:
+        """Fix a run's window now that it starts: it ends at Walmart's latest published day. The report, or None
+        when the run was replaced meanwhile."""
+        through = self.availability.through(self.availability.latest())
+        if through is None:
+            # A wait, not a failure: it does not count towards the dead-letter queue.
+            raise RetryLater(
+                "Walmart has published no report day yet", self.settings.ads_throttle_seconds, throttled=True
+            )
+        days = run.days or self.settings.ads_backfill_days
+        start = through - timedelta(days=days - 1)
+        spans: dict[str, tuple[str, str]] = {}
+        for key, planned in run.reports.items():
+            first = start + timedelta(days=planned.offset or 0)
+            spans[key] = first.isoformat(), (first + timedelta(days=(planned.days or days) - 1)).isoformat()
+        window = (start.isoformat(), through.isoformat())
+        self.repo.resolve_window(job.tenant_id, job.account_id, field, job.run_id, window, spans)
+        account = self.repo.get_account(job.tenant_id, job.account_id)
+        current = account.report_run(field) if account is not None else None
+        if current is None or current.run_id != job.run_id:
+            return None
+        return current.reports.get(job.key)
+
+    def _stop(self, job: AdsReportJob, field: str, reason: str) -> None:
+        logger.warning("Advertising run stopped", extra={"run_id": job.run_id, "report": job.key, "reason": reason})
+        self.repo.finish_run(
+            job.tenant_id,
+            job.account_id,
+            field,
+            job.run_id,
+            {"status": "stopped", "finished_at": iso(self.clock()), "error": reason},
+        )
 
     def _field(self, account: AccountRecord | None, job: AdsReportJob) -> str | None:
         if account is None or str(account.profile_id) != job.advertiser_id:
@@ -231,10 +436,9 @@ class AdsReports:
         if report.snapshot_id:
             return  # a duplicate of a request that went through: its poll chain is running
         metrics = REPORT_METRICS.get(job.report_type) or REPORT_METRICS["adGroup"]
+        start, end = date.fromisoformat(str(report.start)), date.fromisoformat(str(report.end))
         snapshot = self.gateway.call(
-            lambda c: c.request_report_snapshot(
-                job.advertiser_id, job.report_type, metrics, date.fromisoformat(job.start), date.fromisoformat(job.end)
-            ),
+            lambda c: c.request_report_snapshot(job.advertiser_id, job.report_type, metrics, start, end),
             what="report snapshot",
         )
         saved = self.repo.update_report(
@@ -278,7 +482,10 @@ class AdsReports:
                 next_job = job.model_copy(update={"polls": polls})
                 self.queues.send(self.settings.ads_report_queue_url, next_job, poll_delay(self.settings, polls))
             return
-        stored, skipped = self.gateway.call(lambda c: self._store(c, snapshot.details, job), what="report download")
+        names = self._names(job) if job.report_type == "adGroup" else {}
+        stored, skipped = self.gateway.call(
+            lambda c: self._store(c, snapshot.details, job, names), what="report download"
+        )
         account = self.repo.update_report(
             job.tenant_id,
             job.account_id,
@@ -294,14 +501,24 @@ class AdsReports:
         if account is not None:
             self._finish_if_complete(job, field, account)
 
-    def _store(self, client: Any, url: str, job: AdsReportJob) -> tuple[int, int]:
+    def _names(self, job: AdsReportJob) -> dict[str, str]:
+        """Campaign and ad group names of the advertiser (two list calls): the report rows carry ids only."""
+        advertiser_id = job.advertiser_id
+        campaigns = self.gateway.call(lambda c: c.campaign_names(advertiser_id), what="campaign names")
+        ad_groups = self.gateway.call(lambda c: c.ad_group_names(advertiser_id), what="ad group names")
+        return {
+            **{f"campaign:{key}": name for key, name in campaigns.items()},
+            **{f"adGroup:{key}": name for key, name in ad_groups.items()},
+        }
+
+    def _store(self, client: Any, url: str, job: AdsReportJob, names: dict[str, str]) -> tuple[int, int]:
         stored = skipped = 0
 
         def parsed(rows: Iterable[dict[str, str]]) -> Iterator[dict[str, Any]]:
             nonlocal skipped
             for raw in rows:
                 try:
-                    yield report_row(job.report_type, raw, job.run_id)
+                    yield report_row(job.report_type, raw, job.run_id, names)
                 except MalformedRow:
                     skipped += 1
 
@@ -330,7 +547,7 @@ class AdsReports:
             values.update(status="failed", error=f"Reports failed: {', '.join(sorted(failed))}")
         else:
             values["status"] = "succeeded"
-            through = run.window_end
+            through = str(run.window_end)  # fixed before the first report was requested
             if through > str(account.data_through or ""):
                 values["data_through"] = through
         if self.repo.finish_run(job.tenant_id, job.account_id, field, job.run_id, values):

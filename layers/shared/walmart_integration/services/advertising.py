@@ -185,7 +185,12 @@ class AdvertisingService:
                     ]
                 }
             )
-        run, jobs = self.reports.plan(tenant_id, account_id, profile_id, "backfill")
+        # The backfill ends at the last day Walmart has published, as last heard (the scheduler asks every 15
+        # minutes); never heard yet: the window is fixed when the backfill starts.
+        availability = self.reports.availability
+        run, jobs = self.reports.plan(
+            tenant_id, account_id, profile_id, "backfill", availability.through(availability.known())
+        )
         reasons = self.repo.link(tenant_id, account_id, profile_id, iso(self.clock()) or "", run)
         if reasons:
             current = self.repo.get_profile(profile_id)
@@ -241,8 +246,10 @@ class AdvertisingService:
         account = self._account(tenant_id, account_id)
         if not account.profile_id:
             raise Conflict(f"Account {account_id} has no linked advertising profile.")
-        yesterday = self.clock().date() - timedelta(days=1)
-        first, last = self._dates(start, end, yesterday)
+        # By default the stored days: the backfill's length, up to the last day held (a day Walmart has published).
+        held = account.data_through
+        last_held = date.fromisoformat(str(held)) if held else self.clock().date() - timedelta(days=1)
+        first, last = self._dates(start, end, last_held)
         totals: dict[tuple[str, ...], dict[str, Any]] = {}
         for row in self.performance_rows.rows(str(account.profile_id), "adGroup", first, last):
             group = tuple(str(row.get(name)) for name in GROUP_KEYS[group_by])
@@ -276,12 +283,12 @@ class AdvertisingService:
                 total.update(ad_group_id=str(row["ad_group_id"]), ad_group_name=row.get("ad_group_name"))
         return total
 
-    def _dates(self, start: str | None, end: str | None, yesterday: date) -> tuple[str, str]:
+    def _dates(self, start: str | None, end: str | None, last_held: date) -> tuple[str, str]:
         errors: dict[str, list[str]] = {}
         parsed: dict[str, date] = {}
         for name, raw, default in (
-            ("from", start, yesterday - timedelta(days=self.settings.ads_backfill_days - 1)),
-            ("to", end, yesterday),
+            ("from", start, last_held - timedelta(days=self.settings.ads_backfill_days - 1)),
+            ("to", end, last_held),
         ):
             try:
                 parsed[name] = date.fromisoformat(raw) if raw else default

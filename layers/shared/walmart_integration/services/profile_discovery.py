@@ -2,7 +2,15 @@
 
 Discovery (every 15 minutes, or on request): one insight snapshot for the whole partner, polled through SQS
 delays, downloaded, parsed; profiles are upserted, the ones Walmart stopped listing are marked revoked, and
-tenants' claims are applied. Its cost in Walmart operations does not depend on the number of tenants.
+tenants' claims are applied. Its cost in Walmart operations does not depend on the number of tenants. Each run
+also asks Walmart which report day it has published (``ads_reports.ReportAvailability``): the scheduler starts
+the daily refresh from that.
+
+Only a list read whole revokes: a failed snapshot, an unreadable file or an empty list (while we hold active
+profiles) changes no profile: it is logged and a new snapshot is asked for (three in all), and the next scheduled
+run tries again. An empty list is believed only when the next snapshot is empty too. A file with some unreadable
+records updates the profiles it lists but revokes none (docs/walmart/FACTS.md, "Checked behaviours — Walmart
+Connect").
 
 Assignment rule (one place: ``ProfileAssignment.apply``): a profile goes to a tenant automatically when exactly one
 tenant claims the advertiser and the claimed name matches Walmart's; otherwise it waits for an operator.
@@ -30,6 +38,7 @@ if TYPE_CHECKING:
     from walmart_integration.worker import Delivery
 
 BUSY_MINUTES = 30  # a discovery run older than this is considered dead and may be replaced
+SNAPSHOT_ATTEMPTS = 3  # advertiser snapshots asked for in one run before it ends failed (profiles kept)
 WAITING_NOT_LISTED = "Walmart does not list this advertiser for our partner access yet (checked every 15 minutes)."
 WAITING_MISMATCH = "The claimed name differs from the advertiser's name in Walmart; an operator will review it."
 WAITING_CONTESTED = "More than one tenant claims this advertiser; an operator will review it."
@@ -182,8 +191,8 @@ class ProfileDiscovery:
             return
         try:
             if job.snapshot_id is None:
-                self._request(job)
-            else:
+                self._request(job, state)
+            elif state.snapshot_id == job.snapshot_id:
                 self._poll(job, state)
         except WalmartUnavailable as error:
             if delivery.is_last_attempt:
@@ -193,7 +202,10 @@ class ProfileDiscovery:
         except (WalmartAuthError, WalmartError) as error:
             self._fail(job.refresh_id, f"Walmart Connect refused the discovery: {error.message}")
 
-    def _request(self, job: ProfileRefreshJob) -> None:
+    def _request(self, job: ProfileRefreshJob, state: DiscoveryRecord) -> None:
+        if state.snapshot_id:
+            return  # a duplicate of a request that went through: its poll chain is running
+        self._note_report_dates()
         snapshot = self.gateway.call(
             lambda c: c.request_insight_snapshot(self.settings.ads_insight_type), what="insight snapshot"
         )
@@ -206,11 +218,22 @@ class ProfileDiscovery:
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
             self.queues.send(self.settings.profile_refresh_queue_url, next_job, poll_delay(self.settings, 0))
 
+    def _note_report_dates(self) -> None:
+        """Ask Walmart which report day it has published (one operation per run): the scheduler starts the daily
+        refresh from it. A failure here is logged and leaves discovery alone (the next run asks again)."""
+        from walmart_integration.services.ads_reports import ReportAvailability
+
+        availability = ReportAvailability(self.settings, self.repo, self.gateway, self.clock)
+        try:
+            availability.latest(max_age_seconds=0)
+        except (WalmartAuthError, WalmartError) as error:
+            logger.warning("Walmart's latest report dates not read", extra={"reason": error.message})
+
     def _poll(self, job: ProfileRefreshJob, state: DiscoveryRecord) -> None:
         snapshot_id = job.snapshot_id or ""
         snapshot = self.gateway.call(lambda c: c.insight_snapshot(snapshot_id), what="insight poll")
         if snapshot.is_failed:
-            self._fail(job.refresh_id, f"Walmart's insight snapshot ended {snapshot.job_status}: {snapshot.details}")
+            self._bad_snapshot(job, state, f"Walmart's advertiser snapshot ended {snapshot.job_status}")
             return
         if not snapshot.is_done:
             polls = job.polls + 1
@@ -221,9 +244,25 @@ class ProfileDiscovery:
         from walmart_integration.walmart.connect_files import parse_advertisers
 
         data = self.gateway.call(lambda c: c.download(snapshot.details), what="insight download")
-        records, skipped = parse_advertisers(data)
+        try:
+            records, skipped = parse_advertisers(data)
+        except ValueError as error:
+            self._bad_snapshot(job, state, f"Walmart's advertiser file could not be read ({error})")
+            return
+        if skipped and not records:
+            self._bad_snapshot(job, state, f"Walmart's advertiser file held {skipped} unreadable records only")
+            return
+        if not records and not state.empty_before and self._holds_active_profiles():
+            # One empty list is not "every advertiser removed the partner": ask again. A second empty list in a row
+            # is believed (else the last advertiser to remove us would never be seen to go).
+            self._bad_snapshot(job, state, "Walmart's advertiser file held an empty list", empty=True)
+            return
         listed_before = str(state.snapshot_requested_at or state.requested_at)
-        revoked = self.apply(records, listed_before)
+        revoked = self.apply(records, listed_before, revoke=not skipped)
+        note = None
+        if skipped:
+            note = f"{skipped} advertiser records could not be read: profiles missing from the file were not revoked."
+            logger.warning("Advertiser file partly unreadable", extra={"skipped": skipped, "profiles": len(records)})
         self.repo.update_discovery(
             job.refresh_id,
             {
@@ -232,6 +271,7 @@ class ProfileDiscovery:
                 "profiles": len(records),
                 "revoked": revoked,
                 "skipped": skipped,
+                "error": note,
             },
         )
         logger.info(
@@ -239,8 +279,31 @@ class ProfileDiscovery:
             extra={"profiles": len(records), "revoked": revoked, "skipped": skipped, "polls": job.polls},
         )
 
-    def apply(self, records: list[Any], listed_before: str) -> int:
-        """Upsert what Walmart listed, revoke what it stopped listing, apply claims; the number revoked.
+    def _holds_active_profiles(self) -> bool:
+        return any(profile.status == "active" for profile in self.repo.all_profiles())
+
+    def _bad_snapshot(self, job: ProfileRefreshJob, state: DiscoveryRecord, why: str, empty: bool = False) -> None:
+        """A snapshot that lists nothing we can trust: no profile changes on its word. Ask Walmart for a new one
+        (SNAPSHOT_ATTEMPTS in all), then end the run failed; the next scheduled run tries again."""
+        attempts = state.attempts or 1
+        logger.warning("Advertiser snapshot unusable; profiles kept", extra={"reason": why, "attempt": attempts})
+        if attempts >= SNAPSHOT_ATTEMPTS:
+            self._fail(job.refresh_id, f"{why} (after {attempts} snapshots); every profile was kept as it was.")
+            return
+        values = {
+            "status": "requested",
+            "snapshot_id": None,
+            "attempts": attempts + 1,
+            "last_problem": why,
+            "empty_before": empty,
+        }
+        if self.repo.update_discovery(job.refresh_id, values):
+            retry = job.model_copy(update={"snapshot_id": None, "polls": 0})
+            self.queues.send(self.settings.profile_refresh_queue_url, retry, poll_delay(self.settings, 0))
+
+    def apply(self, records: list[Any], listed_before: str, revoke: bool = True) -> int:
+        """Upsert what Walmart listed, revoke what it stopped listing (only when ``revoke``: the list was read
+        whole), apply claims; the number revoked.
 
         ``listed_before``: when the snapshot was asked for; a profile seen since (by a newer run) stays active.
         """
@@ -265,7 +328,7 @@ class ProfileDiscovery:
             if not profile.tenant_id:
                 self.assignment.apply(record.advertiser_id)
         revoked = 0
-        for stored in self.repo.all_profiles():
+        for stored in self.repo.all_profiles() if revoke else []:
             if stored.advertiser_id in listed or stored.status != "active":
                 continue
             if self.repo.profile_revoked(stored.advertiser_id, now, listed_before, REVOKED):

@@ -17,6 +17,7 @@ from walmart_integration.models.advertising import (
     CompanyRecord,
     DiscoveryRecord,
     ProfileRecord,
+    ReportDatesRecord,
     ReportRunRecord,
 )
 from walmart_integration.store import dynamo, keys
@@ -154,7 +155,7 @@ class AdvertisingRepository(Repository):
                 "linked_at": now,
                 "backfill": run.model_dump(exclude_none=True),
                 "refresh": None,
-                "next_refresh_at": run.window_end,
+                "refreshed_for": run.window_end,  # the last published day a run was started for (None: not known)
                 "gsi1pk": keys.LINKS_GSI_PK,
                 "gsi1sk": keys.links_gsi_sk(tenant_id, account_id),
             }
@@ -193,7 +194,7 @@ class AdvertisingRepository(Repository):
 
     def unlink(self, tenant_id: str, account_id: str, advertiser_id: str) -> bool:
         account = Update()
-        for path in ("profile_id", "linked_at", "gsi1pk", "gsi1sk", "next_refresh_at"):
+        for path in ("profile_id", "linked_at", "gsi1pk", "gsi1sk", "refreshed_for", "next_refresh_at"):
             account.remove(path)
         profile = Update()
         for path in ("linked_account_id", "linked_tenant_id", "linked_at"):
@@ -224,12 +225,63 @@ class AdvertisingRepository(Repository):
         return True
 
     # -- report runs (maps on the account item) -----------------------------------------------------------
-    def start_refresh(self, tenant_id: str, account_id: str, run: ReportRunRecord, due_by: str, next_at: str) -> bool:
-        """Start the daily refresh run once (False: not linked to that profile any more, or not due)."""
-        update = Update().set("refresh", run.model_dump(exclude_none=True)).set("next_refresh_at", next_at)
-        linked = update.compare("profile_id", "=", run.advertiser_id)
-        condition = f"{linked} AND {update.compare('next_refresh_at', '<=', due_by)}"
+    def start_run(
+        self,
+        tenant_id: str,
+        account_id: str,
+        field: str,
+        run: ReportRunRecord,
+        target: str,
+        seen_target: str | None,
+        *,
+        replaces: str | None = None,
+    ) -> bool:
+        """Start a run in ``field`` ("backfill" or "refresh") for Walmart's published day ``target``, once: False when
+        the account is no longer linked to the run's profile, a run of that field is in progress (other than the
+        dead run ``replaces``), or another scheduler started one since ``refreshed_for`` was ``seen_target``."""
+        update = Update().set(field, run.model_dump(exclude_none=True)).set("refreshed_for", target)
+        update.remove("next_refresh_at")  # what accounts linked before ``refreshed_for`` kept instead
+        busy = update.one_of((field, "status"), ("queued", "running"))
+        if replaces:
+            busy = f"({busy} AND NOT {update.compare((field, 'run_id'), '=', replaces)})"
+        seen = (
+            update.missing("refreshed_for")
+            if seen_target is None
+            else update.compare("refreshed_for", "=", seen_target)
+        )
+        condition = (
+            f"{update.compare('profile_id', '=', run.advertiser_id)} AND "
+            f"({update.not_exists((field, 'status'))} OR NOT {busy}) AND {seen}"
+        )
         return self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition) is not None
+
+    def resolve_window(
+        self,
+        tenant_id: str,
+        account_id: str,
+        field: str,
+        run_id: str,
+        window: tuple[str, str],
+        reports: Mapping[str, tuple[str, str]],
+    ) -> AccountRecord | None:
+        """Fix a run's window once Walmart's latest published day is known (None: already fixed, or replaced)."""
+        update = Update().set((field, "window_start"), window[0]).set((field, "window_end"), window[1])
+        for key, (start, end) in reports.items():
+            update.set((field, "reports", key, "start"), start).set((field, "reports", key, "end"), end)
+        update.set("refreshed_for", window[1])
+        condition = f"{update.compare((field, 'run_id'), '=', run_id)} AND {update.missing((field, 'window_end'))}"
+        item = self.update(keys.tenant_pk(tenant_id), keys.account_sk(account_id), update, condition)
+        return AccountRecord.model_validate(item) if item is not None else None
+
+    # -- Walmart's latest published report days ------------------------------------------------------------
+    def report_dates(self) -> ReportDatesRecord | None:
+        """Walmart's latest published day per report type as last read from Walmart, or None (never read)."""
+        item = self._get(keys.DISCOVERY_PK, keys.REPORT_DATES_SK, consistent=False)
+        return ReportDatesRecord.model_validate(item) if item else None
+
+    def save_report_dates(self, record: ReportDatesRecord) -> None:
+        item = {"pk": keys.DISCOVERY_PK, "sk": keys.REPORT_DATES_SK, "type": "ad_report_dates"}
+        self._put({**item, **record.model_dump()})
 
     def update_report(
         self, tenant_id: str, account_id: str, field: str, run_id: str, key: str, values: Mapping[str, Any]

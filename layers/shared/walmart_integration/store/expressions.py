@@ -2,8 +2,9 @@
 
 ``Update`` builds an UpdateExpression (SET, REMOVE, ADD) and the ConditionExpression that guards it; ``Expression``
 alone holds the placeholders of a request without an update (a conditional put or delete, a projection). Conditions
-are written with the placeholders the builder hands out (``exists``, ``compare``, ``one_of``, or ``name``/``value``
-for anything else), so names and values of the condition and the update share one set of placeholders::
+are written with the placeholders the builder hands out (``exists``, ``missing``, ``compare``, ``one_of``, or
+``name``/``value`` for anything else), so names and values of the condition and the update share one set of
+placeholders::
 
     update = Update().set("status", "done").add("attempts", 1)
     condition = f"{update.exists('pk')} AND {update.compare('status', '=', 'queued')}"
@@ -59,6 +60,11 @@ class Expression:
 
     def not_exists(self, path: Path) -> str:
         return f"attribute_not_exists({self.name(path)})"
+
+    def missing(self, path: Path) -> str:
+        """The attribute is absent or holds null (a value stored as None), in parentheses."""
+        name = self.name(path)
+        return f"(attribute_not_exists({name}) OR attribute_type({name}, {self.value('NULL')}))"
 
     def compare(self, path: Path, comparator: Comparator, value: Any) -> str:
         return f"{self.name(path)} {comparator} {self.value(value)}"

@@ -21,6 +21,7 @@ AppTable (pk, sk; sparse GSI ``gsi1``):
   ADPROFILES                 PROFILE#<advertiserId>      profile as Walmart lists it: type, access, status, owner, link
   ADCLAIM#<advertiserId>     TENANT#<tenant>             a tenant's claim of an advertiser (name as shown in Walmart)
   ADDISCOVERY                STATE                       the latest profile discovery run (shared by every tenant)
+  ADDISCOVERY                REPORTDATES                 Walmart's latest published report day per report type
   gsi1: ADLINKS / <tenant>#<account>                     linked accounts (daily report refresh, no table scan)
   gsi1: TENANT#<tenant>#ADPROFILES / <advertiserId>       the profiles assigned to a tenant
   gsi1: TENANT#<tenant>#ADCLAIMS / <advertiserId>         a tenant's claims
@@ -163,6 +164,7 @@ PROFILE_PREFIX = "PROFILE#"
 CLAIM_PREFIX = "ADCLAIM#"
 DISCOVERY_PK = "ADDISCOVERY"
 DISCOVERY_SK = "STATE"
+REPORT_DATES_SK = "REPORTDATES"
 LINKS_GSI_PK = "ADLINKS"
 
 

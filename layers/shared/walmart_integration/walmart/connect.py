@@ -121,6 +121,25 @@ class ConnectClient:
         params = {"advertiserId": advertiser_id, "snapshotId": snapshot_id}
         return _snapshot(self._call("GET", "/api/v2/snapshot", params=params))
 
+    def latest_report_dates(self) -> dict[str, date]:
+        """The last day Walmart has published per report type: GET /api/v2/latestReportDate
+        (docs/walmart/specs/ads__sponsored-products.openapi.json, operation getLatestReportDateV2: an array of
+        {reportType, latestReportDate}). An entry without a report type (the v1 shape) is filed under "*".
+        Walmart's own sample pads a date with a space: dates are read from their first ten characters."""
+        body = self._call("GET", "/api/v2/latestReportDate")
+        dates: dict[str, date] = {}
+        for item in body if isinstance(body, list) else [body]:
+            if not isinstance(item, dict):
+                continue
+            try:
+                day = date.fromisoformat(str(item.get("latestReportDate") or "").strip()[:10])
+            except ValueError:
+                continue
+            dates[str(item.get("reportType") or "*").strip() or "*"] = day
+        if not dates:
+            raise WalmartError("Walmart Connect's latest report date answer named no date.", 200)
+        return dates
+
     # -- files -----------------------------------------------------------------------------------------------
 
     def download(self, url: str) -> bytes:
@@ -150,13 +169,33 @@ class ConnectClient:
         rows: for row in rows: ...``. The connection is released when the block ends."""
         return self._rows(url)
 
+    # -- entities --------------------------------------------------------------------------------------------
+
+    def campaign_names(self, advertiser_id: str) -> dict[str, str]:
+        """{campaignId: name} of the advertiser's campaigns (GET /api/v1/campaigns, operation CampaignList)."""
+        return self._names("/api/v1/campaigns", "campaignId", advertiser_id)
+
+    def ad_group_names(self, advertiser_id: str) -> dict[str, str]:
+        """{adGroupId: name} of the advertiser's ad groups (GET /api/v1/adGroups, operation AdGroupList)."""
+        return self._names("/api/v1/adGroups", "adGroupId", advertiser_id)
+
+    def _names(self, path: str, id_key: str, advertiser_id: str) -> dict[str, str]:
+        body = self._call("GET", path, params={"advertiserId": advertiser_id})
+        names: dict[str, str] = {}
+        for item in body if isinstance(body, list) else []:
+            if isinstance(item, dict) and item.get(id_key) not in (None, "") and isinstance(item.get("name"), str):
+                names[str(item[id_key]).strip()] = item["name"].strip()
+        return names
+
     # -- changes and usage -----------------------------------------------------------------------------------
 
-    def update_campaigns(self, updates: Sequence[Mapping[str, Any]]) -> list[EntityUpdateResult]:
-        return self._update("/api/v1/campaigns", "campaignId", updates)
+    def update_campaign(self, update: Mapping[str, Any]) -> EntityUpdateResult:
+        """PUT /api/v1/campaigns with one CampaignUpdate object (the id and the changed attributes)."""
+        return self._update("/api/v1/campaigns", "campaignId", update)
 
-    def update_keywords(self, updates: Sequence[Mapping[str, Any]]) -> list[EntityUpdateResult]:
-        return self._update("/api/v1/keywords", "keywordId", updates)
+    def update_keyword(self, update: Mapping[str, Any]) -> EntityUpdateResult:
+        """PUT /api/v1/keywords with one KeywordUpdate object (the id and the changed attributes)."""
+        return self._update("/api/v1/keywords", "keywordId", update)
 
     def api_usage(self) -> int:
         """Operations counted against the partner in the last hour."""
@@ -168,21 +207,24 @@ class ConnectClient:
         except (KeyError, TypeError, ValueError):
             raise WalmartError("Walmart Connect's usage answer carried no count.", 200) from None
 
-    def _update(self, path: str, id_key: str, updates: Sequence[Mapping[str, Any]]) -> list[EntityUpdateResult]:
-        if not updates:
-            return []
-        body = self._call("PUT", path, content=_dumps(list(updates)).encode())
+    def _update(self, path: str, id_key: str, update: Mapping[str, Any]) -> EntityUpdateResult:
+        """Send one update; Walmart's result for it.
+
+        docs/walmart/specs/ads__sponsored-products.openapi.json, operations CampaignUpdate and KeywordUpdate: the body
+        is one object (CampaignUpdate / KeywordUpdate), the answer an array of per-item results {code, details, id}.
+        Walmart's own samples answer ids as strings and once a key with a stray space (" keywordId"), so keys are
+        read stripped and ids as text. The result whose id is ours is ours; a lone result without an id is too."""
+        wanted = str(update.get(id_key, "")).strip()
+        body = self._call("PUT", path, content=_dumps(dict(update)).encode())
         items = [body] if isinstance(body, dict) else body if isinstance(body, list) else []
-        results = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            entity_id = item.get(id_key)
-            if entity_id in (None, "") and index < len(updates):
-                entity_id = updates[index].get(id_key)
-            ok = str(item.get("code") or "").lower() == "success"
-            results.append(EntityUpdateResult(str(entity_id if entity_id is not None else ""), ok, _details(item)))
-        return results
+        results = [{str(key).strip(): value for key, value in item.items()} for item in items if isinstance(item, dict)]
+        ours = [item for item in results if str(item.get(id_key, "")).strip() == wanted]
+        if not ours and len(results) == 1 and str(results[0].get(id_key) or "0").strip() in ("", "0"):
+            ours = results
+        if not ours:
+            raise WalmartError(f"Walmart Connect answered no result for {id_key} {wanted}.", 200)
+        item = ours[0]
+        return EntityUpdateResult(wanted, str(item.get("code") or "").strip().lower() == "success", _details(item))
 
     # -- transport -------------------------------------------------------------------------------------------
 
