@@ -38,7 +38,7 @@ install: $(STAMP)
 # inputs allow). The layer's for Lambda's Python 3.11 on arm64 Linux, with the hashes of every platform's wheels
 # (`sam build` downloads for this machine first, then the arm64 wheels); the tools' for every platform, constrained
 # to the layer's pins.
-LOCK = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --custom-compile-command "make lock" \
+LOCK = $(BIN)/uv pip compile --quiet --generate-hashes --no-strip-extras --python-version 3.11 --custom-compile-command "make lock" \
 	$(if $(UPGRADE),--upgrade)
 
 lock: install
