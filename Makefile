@@ -25,10 +25,13 @@ help:
 	@echo "make soak    the reliability suite at full size (fuzzing, hostile tenants, faults, load, races): JSON summary"
 
 # The locks (hashed; `make lock` writes them): requirements-dev.txt holds every package of the development tools and
-# of the layer, at the layer's versions; a change of either lock installs again.
+# of the layer, at the layer's versions; a change of either lock installs again. The lock is complete, so pip installs
+# it as it is (--no-deps: the venv's first pip refuses a dependency with extras in hash mode) and `pip check` proves
+# that nothing is missing.
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/python -m pip check
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
