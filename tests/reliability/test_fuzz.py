@@ -197,8 +197,10 @@ def real_ids(module_stack: RunningStack) -> dict[str, str]:
 
 @dataclass
 class ScenarioTenants:
-    """New tenants for the stateful scenarios, each holding the demo tenant's reference data (a store, its nominal
-    codes: local/seed.py), so that every scenario starts from the same state."""
+    """New tenants for the stateful scenarios, each holding what the operations phase finds in the demo tenant: its
+    reference data (a store, its nominal codes: local/seed.py), a company with an account, an instance (without
+    credentials: no worker runs for it). Every scenario starts from the same state, and the links from a list have
+    something to pick from the first step on."""
 
     stack: RunningStack
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -214,9 +216,17 @@ class ScenarioTenants:
         tenants = TenantRepository(env["APP_TABLE_NAME"], state.get("region", "us-east-1"), dynamodb_client(env))
         token = canary(AuthService(tenants).issue_token(f"fuzz-{self.run}-{self.made}"))
         with self.stack.client(token) as client:
-            for path, body in (("/api/stores", DEMO_STORE), *(("/api/nominal-codes", c) for c in DEMO_NOMINAL_CODES)):
-                created = client.post(path, json=body.model_dump())
+
+            def create(path: str, body: dict[str, Any]) -> dict[str, Any]:
+                created = client.post(path, json=body)
                 assert created.status_code == 201, created.text
+                return dict(created.json()["data"])
+
+            for path, model in (("/api/stores", DEMO_STORE), *(("/api/nominal-codes", c) for c in DEMO_NOMINAL_CODES)):
+                create(path, model.model_dump())
+            company = create("/api/companies", {"name": "Scenario Co"})
+            create(f"/api/companies/{company['id']}/accounts", {"name": "Scenario", "channel": "walmart-1p"})
+            create("/api/walmart", instance_body("Scenario instance", None))
         return token
 
     def wait_until_quiet(self, token: str, instance_id: str) -> None:
