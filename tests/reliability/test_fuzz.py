@@ -5,8 +5,8 @@ The schema is the committed ``openapi.json`` (the first test proves it is what t
 free path parameters (mostly unknown ids) and once with the ids of real resources (an instance that connected, a
 company, an account linked to a write-access advertising profile), so the deeper code runs too. Then wrong content
 types and empty bodies on every operation with a body, then schemathesis' state machine over the links it infers
-(create a company, then read it, add an account, link a profile...): each scenario in a new tenant holding the demo
-tenant's reference data, so that what the API answers depends only on the scenario's own requests (see
+(create a company, then read it, add an account, link a profile...): each scenario in a new tenant holding what the
+demo tenant holds, so that what the API answers depends only on the scenario's own requests (see
 ``test_stateful_links``).
 
 Every response is checked: no 5xx, the status code is documented for the operation, the body matches the documented
@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -206,15 +207,20 @@ class ScenarioTenants:
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     made: int = 0
 
-    def new(self) -> str:
-        """A bearer token of a tenant nobody used yet."""
-        self.made += 1
+    @cached_property
+    def auth(self) -> AuthService:
+        """What `make token` uses (scripts/issue_token.py), in this process: a token per scenario in milliseconds."""
         state = self.stack.state
         env = {**state["function_env"], "AWS_ENDPOINT_URL": state["aws_endpoint_url"]}
         env.setdefault("AWS_ACCESS_KEY_ID", "testing")
         env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-        tenants = TenantRepository(env["APP_TABLE_NAME"], state.get("region", "us-east-1"), dynamodb_client(env))
-        token = canary(AuthService(tenants).issue_token(f"fuzz-{self.run}-{self.made}"))
+        region = state.get("region", "us-east-1")
+        return AuthService(TenantRepository(env["APP_TABLE_NAME"], region, dynamodb_client(env)))
+
+    def new(self) -> str:
+        """A bearer token of a tenant nobody used yet."""
+        self.made += 1
+        token = canary(self.auth.issue_token(f"fuzz-{self.run}-{self.made}"))
         with self.stack.client(token) as client:
 
             def create(path: str, body: dict[str, Any]) -> dict[str, Any]:
