@@ -12,7 +12,7 @@ BUILD_DIR ?= .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
+.PHONY: help install lock run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
 
 help:
 	@echo "make run     start the whole service locally (no Docker, no AWS account)"
@@ -21,16 +21,32 @@ help:
 	@echo "make revoke-token TOKEN=<token> [STACK=<deployed stack> REGION=<region>]   revoke a bearer token"
 	@echo "make claims [ACTION=list|assign|reject ADVERTISER=<id> TENANT=<name>] [STACK=...]   advertising claims waiting for an operator"
 	@echo "make bench   print benchmark figures (JSON)"
+	@echo "make lock    resolve requirements*.in into the hashed locks (UPGRADE=1: newest versions allowed)"
 	@echo "make soak    the reliability suite at full size (fuzzing, hostile tenants, faults, load, races): JSON summary"
 
+# The locks (hashed; `make lock` writes them): requirements-dev.txt holds every package of the development tools and
+# of the layer, at the layer's versions; a change of either lock installs again. The lock is complete, so pip installs
+# it as it is (--no-deps: the venv's first pip refuses a dependency with extras in hash mode) and `pip check` proves
+# that nothing is missing.
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/python -m pip check
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 install: $(STAMP)
+
+# Resolve the inputs (*.in) into the hashed locks, keeping the versions already pinned (UPGRADE=1: the newest the
+# inputs allow). The layer's for Lambda's Python 3.11 on arm64 Linux, with the hashes of every platform's wheels
+# (`sam build` downloads for this machine first, then the arm64 wheels); the tools' for every platform, constrained
+# to the layer's pins.
+LOCK = $(BIN)/uv pip compile --quiet --generate-hashes --no-strip-extras --python-version 3.11 --custom-compile-command "make lock" \
+	$(if $(UPGRADE),--upgrade)
+
+lock: install
+	$(LOCK) --python-platform aarch64-manylinux2014 layers/shared/requirements.in -o layers/shared/requirements.txt
+	$(LOCK) --universal requirements-dev.in -c layers/shared/requirements.txt -o requirements-dev.txt
 
 run: install
 	$(BIN)/python -m local

@@ -1,4 +1,4 @@
-"""Walmart Connect (advertising API for API partners) routes, as a Flask Blueprint.
+"""Walmart Connect (advertising API for API partners) routes, as a Flask Blueprint (docs/walmart/FACTS.md).
 
 Every route (file downloads too) is wrapped by :func:`connect_endpoint`, which does, in order:
 

@@ -1,4 +1,4 @@
-"""Deterministic sandbox data, shaped like the example payloads in /work/shared/walmart/examples.
+"""Deterministic sandbox data, shaped like the example payloads in docs/walmart/examples.
 
 Every generator takes its own ``random.Random`` built from (seed, purpose, seller), so the data
 of one seller does not depend on the order of calls or on other sellers.

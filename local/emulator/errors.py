@@ -2,7 +2,7 @@
 
 Walmart's gateway answers errors as ``{"error": [{code, field, description, info, severity,
 category, causes, errorIdentifiers}]}`` (some pages show the key ``errors``; the emulator can
-switch with the ``error_key`` knob). Codes carry the ``.GMP_GATEWAY_API`` suffix when the
+switch with the ``error_key`` knob; both: docs/walmart/FACTS.md). Codes carry the ``.GMP_GATEWAY_API`` suffix when the
 gateway itself rejects the call (auth, headers, throttling).
 """
 

@@ -1,4 +1,4 @@
-"""``GET /v3/items`` and ``GET /v3/items/{sku}`` as Walmart serves them (FACTS.md).
+"""``GET /v3/items`` and ``GET /v3/items/{sku}`` as Walmart serves them (docs/walmart/FACTS.md, "Items").
 
 Paging is by ``offset`` + ``limit`` (default 20, 1..1000; offset 0..10,000, else 400); the cursor
 only identifies the query. The first call sends ``nextCursor=*`` (also the default); the answer's
@@ -34,7 +34,7 @@ from .records import SellerRecords
 from .state import EmulatorState
 
 DEFAULT_LIMIT = 20
-MAX_LIMIT = 1000  # reported, UNCONFIRMED (FACTS.md)
+MAX_LIMIT = 1000  # docs/walmart/specs/marketplace__item-management.openapi.json, getAllItems `limit`
 MAX_OFFSET = 10_000
 FIRST_CURSOR = "*"
 CURSOR_PREFIX = "AoE"
@@ -53,7 +53,7 @@ class ItemQueryError(ValueError):
 
 
 def items_bucket() -> str:
-    """300/min without query parameters, 60/min with any (FACTS.md): two buckets."""
+    """300/min without query parameters, 60/min with any (docs/walmart/FACTS.md, "Rate limits"): two buckets."""
     return BUCKET_WITH_QUERY if request.args else BUCKET_PLAIN
 
 

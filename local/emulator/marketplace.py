@@ -1,6 +1,6 @@
 """Walmart Marketplace routes (Flask Blueprint) and the gateway checks they share.
 
-Every route is wrapped by :func:`walmart_endpoint`, which does what Walmart's gateway does
+Every route is wrapped by :func:`walmart_endpoint`, which does what Walmart's gateway does (docs/walmart/FACTS.md)
 before the API sees the call, in this order:
 
 1. required headers ``WM_SVC.NAME`` and ``WM_QOS.CORRELATION_ID`` -> 400 INVALID_REQUEST_HEADER

@@ -1,4 +1,4 @@
-"""``GET /v3/orders`` and ``GET /v3/orders/{purchaseOrderId}`` as Walmart serves them (FACTS.md).
+"""``GET /v3/orders``, ``GET /v3/orders/{purchaseOrderId}`` as Walmart serves them (docs/walmart/FACTS.md, "Orders").
 
 Query: createdStartDate (default now - 7 days, also when lastModifiedStartDate is given),
 createdEndDate (default now), lastModifiedStartDate, lastModifiedEndDate, limit (default 100,

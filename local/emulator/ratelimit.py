@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-# Production limits per seller, calls per minute (FACTS.md). Endpoint ids are "METHOD /path"
+# Production limits per seller, calls per minute (docs/walmart/FACTS.md). Endpoint ids are "METHOD /path"
 # with Walmart's path templates. /v3/token is not published: generous on purpose.
 MARKETPLACE_RATE_LIMITS: dict[str, float] = {
     "POST /v3/token": 120,
@@ -26,7 +26,7 @@ MARKETPLACE_RATE_LIMITS: dict[str, float] = {
     "POST /v3/orders/{purchaseOrderId}/refund": 60,
     "GET /v3/items": 300,
     "GET /v3/items?query": 60,  # GET /v3/items with any query parameter (a bucket of its own)
-    "GET /v3/items/{sku}": 300,  # not in FACTS.md (UNCONFIRMED): the GET /v3/items figure
+    "GET /v3/items/{sku}": 300,  # not in docs/walmart/FACTS.md (UNCONFIRMED): the GET /v3/items figure
     "GET /v3/inventories": 200,
     "GET /v3/settings/shipping/shipnodes": 50,
 }

@@ -117,7 +117,7 @@ class Faults:
                           page size) of items from earlier pages; no item is left out
     wrapped_order_rate    0..1: share of orders served wrapped in an extra {"order": {...}} (the
                           quirk of Walmart's own example); per record, like malformed_record_rate
-    orders_max_results    results one GET /v3/orders query can reach (10,000, FACTS.md): past it
+    orders_max_results    results one GET /v3/orders query can reach (10,000: docs/walmart/FACTS.md): past it
                           the nextCursor stops although totalCount says more
     item_cursor_ttl_seconds  None (default: never), or N: a GET /v3/items cursor is refused
                           (400 "Invalid Cursor") N seconds after it was issued (the spec says 120)

@@ -5,7 +5,9 @@ The schema is the committed ``openapi.json`` (the first test proves it is what t
 free path parameters (mostly unknown ids) and once with the ids of real resources (an instance that connected, a
 company, an account linked to a write-access advertising profile), so the deeper code runs too. Then wrong content
 types and empty bodies on every operation with a body, then schemathesis' state machine over the links it infers
-(create a company, then read it, add an account, link a profile...).
+(create a company, then read it, add an account, link a profile...): each scenario in a new tenant holding what the
+demo tenant holds, so that what the API answers depends only on the scenario's own requests (see
+``test_stateful_links``).
 
 Every response is checked: no 5xx, the status code is documented for the operation, the body matches the documented
 schema and content type, and invalid data is refused with a 4xx. Figures (section "fuzz"): HTTP requests sent,
@@ -22,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +47,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import ROOT, RunningStack
+from local.seed import DEMO_NOMINAL_CODES, DEMO_STORE, dynamodb_client
+from tests.e2e.conftest import ROOT, RunningStack, canary
 from tests.e2e.test_local_stack import body as instance_body
 from tests.reliability.conftest import SOAK, Figures, scale
+from walmart_integration.services.auth import AuthService
+from walmart_integration.store.tenants import TenantRepository
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +78,7 @@ WRONG_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 DEMO_PROFILES = ("600001", "600002", "600003")  # the demo tenant's advertisers (local/seed.py)
 WRITE_PROFILE = DEMO_PROFILES[0]  # first-party, write access
+QUIET_TIMEOUT = 120  # seconds an instance may take to finish the work a request started (connect, sync)
 
 
 @dataclass
@@ -187,6 +194,72 @@ def real_ids(module_stack: RunningStack) -> dict[str, str]:
         assert linked.status_code == 200, linked.text
     module_stack.wait_for(instance_id, lambda data: data["status"] == "connected", timeout=120)
     return {"instance_id": instance_id, "company_id": company_id, "account_id": account_id}
+
+
+@dataclass
+class ScenarioTenants:
+    """New tenants for the stateful scenarios, each holding what the operations phase finds in the demo tenant: its
+    reference data (a store, its nominal codes: local/seed.py), a company with an account, an instance (without
+    credentials: no worker runs for it). Every scenario starts from the same state, and the links from a list have
+    something to pick from the first step on."""
+
+    stack: RunningStack
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    made: int = 0
+
+    @cached_property
+    def auth(self) -> AuthService:
+        """What `make token` uses (scripts/issue_token.py), in this process: a token per scenario in milliseconds."""
+        state = self.stack.state
+        env = {**state["function_env"], "AWS_ENDPOINT_URL": state["aws_endpoint_url"]}
+        env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        region = state.get("region", "us-east-1")
+        return AuthService(TenantRepository(env["APP_TABLE_NAME"], region, dynamodb_client(env)))
+
+    def new(self) -> str:
+        """A bearer token of a tenant nobody used yet."""
+        self.made += 1
+        token = canary(self.auth.issue_token(f"fuzz-{self.run}-{self.made}"))
+        with self.stack.client(token) as client:
+
+            def create(path: str, body: dict[str, Any]) -> dict[str, Any]:
+                created = client.post(path, json=body)
+                assert created.status_code == 201, created.text
+                return dict(created.json()["data"])
+
+            for path, model in (("/api/stores", DEMO_STORE), *(("/api/nominal-codes", c) for c in DEMO_NOMINAL_CODES)):
+                create(path, model.model_dump())
+            company = create("/api/companies", {"name": "Scenario Co"})
+            create(f"/api/companies/{company['id']}/accounts", {"name": "Scenario", "channel": "walmart-1p"})
+            create("/api/walmart", instance_body("Scenario instance", None))
+        return token
+
+    def wait_until_quiet(self, token: str, instance_id: str) -> None:
+        """Until the instance's workers are done with what the last request started (the token job, a sync): the next
+        request then meets the same instance however fast the workers ran."""
+        with self.stack.client(token) as client:
+            _until(lambda: _quiet(client, instance_id), QUIET_TIMEOUT, f"instance {instance_id} to be quiet")
+
+
+def _quiet(client: httpx.Client, instance_id: str) -> bool:
+    response = client.get(f"/api/walmart/{instance_id}")
+    if response.status_code == 404:
+        return True
+    view = response.json()["data"]
+    return view["status"] not in ("pending", "connecting") and not any(
+        job["status"] in ("queued", "running") for job in view["jobs"].values()
+    )
+
+
+def _instance_at_work(case: Case, response: schemathesis.Response) -> str | None:
+    """The instance a successful write may have started work for (POST /api/walmart, PATCH, POST .../sync)."""
+    if case.method.upper() not in ("POST", "PATCH") or not 200 <= response.status_code < 300:
+        return None
+    if case.operation.path == "/api/walmart":
+        return str(response.json()["data"]["id"])
+    instance_id = (case.path_parameters or {}).get("instance_id")
+    return str(instance_id) if case.operation.path.startswith("/api/walmart/{instance_id}") and instance_id else None
 
 
 def _has_profile(client: httpx.Client, profile_id: str) -> bool:
@@ -313,13 +386,34 @@ def test_wrong_content_types_and_empty_bodies_are_refused(
     assert not fuzz.failures, fuzz.verdict()
 
 
-def test_stateful_links(schema: schemathesis.BaseSchema, fuzz: Fuzz):
+def test_stateful_links(schema: schemathesis.BaseSchema, fuzz: Fuzz, module_stack: RunningStack):
     """Sequences of valid requests where an id from one response goes into the next, along the links schemathesis
     infers from the schema (POST /api/companies -> GET /api/companies/{company_id}, POST .../accounts -> PUT its
-    advertising profile, POST /api/stores -> POST /api/walmart with that store...)."""
+    advertising profile, POST /api/stores -> POST /api/walmart with that store...).
+
+    Which rule hypothesis can draw next, and what it draws, depends on the responses so far (a 201 puts the created
+    resource into the bundle its links draw from; a list's items are what a link picks from). Hypothesis replays
+    the choices of earlier scenarios (a prefix, then simpler or mutated continuations) and requires the same draws
+    each time, else FlakyStrategyDefinition. So a scenario's responses must follow from its own requests alone: each
+    scenario runs as a new tenant (nothing that earlier scenarios or tests created, no name they took, per-tenant
+    ids counting from 1 again), and after a request that starts work on an instance the next one waits until the
+    workers are done (no answer depends on how far they got)."""
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+    tenants = ScenarioTenants(module_stack)
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            self.token = tenants.new()
+
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": {"Authorization": f"Bearer {self.token}"}}
+
+        def after_call(self, response: schemathesis.Response, case: Case) -> None:
+            super().after_call(response, case)
+            instance_id = _instance_at_work(case, response)
+            if instance_id is not None:
+                tenants.wait_until_quiet(self.token, instance_id)
+
         def step(self, input: Any) -> Any:
             fuzz.linked_steps += bool(input.transition is not None and input.is_applied)
             return super().step(input)

@@ -1,4 +1,4 @@
-"""Walmart sandbox emulator: GET /v3/orders and GET /v3/items as FACTS.md describes them."""
+"""Walmart sandbox emulator: GET /v3/orders and GET /v3/items as docs/walmart/FACTS.md and specs describe them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every Walmart Connect call of every tenant and function goes through here: one hourly operations budget.
 
-Walmart counts operations per partner per hour (FACTS.md): snapshot requests, polls, downloads and each changed
+Walmart counts partner operations per hour (docs/walmart/FACTS.md): snapshot requests, polls, downloads, each changed
 entity. The budget is a token bucket in DynamoDB shared by all workers (``store.rate_limits``), sized so that no
 rolling hour can spend more than Walmart allows: half of it as burst, half refilled over the hour. A spent budget,
 or a 429 from Walmart, defers the work through SQS (ten minutes after a 429); no Lambda sleeps for it.

@@ -193,7 +193,7 @@ class MarketplaceSync:
         logger.info("Run planned", extra={"stream": stream, "run_id": job.run_id, "units": len(units)})
 
     def _history_start(self, now: datetime) -> datetime:
-        """Walmart serves orders created in the last 180 days; stay an hour inside that bound."""
+        """Walmart serves orders of the last 180 days (spec, getAllOrders); stay an hour inside that bound."""
         return now - timedelta(days=self.settings.order_history_days) + timedelta(hours=1)
 
     @staticmethod

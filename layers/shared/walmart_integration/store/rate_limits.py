@@ -1,6 +1,6 @@
 """Token buckets in DynamoDB that every Lambda working for one Walmart seller draws from.
 
-Walmart limits each seller per endpoint with a token bucket that refills gradually (FACTS.md, "Rate
+Walmart limits each seller per endpoint with a token bucket that refills gradually (docs/walmart/FACTS.md, "Rate
 limits"). Concurrent workers of one seller share our copy of that bucket, so that a sync on its own
 never runs into a 429: a worker calls ``acquire`` before each Walmart call and, when it is told to
 wait, defers its work (an SQS delay, a later page) instead of sleeping.
@@ -69,7 +69,7 @@ class BucketSpec:
         return self.capacity / self.refill_per_second
 
 
-# Production limits per seller (FACTS.md). ``items``: 300/min without query parameters, 60/min with any; we
+# Production limits per seller (docs/walmart/FACTS.md). ``items``: 300/min without query parameters, 60/min with any; we
 # always send some. ``token``: not published (UNCONFIRMED), 60/min is our conservative guess.
 DEFAULT_LIMITS: dict[str, BucketSpec] = {
     "orders": BucketSpec.per_minute(5000),  # GET /v3/orders, GET /v3/orders/{id}

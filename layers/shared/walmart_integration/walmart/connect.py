@@ -1,7 +1,7 @@
 """Walmart Connect (advertising API) client: partner-signed requests for snapshots, reports and bid changes.
 
 Every request carries a fresh RSA signature and timestamp (also on retries). 5xx and transport errors are retried
-briefly inside the call; a 429 is never waited out here: it surfaces as ``WalmartRateLimited`` (10 minutes).
+briefly inside the call; a 429 is never waited out: ``WalmartRateLimited`` (10 minutes: docs/walmart/FACTS.md).
 No header value, token or key ever goes into an exception message.
 """
 
@@ -24,7 +24,7 @@ from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, W
 from walmart_integration.walmart.signing import auth_signature
 
 RATE_LIMIT_WAIT_SECONDS = 600.0
-FAILED_STATUSES = frozenset({"failed", "expired"})
+FAILED_STATUSES = frozenset({"failed", "expired"})  # jobStatus enum: ads spec, GET /api/v2/snapshot
 
 
 @dataclass(frozen=True, repr=False)
@@ -333,7 +333,7 @@ class ConnectClient:
 
 
 def _snapshot(body: Any, request: bool = False) -> Snapshot:
-    """A snapshot answer, bare or wrapped in a one-element array. ``{"code": "failure"}`` on a request (or a poll
+    """A snapshot answer, bare or in a one-element array (FACTS.md). ``{"code": "failure"}`` on a request (or a poll
     without a job status) is an error."""
     if isinstance(body, list) and body:
         body = body[0]

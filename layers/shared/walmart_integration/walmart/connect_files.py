@@ -1,6 +1,6 @@
 """Walmart Connect snapshot files: the advertiser-attributes file and streamed gzip CSV reports.
 
-Walmart does not promise either layout, so both readers are tolerant: gzip, zip or plain; a JSON array, an object
+No layout is promised (docs/walmart/FACTS.md): both readers are tolerant: gzip, zip or plain; a JSON array, an object
 holding one, a single object or NDJSON; CSV columns read by header name.
 """
 

@@ -1,4 +1,4 @@
-"""Walmart errors, parsed from either the ``error`` or the ``errors`` key of a response body."""
+"""Walmart errors, from either the ``error`` or the ``errors`` key of a body (both in docs/walmart/specs)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class WalmartRateLimited(WalmartError):
 
 
 class WalmartNotFound(WalmartError):
-    """404 CONTENT_NOT_FOUND: the query matched nothing."""
+    """404 CONTENT_NOT_FOUND: the query matched nothing (docs/walmart/FACTS.md, "Orders")."""
 
 
 def parse_error_body(text: str) -> tuple[str | None, str | None]:

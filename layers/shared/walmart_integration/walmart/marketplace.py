@@ -1,4 +1,4 @@
-"""Walmart Marketplace API client: OAuth client-credentials tokens and the seller's resources."""
+"""Walmart Marketplace API client: client-credentials tokens, the seller's resources (docs/walmart/FACTS.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from walmart_integration.walmart.errors import (
     parse_error_body,
 )
 
-REPLENISH_HEADERS = ("x-next-replenishment-time", "x-next-replenish-time")
+REPLENISH_HEADERS = ("x-next-replenishment-time", "x-next-replenish-time")  # docs/walmart/FACTS.md, "Rate limits"
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 
 
@@ -34,7 +34,7 @@ class AccessToken:
     expires_at: datetime
 
     def usable(self, now: datetime, margin_seconds: float = 60) -> bool:
-        """Still valid ``margin_seconds`` from now (Walmart tokens last 15 minutes; refresh a minute early)."""
+        """Still valid ``margin_seconds`` from now (15-minute tokens: authentication spec, POST /v3/token)."""
         return self.expires_at - timedelta(seconds=margin_seconds) > now
 
 
@@ -128,7 +128,7 @@ class MarketplaceClient:
 
     def get(self, path: str, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None) -> Any:
         """GET a resource with the seller's token. A ``cursor`` (a query string starting with ``?``) is
-        appended verbatim, with no other parameters: re-encoding Walmart's cursors breaks them.
+        appended verbatim, with no other parameters: re-encoding Walmart's cursors breaks them (FACTS.md, Orders).
         Numbers with a fraction are parsed as ``Decimal`` so money stays exact."""
 
         def build() -> httpx.Request:
@@ -147,7 +147,7 @@ class MarketplaceClient:
     def orders_page(
         self, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None
     ) -> OrdersPage:
-        """One page of ``GET /v3/orders``: the first with ``params``, the next ones with ``cursor`` only."""
+        """One page of ``GET /v3/orders`` (order-management spec, getAllOrders): ``params`` first, then ``cursor``."""
         try:
             body = self.get("/v3/orders", access_token, params=None if cursor else params, cursor=cursor)
         except WalmartNotFound:
@@ -162,7 +162,7 @@ class MarketplaceClient:
         )
 
     def items_page(self, access_token: str, cursor: str, offset: int, limit: int) -> ItemsPage:
-        """One page of ``GET /v3/items`` (first cursor ``*``; Walmart repeats the same cursor per page)."""
+        """One page of ``GET /v3/items``: first cursor ``*``, then the same one (item spec, getAllItems nextCursor)."""
         params = {"nextCursor": cursor, "offset": offset, "limit": limit}
         try:
             body = self.get("/v3/items", access_token, params=params)
@@ -176,7 +176,7 @@ class MarketplaceClient:
         )
 
     def ship_nodes(self, access_token: str) -> list[dict[str, Any]]:
-        """The seller's ship nodes (locations); Walmart answers a top-level JSON array."""
+        """The seller's ship nodes (locations): a top-level JSON array (settings spec, getAllFulfillmentCenters)."""
         try:
             body = self.get("/v3/settings/shipping/shipnodes", access_token)
         except WalmartNotFound:
@@ -200,7 +200,7 @@ class MarketplaceClient:
 
 
 def _replenish_wait(headers: httpx.Headers, now: float | None = None) -> float:
-    """Seconds until Walmart replenishes the bucket; the header's format is unconfirmed, so read
+    """Seconds until Walmart replenishes the bucket; the header's format is unconfirmed (FACTS.md), so read
     epoch milliseconds, epoch seconds, a number of seconds, or an HTTP/ISO date."""
     current = time.time() if now is None else now
     for name in REPLENISH_HEADERS:
