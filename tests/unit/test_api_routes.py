@@ -3,6 +3,7 @@ the tenant dependency, the mapping of errors to statuses, and JSON-only request 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -261,3 +262,19 @@ def _instance_body() -> dict[str, Any]:
             "cogs_nominal_code_id": 2,
         },
     }
+
+
+@pytest.mark.parametrize("body", [[{"name": "Array store"}, 42], [{"name": "Array store"}], [], "Array store", 7])
+def test_a_json_body_that_is_not_an_object_is_422_and_nothing_is_created(overrides, body):
+    """Powertools (3.37) reads the first element of a JSON array as the body model: a request body must be an object."""
+    reference = FakeReference()
+    overrides[dependencies.reference_service] = lambda: reference
+    event = api_event("POST", "/api/stores", None)
+    event["body"] = json.dumps(body)
+    response = resolve(event)
+    assert response["statusCode"] == 422, response["body"]
+    assert response_json(response) == {
+        "message": "The request body must be a JSON object.",
+        "errors": {"body": ["The request body must be a JSON object."]},
+    }
+    assert reference.stores == {}

@@ -1,6 +1,7 @@
 """What runs around every route, in this order (``api/__init__.py`` registers them):
 
-1. ``json_bodies_only``: a route that takes a body takes JSON (no declared type reads as JSON); any other is 415.
+1. ``json_bodies_only``: a route that takes a body takes JSON (no declared type reads as JSON); any other is 415;
+   a JSON body that is an array is 422 (Powertools 3.37 would read the array's first element as the body).
 2. Powertools' request validation (path, query, headers, body) → ``RequestValidationError`` (the API's 422).
 3. ``no_control_characters``: a path with a control character names no resource (404).
 4. Powertools' response validation and serialisation of what the route returns.
@@ -17,7 +18,7 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from walmart_integration.api.errors import not_found_response
 
@@ -31,7 +32,16 @@ def json_bodies_only(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
         raise RequestUnsupportedContentType(
             "Unsupported content type", errors=[{"loc": ("body",), "msg": declared, "type": "content_type"}]
         )
+    if _is_json_array(app.current_event.body) and _takes_body(app):
+        # Every request body of this API is an object; Powertools would validate an array's first element instead.
+        raise RequestValidationError([{"loc": ("body",), "msg": "not an object", "type": "model_attributes_type"}])
     return next_middleware(app)
+
+
+def _is_json_array(body: str | None) -> bool:
+    """A body that is a JSON array (cheap: only its first character is looked at; anything else is validated as
+    usual)."""
+    return body is not None and body.lstrip().startswith("[")
 
 
 def _takes_body(app: APIGatewayRestResolver) -> bool:
