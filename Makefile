@@ -9,10 +9,12 @@ BIN := $(VENV)/bin
 REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
 BUILD_DIR ?= .aws-sam/build
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`: no download is possible).
+CHROMIUM := /usr/bin/chromium
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
+.PHONY: help install browser run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
 
 help:
 	@echo "make run     start the whole service locally (no Docker, no AWS account)"
@@ -31,6 +33,13 @@ $(STAMP): $(REQUIREMENTS)
 	@touch $@
 
 install: $(STAMP)
+
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "$(CHROMIUM) is missing: run 'apt-get install -y chromium' as root" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+browser: $(CHROMIUM)
 
 run: install
 	$(BIN)/python -m local
@@ -71,10 +80,10 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration -q
 
-e2e: install
+e2e: install browser
 	$(BIN)/pytest tests/e2e -q
 
-test: install lint typecheck validate build openapi-check
+test: install browser lint typecheck validate build openapi-check
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install

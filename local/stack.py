@@ -21,6 +21,7 @@ Settings (constructor argument, else environment variable, else default):
     -                 ADS_POLL_MAX_SECONDS     10  (longest wait between polls; deployed default 120)
     -                 ADS_DISCOVERY_MIN_INTERVAL_SECONDS 5 (a refresh asked for sooner joins the last; deployed 300)
     -                 ADS_THROTTLE_SECONDS 600 (how long a Walmart Connect 429 defers the work)
+    -                 TOKEN_REFRESH_MARGIN_SECONDS 60 (how early an access token is renewed)
     -                 LOCAL_CHAOS_*            chaos knobs, off by default: see local/chaos.py
 Walmart Connect partner credentials: see local/partner.py. Our Walmart app's credentials (sellers authorize it):
 WALMART_APP_CLIENT_ID and WALMART_APP_CLIENT_SECRET with WALMART_MARKETPLACE_URL, else made for the emulator: see
@@ -88,6 +89,7 @@ LOCAL_FUNCTION_DEFAULTS = {
     "ADS_POLL_MAX_SECONDS": "10",
     "ADS_DISCOVERY_MIN_INTERVAL_SECONDS": "5",
     "ADS_THROTTLE_SECONDS": "600",
+    "TOKEN_REFRESH_MARGIN_SECONDS": "60",  # as deployed; a benchmark with short-lived tokens scales it down
 }
 
 

@@ -163,56 +163,60 @@ class ConnectionService:
     def _renew(self, record: InstanceRecord, seen_expiry: datetime | None) -> str:
         """Renew the connection's token under a lease on the instance, or use the one another worker just renewed."""
         key = (record.tenant_id, record.id, record.credentials_version)
-        owner = new_id()
-        now = self.clock()
-        current = self.instances.acquire_token_lease(
-            record.tenant_id,
-            record.id,
-            record.credentials_version,
-            seen_expiry,
-            owner,
-            now.timestamp(),
-            now.timestamp() + TOKEN_LEASE_SECONDS,
-        )
-        if current is None:
-            return self._renewed_by_another(record, seen_expiry)
+        for _ in range(2):  # (a second time when the token another worker stored has expired as well)
+            owner = new_id()
+            now = self.clock()
+            current = self.instances.acquire_token_lease(
+                record.tenant_id,
+                record.id,
+                record.credentials_version,
+                seen_expiry,
+                owner,
+                now.timestamp(),
+                now.timestamp() + TOKEN_LEASE_SECONDS,
+            )
+            if current is not None:
+                token = self._renew_under_lease(current, owner)
+                self._tokens[key] = token
+                return token.value
+            fresh = self.instances.find(record.tenant_id, record.id)
+            if fresh is None or fresh.credentials_version != record.credentials_version:
+                raise RetryLater("The instance was deleted or reconnected meanwhile", 1.0, throttled=True)
+            if fresh.status == "credentials_invalid":
+                # Walmart refused this connection's credentials or refresh token: no call until it is reconnected.
+                reason = (fresh.jobs.get("token") or Job()).error or "Walmart refused the connection's credentials."
+                raise WalmartGrantRefused(reason)
+            expiry = fresh.access_token_expires_at.astimezone(UTC) if fresh.access_token_expires_at else None
+            if not (fresh.access_token and expiry and expiry != seen_expiry):
+                break  # the token we saw is being renewed by another worker
+            token = AccessToken(self._open(fresh.access_token, fresh), expiry)
+            if token.usable(self.clock(), self.settings.token_refresh_margin_seconds):
+                self._tokens[key] = token
+                return token.value
+            seen_expiry = expiry
+        metrics.add_metric(name="TokenRenewalWaits", unit=MetricUnit.Count, value=1)
+        raise RetryLater("Another worker is renewing the Walmart access token", TOKEN_WAIT_SECONDS, throttled=True)
+
+    def _renew_under_lease(self, current: InstanceRecord, owner: str) -> AccessToken:
+        """Walmart's new token, stored for every worker (KMS), the lease released; a refusal is recorded."""
+        tenant_id, instance_id = current.tenant_id, current.id
         try:
             token, rotated = self._walmart_token(current)
         except WalmartAuthError as error:
             self._refused(current, error)
-            self.instances.release_token_lease(record.tenant_id, record.id, owner)
+            self.instances.release_token_lease(tenant_id, instance_id, owner)
             raise
         except BaseException:
-            self.instances.release_token_lease(record.tenant_id, record.id, owner)
+            self.instances.release_token_lease(tenant_id, instance_id, owner)
             raise
-        rotated_sealed = (
-            self.vault.encrypt(rotated.encode(), refresh_token_context(record.tenant_id, record.id))
-            if rotated
-            else None
+        sealed_refresh = (
+            self.vault.encrypt(rotated.encode(), refresh_token_context(tenant_id, instance_id)) if rotated else None
         )
-        sealed = self.vault.encrypt(token.value.encode(), token_context(record.tenant_id, record.id))
+        sealed = self.vault.encrypt(token.value.encode(), token_context(tenant_id, instance_id))
         self.instances.store_token(
-            record.tenant_id, record.id, record.credentials_version, owner, sealed, token.expires_at, rotated_sealed
+            tenant_id, instance_id, current.credentials_version, owner, sealed, token.expires_at, sealed_refresh
         )
-        self._tokens[key] = token
-        return token.value
-
-    def _renewed_by_another(self, record: InstanceRecord, seen_expiry: datetime | None) -> str:
-        fresh = self.instances.find(record.tenant_id, record.id)
-        if fresh is None or fresh.credentials_version != record.credentials_version:
-            raise RetryLater("The instance was deleted or reconnected meanwhile", 1.0, throttled=True)
-        if fresh.status == "credentials_invalid":
-            # Walmart refused this connection's credentials or refresh token: no new call until it is reconnected.
-            reason = (fresh.jobs.get("token") or Job()).error or "Walmart refused the connection's credentials."
-            raise WalmartGrantRefused(reason)
-        expiry = fresh.access_token_expires_at.astimezone(UTC) if fresh.access_token_expires_at else None
-        if fresh.access_token and expiry and expiry != seen_expiry:
-            token = AccessToken(self._open(fresh.access_token, fresh), expiry)
-            if token.usable(self.clock(), self.settings.token_refresh_margin_seconds):
-                self._tokens[(record.tenant_id, record.id, record.credentials_version)] = token
-                return token.value
-        metrics.add_metric(name="TokenRenewalWaits", unit=MetricUnit.Count, value=1)
-        raise RetryLater("Another worker is renewing the Walmart access token", TOKEN_WAIT_SECONDS, throttled=True)
+        return token
 
     def _walmart_token(self, record: InstanceRecord) -> tuple[AccessToken, str | None]:
         """A new access token from Walmart (and a refresh token, if Walmart rotated it)."""
