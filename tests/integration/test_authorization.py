@@ -406,3 +406,19 @@ def test_a_rotated_refresh_token_replaces_the_stored_one(oauth: OAuth):
     assert first != second
     view = oauth.view(record.id)
     assert view["status"] == "connected"
+
+
+def test_a_parameter_sent_twice_gets_the_refusal_page(oauth: OAuth):
+    """Found by fuzzing (tests/reliability/test_fuzz.py): Powertools' validation answered the API's 422 JSON."""
+    from local.harness import LambdaContext, api_event
+
+    event = api_event("GET", CALLBACK, tenant=None, query={"state": "A", "code": "B"})
+    event["multiValueQueryStringParameters"] = {"state": ["A", "B"], "code": ["C"]}
+    response = oauth.stack.handler("api").handler(event, LambdaContext())
+    assert response["statusCode"] == 400 and "cannot be used" in response["body"]
+    assert response["multiValueHeaders"]["Content-Type"] == ["text/html; charset=utf-8"]
+    # Elsewhere the API's 422 stays what it was.
+    invalid = oauth.api("GET", "/api/walmart", query={"limit": "0"})
+    assert invalid["statusCode"] == 422 and response_json(invalid)["errors"] == {
+        "limit": ["Input should be greater than or equal to 1"]
+    }

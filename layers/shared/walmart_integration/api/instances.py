@@ -108,7 +108,7 @@ def delete_instance(instance_id: InstanceId, tenant: Tenant, instances: Instance
 def start_authorization(
     instance_id: InstanceId, tenant: Tenant, authorizations: Authorizations
 ) -> tuple[DataResponse[AuthorizationView], int]:
-    view = authorizations.start(tenant, instance_id, api_base_url(router.current_event.raw_event))
+    view = authorizations.start(tenant, instance_id, api_base_url(router.current_event.raw_event) + pages.CALLBACK_PATH)
     return DataResponse(data=view), 201
 
 
@@ -119,7 +119,7 @@ _HTML_PAGE: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel
 
 
 @router.get(
-    "/api/walmart/oauth/callback",
+    pages.CALLBACK_PATH,
     tags=TAGS,
     summary="Walmart's redirect after the seller's decision (public: no bearer token)",
     description=(

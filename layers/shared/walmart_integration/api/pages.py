@@ -12,6 +12,7 @@ import html
 
 from aws_lambda_powertools.event_handler import Response
 
+CALLBACK_PATH = "/api/walmart/oauth/callback"  # public: template.yaml's OAuthCallback event, no authorizer
 HTML = "text/html; charset=utf-8"
 _STYLE = (
     "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}"

@@ -46,7 +46,6 @@ from walmart_integration.walmart.marketplace import AppCredentials, MarketplaceC
 _ALPHABET = string.ascii_uppercase + string.digits
 STATE_LENGTH = 40
 NONCE_LENGTH = 16
-CALLBACK_PATH = "/api/walmart/oauth/callback"  # public: template.yaml's OAuthCallback event, no authorizer
 CLIENT_TYPE = "seller"  # the US marketplace ("seller-ca" / "seller-mx" elsewhere)
 MAX_PARAMETER_LENGTH = 4096
 SAVE_ATTEMPTS = 3
@@ -103,15 +102,14 @@ class AuthorizationService:
         self.clock = clock
 
     # -- 1. the authorization URL ------------------------------------------------------------------------------------
-    def redirect_uri(self, api_base_url: str) -> str:
-        """Our callback as Walmart must see it: the configured one (it must equal a URI registered for our app,
-        docs/walmart/specs/marketplace__authentication.openapi.json, ``redirect_uri``), else the API's own URL."""
-        return self.settings.walmart_redirect_uri or f"{api_base_url.rstrip('/')}{CALLBACK_PATH}"
+    def start(self, tenant_id: str, instance_id: str, callback_url: str) -> AuthorizationView:
+        """A single-use authorization URL for the instance (404 for another tenant's or a deleted instance).
 
-    def start(self, tenant_id: str, instance_id: str, api_base_url: str) -> AuthorizationView:
-        """A single-use authorization URL for the instance (404 for another tenant's or a deleted instance)."""
+        The redirect URI is the configured one (it must equal a URI registered for our app,
+        docs/walmart/specs/marketplace__authentication.openapi.json, ``redirect_uri``), else ``callback_url``, our
+        callback as the caller reached the API."""
         record = self.instances.get(tenant_id, instance_id)
-        redirect_uri = self.redirect_uri(api_base_url)
+        redirect_uri = self.settings.walmart_redirect_uri or callback_url
         app = self._app()
         state = _random(STATE_LENGTH)
         expires = self.clock() + timedelta(seconds=self.settings.oauth_state_ttl_seconds)
