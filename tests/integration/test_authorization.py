@@ -422,3 +422,37 @@ def test_a_parameter_sent_twice_gets_the_refusal_page(oauth: OAuth):
     assert invalid["statusCode"] == 422 and response_json(invalid)["errors"] == {
         "limit": ["Input should be greater than or equal to 1"]
     }
+
+
+def test_failures_on_our_side_are_pages_too_and_leave_the_instance_reconnectable(
+    oauth: OAuth, monkeypatch: pytest.MonkeyPatch
+):
+    from walmart_integration import composition
+
+    instance_id = oauth.create()
+    redirect = oauth.consent(oauth.authorization_url(instance_id))
+    service = composition.current().authorization
+
+    def queue_down(*_: Any) -> None:
+        raise RuntimeError("SQS is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service.queues, "send", queue_down)
+        response = oauth.callback(redirect)
+    assert response["statusCode"] == 500 and "Something went wrong" in response["body"]
+    view = oauth.view(instance_id)
+    assert view["status"] == "error" and view["jobs"]["token"]["error"].endswith("authorize the app again.")
+
+    def broken(_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    redirect = oauth.consent(oauth.authorization_url(instance_id))
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "complete", broken)
+        failed = oauth.callback(redirect)
+    assert failed["statusCode"] == 500 and "Something went wrong" in failed["body"] and "a bug" not in failed["body"]
+    assert failed["multiValueHeaders"]["Content-Type"] == ["text/html; charset=utf-8"]
+
+    oauth.connect(instance_id)  # authorizing again connects it
+    oauth.stack.pump(timeout=120)
+    assert oauth.view(instance_id)["status"] == "connected"

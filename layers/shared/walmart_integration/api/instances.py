@@ -135,6 +135,7 @@ _HTML_PAGE: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel
             "content": _HTML_PAGE,
         },
         429: responses()[429],
+        500: {"description": "An error on our side (logged)", "content": _HTML_PAGE},
         502: {"description": "Walmart did not answer the code exchange: nothing changed", "content": _HTML_PAGE},
     },
     openapi_extensions={"security": []},  # (Powertools omits an empty ``security``: this route has no authorizer)

@@ -67,6 +67,14 @@ PAGES: dict[str, tuple[int, str, tuple[str, ...]]] = {
             "Start again from the app to get a new link.",
         ),
     ),
+    "failed": (
+        500,
+        "Something went wrong",
+        (
+            "The connection could not be completed because of an error on our side.",
+            "Please start again from the app in a few minutes.",
+        ),
+    ),
     "unavailable": (
         502,
         "Walmart could not be reached",

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from walmart_integration.config import Settings
 from walmart_integration.errors import Conflict, NotFound
 from walmart_integration.models.common import iso, utcnow
-from walmart_integration.models.instance import AuthorizationView, InstanceRecord
+from walmart_integration.models.instance import AuthorizationView, InstanceRecord, Job
 from walmart_integration.models.messages import TokenJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.connection import refresh_token_context, token_context
@@ -50,7 +50,7 @@ CLIENT_TYPE = "seller"  # the US marketplace ("seller-ca" / "seller-mx" elsewher
 MAX_PARAMETER_LENGTH = 4096
 SAVE_ATTEMPTS = 3
 
-Outcome = Literal["connected", "declined", "invalid", "refused", "unavailable"]
+Outcome = Literal["connected", "declined", "invalid", "refused", "unavailable", "failed"]
 
 
 @dataclass(frozen=True)
@@ -182,14 +182,19 @@ class AuthorizationService:
         connected = self._connect(record, callback.seller_id, tokens)
         if connected is None:
             return self._invalid("the instance was deleted or reconnected during the exchange")
-        self.queues.send(
-            self.settings.token_queue_url,
-            TokenJob(
-                tenant_id=connected.tenant_id,
-                instance_id=connected.id,
-                credentials_version=connected.credentials_version,
-            ),
+        job = TokenJob(
+            tenant_id=connected.tenant_id, instance_id=connected.id, credentials_version=connected.credentials_version
         )
+        try:
+            self.queues.send(self.settings.token_queue_url, job)
+        except Exception:
+            # The tokens are stored but nothing would connect the instance: say so on it, and to the person.
+            logger.exception("The token job could not be queued")
+            failed = Job(status="failed", error="The connection could not be started: authorize the app again.")
+            self.instances.save_progress(
+                connected.tenant_id, connected.id, connected.credentials_version, {"token": failed}, status="error"
+            )
+            return CallbackResult("failed")
         metrics.add_metric(name="AuthorizationsCompleted", unit=MetricUnit.Count, value=1)
         logger.append_keys(tenant_id=connected.tenant_id, instance_id=connected.id)
         logger.info("Seller authorization stored", extra={"seller_id": callback.seller_id})
