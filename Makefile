@@ -9,10 +9,12 @@ BIN := $(VENV)/bin
 REQUIREMENTS := requirements-dev.txt layers/shared/requirements.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
 BUILD_DIR ?= .aws-sam/build
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`: no download is possible).
+CHROMIUM := /usr/bin/chromium
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
+.PHONY: help install lock browser run token revoke-token claims test lint typecheck validate build openapi openapi-check unit integration e2e bench soak clean
 
 help:
 	@echo "make run     start the whole service locally (no Docker, no AWS account)"
@@ -47,6 +49,13 @@ LOCK = $(BIN)/uv pip compile --quiet --generate-hashes --no-strip-extras --pytho
 lock: install
 	$(LOCK) --python-platform aarch64-manylinux2014 layers/shared/requirements.in -o layers/shared/requirements.txt
 	$(LOCK) --universal requirements-dev.in -c layers/shared/requirements.txt -o requirements-dev.txt
+
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "$(CHROMIUM) is missing: run 'apt-get install -y chromium' as root" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+browser: $(CHROMIUM)
 
 run: install
 	$(BIN)/python -m local
@@ -87,10 +96,10 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration -q
 
-e2e: install
+e2e: install browser
 	$(BIN)/pytest tests/e2e -q
 
-test: install lint typecheck validate build openapi-check
+test: install browser lint typecheck validate build openapi-check
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install

@@ -10,7 +10,10 @@ emulator (unless both Walmart URLs are given), one Lambda-like runtime per funct
 Settings (constructor argument, else environment variable, else default):
     api_port          API_PORT                 3000 (0 = a free port)
     app_env           APP_ENV                  local  (the Stage parameter -> APP_ENV of every function)
-    marketplace_url   WALMART_MARKETPLACE_URL  the emulator (WalmartSandboxUrl and WalmartProductionUrl)
+    marketplace_url   WALMART_MARKETPLACE_URL  the emulator (WalmartSandboxUrl and WalmartProductionUrl; token endpoint
+                                               at /v3/token)
+    authorize_url     WALMART_AUTHORIZE_URL    the emulator's consent page <emulator>/authorize (WalmartAuthorizeUrl);
+                                               Walmart's default when WALMART_MARKETPLACE_URL is set
     ads_url           WALMART_ADS_URL          the emulator (WalmartAdsUrl)
     schedule_seconds  LOCAL_SCHEDULE_SECONDS   60  (how often every Schedule event fires; also once at start)
     retry_seconds     LOCAL_RETRY_SECONDS      2   (visibility of a batch whose invocation failed or crashed)
@@ -18,8 +21,11 @@ Settings (constructor argument, else environment variable, else default):
     -                 ADS_POLL_MAX_SECONDS     10  (longest wait between polls; deployed default 120)
     -                 ADS_DISCOVERY_MIN_INTERVAL_SECONDS 5 (a refresh asked for sooner joins the last; deployed 300)
     -                 ADS_THROTTLE_SECONDS 600 (how long a Walmart Connect 429 defers the work)
+    -                 TOKEN_REFRESH_MARGIN_SECONDS 60 (how early an access token is renewed)
     -                 LOCAL_CHAOS_*            chaos knobs, off by default: see local/chaos.py
-Walmart Connect partner credentials: see local/partner.py.
+Walmart Connect partner credentials: see local/partner.py. Our Walmart app's credentials (sellers authorize it):
+WALMART_APP_CLIENT_ID and WALMART_APP_CLIENT_SECRET with WALMART_MARKETPLACE_URL, else made for the emulator: see
+local/marketplace_app.py.
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ LOCAL_FUNCTION_DEFAULTS = {
     "ADS_POLL_MAX_SECONDS": "10",
     "ADS_DISCOVERY_MIN_INTERVAL_SECONDS": "5",
     "ADS_THROTTLE_SECONDS": "600",
+    "TOKEN_REFRESH_MARGIN_SECONDS": "60",  # as deployed; a benchmark with short-lived tokens scales it down
 }
 
 
@@ -95,6 +102,7 @@ class LocalStack:
         app_env: str | None = None,
         marketplace_url: str | None = None,
         ads_url: str | None = None,
+        authorize_url: str | None = None,
         schedule_seconds: float | None = None,
         retry_seconds: int | None = None,
         parameters: Mapping[str, str] | None = None,
@@ -112,6 +120,10 @@ class LocalStack:
         self.app_env = str(_setting(app_env, env, "APP_ENV", "local"))
         self.marketplace_url: str | None = _setting(marketplace_url, env, "WALMART_MARKETPLACE_URL", None)
         self.ads_url: str | None = _setting(ads_url, env, "WALMART_ADS_URL", None)
+        self.authorize_url: str | None = _setting(authorize_url, env, "WALMART_AUTHORIZE_URL", None)
+        self.app_env_vars = {
+            name: env[name] for name in ("WALMART_APP_CLIENT_ID", "WALMART_APP_CLIENT_SECRET") if name in env
+        }
         self.schedule_seconds = float(_setting(schedule_seconds, env, "LOCAL_SCHEDULE_SECONDS", 60))
         self.retry_seconds = int(_setting(retry_seconds, env, "LOCAL_RETRY_SECONDS", 2))
         # Snapshot polls: Walmart's reports take minutes, the emulator's are ready at once (unless told otherwise).
@@ -130,6 +142,7 @@ class LocalStack:
 
         self.emulator: Any = None
         self.emulator_url: str | None = None
+        self.marketplace_app: Any = None  # local.marketplace_app.MarketplaceApp, when the stack has one
         self.aws = LocalAws(self.template, stack_name=self.stack_name, region=self.region)
         self.aws_endpoint_url = ""
         self.parameters: dict[str, Any] = {}
@@ -186,6 +199,7 @@ class LocalStack:
         self.template = self.aws.template = load_template(self.template.path, self.parameters)
         self.aws.create_resources(self.parameters)
         self._install_partner()
+        self._install_marketplace_app()
         self.resolver = self.aws.resolver(self.parameters)
         self.api = api_config(self.template, resolve=self.resolver.resolve)
         log.info(
@@ -201,6 +215,7 @@ class LocalStack:
         step = time.monotonic()
         self.token = self._seed()
         self._build_gateway()
+        self._allow_callback()
         self._build_pollers()
         for poller in self.pollers:
             poller.start()
@@ -267,11 +282,14 @@ class LocalStack:
     def _parameter_overrides(self) -> dict[str, str]:
         marketplace = self.marketplace_url or self.emulator_url or ""
         ads = self.ads_url or self.emulator_url or ""
+        # The emulator plays Walmart's authorize page too, unless a real Walmart is used.
+        authorize = self.authorize_url or ("" if self.marketplace_url else f"{self.emulator_url}/authorize")
         overrides = {
             "Stage": self.app_env,
             "WalmartSandboxUrl": marketplace,
             "WalmartProductionUrl": marketplace,
             "WalmartAdsUrl": ads,
+            "WalmartAuthorizeUrl": authorize,
             "RetryBaseSeconds": "1",
         }
         overrides.update(self.extra_parameters)
@@ -300,6 +318,27 @@ class LocalStack:
         install_partner(self.aws.client("secretsmanager"), secret_name, emulator, os.environ)
         if emulator is not None:
             emulator.seed_demo_advertisers()
+
+    def _install_marketplace_app(self) -> None:
+        """Our Walmart app's secret; the built-in emulator (when it serves the Marketplace) gets the app."""
+        from local.marketplace_app import install_app
+
+        emulator = self.emulator if self.emulator is not None and not self.marketplace_url else None
+        secret_name = str(self.parameters.get("WalmartAppSecretName") or "")
+        if secret_name:
+            self.marketplace_app = install_app(
+                self.aws.client("secretsmanager"), secret_name, emulator, self.app_env_vars
+            )
+
+    def _allow_callback(self) -> None:
+        """The emulator's app accepts this stack's callback as its redirect URI (known once the API listens)."""
+        from local.marketplace_app import CALLBACK_PATH, allow_redirect
+
+        if self.marketplace_app is not None and self.emulator is not None and not self.marketplace_url:
+            allow_redirect(self.emulator, self.marketplace_app, f"{self.api_url}{CALLBACK_PATH}")
+            if "://127.0.0.1:" in self.api_url:  # the same API as a browser may name it
+                local = self.api_url.replace("://127.0.0.1:", "://localhost:")
+                allow_redirect(self.emulator, self.marketplace_app, f"{local}{CALLBACK_PATH}")
 
     def _build_runtimes(self) -> None:
         assert self.resolver is not None

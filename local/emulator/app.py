@@ -11,12 +11,12 @@ from typing import Any, Self
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import connect, control, errors, marketplace
+from . import connect, consent, control, errors, marketplace
 from . import items as _items  # noqa: F401  (registers GET /v3/items routes on marketplace.bp)
 from . import orders as _orders  # noqa: F401  (registers GET /v3/orders routes on marketplace.bp)
 from .connect_state import DEMO_ADVERTISERS, ConnectFaults, ConnectState
 from .datagen import JsonDict
-from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID
+from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID, HDR_PARTNER_ID
 from .server import EmulatorServer
 from .state import DEMO_SELLER_ID, CallRecord, Clock, EmulatorState, Faults, IssuedToken, Seller
 
@@ -43,6 +43,8 @@ def _guess_seller(state: EmulatorState) -> str | None:
     if creds:
         with state.lock:
             seller = state.sellers_by_client.get(creds[0])
+            if seller is None and creds[0] in state.oauth.apps:  # an app's grant names its seller
+                seller = state.sellers.get((request.headers.get(HDR_PARTNER_ID) or "").strip())
             return seller.seller_id if seller else None
     return None
 
@@ -135,6 +137,7 @@ def create_app(state: EmulatorState, connect_state: ConnectState | None = None) 
     app.after_request(_after_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_blueprint(marketplace.bp)
+    app.register_blueprint(consent.bp)
     app.register_blueprint(connect.bp)
     app.register_blueprint(control.bp)
     return app
@@ -284,6 +287,27 @@ class Emulator:
 
     def expire_tokens(self, seller_id: str | None = None) -> int:
         return self.state.expire_tokens(seller_id)
+
+    # -- seller authorization of an app (OAuth 2.0, oauth.py) ----------------------------------------------------
+    def register_app(
+        self, client_id: str, client_secret: str, redirect_uris: Iterable[str] = (), name: str | None = None
+    ) -> None:
+        """A solution provider app (replaces one with this client id): the consent page and the grants accept it."""
+        with self.state.lock:
+            self.state.oauth.register_app(client_id, client_secret, list(redirect_uris), name)
+
+    def disconnect_app(self, seller_id: str, client_id: str | None = None) -> int:
+        """The seller disconnects the app: its refresh tokens are refused from now on (how many were revoked)."""
+        return self.state.disconnect_app(seller_id, client_id)
+
+    def refresh_tokens(self, seller_id: str | None = None) -> list[str]:
+        """Every refresh token issued (of one seller), revoked ones too."""
+        with self.state.lock:
+            return [
+                t.refresh_token
+                for t in self.state.oauth.refresh_tokens.values()
+                if seller_id is None or t.seller_id == seller_id
+            ]
 
     def calls(
         self,

@@ -17,8 +17,14 @@ GET  /__emulator/sellers/<id>/items           the catalogue; ?offset=&limit= (de
 POST /__emulator/reset         {"seed"?: int}: back to a fresh emulator
 GET  /__emulator/calls         call log; filters ?seller_id=&endpoint=&status=&limit=
 GET  /__emulator/tokens        every access token issued since the last reset (with seller_id, issued_at,
-                               expires_at, uses, revoked): what a secret scan looks for; ?seller_id=
+                               expires_at, uses, revoked) and every refresh token ("refresh_tokens"): what a secret
+                               scan looks for; ?seller_id=
 POST /__emulator/tokens/expire {"seller_id"?}: revoke live access tokens
+GET  /__emulator/apps          solution provider apps (client_id, client_secret, redirect_uris)
+POST /__emulator/apps          {"client_id", "client_secret", "redirect_uris"?: [...], "name"?}: register (replace)
+                               an app
+POST /__emulator/sellers/<id>/disconnect  {"client_id"?}: the seller disconnects the app (every app): its refresh
+                               tokens and the access tokens issued through it stop working
 
 Connect (advertising):
 GET  /__emulator/connect/faults        the Connect knobs (connect_state.ConnectFaults)
@@ -265,7 +271,10 @@ def list_tokens() -> Response:
     seller_id = request.args.get("seller_id")
     with state.lock:
         tokens = [asdict(t) for t in state.tokens.values() if seller_id is None or t.seller_id == seller_id]
-    return json_response({"count": len(tokens), "tokens": tokens})
+        refresh = [
+            asdict(t) for t in state.oauth.refresh_tokens.values() if seller_id is None or t.seller_id == seller_id
+        ]
+    return json_response({"count": len(tokens), "tokens": tokens, "refresh_tokens": refresh})
 
 
 @bp.post("/tokens/expire")
@@ -273,6 +282,41 @@ def expire_tokens() -> Response:
     seller_id = _body().get("seller_id")
     count = get_state().expire_tokens(None if seller_id is None else str(seller_id))
     return json_response({"expired": count})
+
+
+@bp.get("/apps")
+def list_apps() -> Response:
+    state = get_state()
+    with state.lock:
+        return json_response([app.summary() for app in state.oauth.apps.values()])
+
+
+@bp.post("/apps")
+def register_app() -> Response:
+    body = _body()
+    client_id, client_secret, uris = body.get("client_id"), body.get("client_secret"), body.get("redirect_uris", [])
+    if not isinstance(client_id, str) or not isinstance(client_secret, str):
+        return _bad("client_id and client_secret (strings) are required")
+    if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
+        return _bad("redirect_uris must be a list of URLs")
+    name = body.get("name")
+    state = get_state()
+    try:
+        with state.lock:
+            app = state.oauth.register_app(client_id, client_secret, uris, name if isinstance(name, str) else None)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return json_response(app.summary(), status=201)
+
+
+@bp.post("/sellers/<seller_id>/disconnect")
+def disconnect_app(seller_id: str) -> Response:
+    state = get_state()
+    if state.seller(seller_id) is None:
+        return _not_found(f"unknown seller {seller_id}")
+    client_id = _body().get("client_id")
+    revoked = state.disconnect_app(seller_id, None if client_id is None else str(client_id))
+    return json_response({"revoked_refresh_tokens": revoked})
 
 
 # --- Connect ----------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ before the API sees the call, in this order:
 1. required headers ``WM_SVC.NAME`` and ``WM_QOS.CORRELATION_ID`` -> 400 INVALID_REQUEST_HEADER
 2. authentication -> 401 UNAUTHORIZED.GMP_GATEWAY_API
    - ``auth="access_token"`` (every API): ``WM_SEC.ACCESS_TOKEN`` header (not Authorization: Bearer)
-   - ``auth="client_credentials"`` (POST /v3/token only): ``Authorization: Basic``
+   - ``auth="client_credentials"`` (POST /v3/token only): ``Authorization: Basic`` with a seller's own keys, or with
+     an app's (solution provider) and ``WM_PARTNER.ID`` naming the seller the grant is for
 3. per-seller rate limit -> 429 REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API
 4. random 5xx (``error_rate`` / ``token_error_rate`` knobs)
 
@@ -33,6 +34,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, current_app, g, request
 
 from . import errors
+from .oauth import App, GrantRefused
 from .ratelimit import MARKETPLACE_RATE_LIMITS, RateDecision
 from .state import EmulatorState, IssuedToken, Seller
 
@@ -41,6 +43,7 @@ EXTENSION_KEY = "walmart_emulator"
 HDR_SVC_NAME = "WM_SVC.NAME"
 HDR_CORRELATION_ID = "WM_QOS.CORRELATION_ID"
 HDR_ACCESS_TOKEN = "WM_SEC.ACCESS_TOKEN"  # noqa: S105 (a header name)
+HDR_PARTNER_ID = "WM_PARTNER.ID"  # the seller an app's grant is for (authorization_code, refresh_token)
 REQUIRED_HEADERS = (HDR_SVC_NAME, HDR_CORRELATION_ID)
 
 # Response headers of the rate limiter (lower case, as Walmart sends them).
@@ -65,6 +68,7 @@ class CallContext:
     seller: Seller
     endpoint: str
     token: IssuedToken | None = None  # None on POST /v3/token
+    app: App | None = None  # POST /v3/token with an app's credentials (the seller from WM_PARTNER.ID)
 
 
 Handler = Callable[..., Response]  # (ctx: CallContext, **path_variables) -> Response
@@ -112,14 +116,30 @@ def authenticate_access_token(
     return unauthorized_response(state)
 
 
-def authenticate_client_credentials(state: EmulatorState) -> Seller | Response:
+def authenticate_client_credentials(state: EmulatorState) -> tuple[Seller, App | None] | Response:
+    """A seller's own keys, or an app's keys with ``WM_PARTNER.ID`` naming a seller (the app's grants)."""
     creds = parse_basic_auth(request.headers.get("Authorization"))
     seller = state.check_credentials(*creds) if creds else None
-    if seller is None:
+    if seller is not None:
+        g.seller_id = seller.seller_id
+        return seller, None
+    with state.lock:
+        app = state.oauth.check_app(*creds) if creds else None
+    if app is None:
         g.outcome = "unauthorized:credentials" if creds else "unauthorized:missing"
         return unauthorized_response(state)
-    g.seller_id = seller.seller_id
-    return seller
+    partner_id = (request.headers.get(HDR_PARTNER_ID) or "").strip()
+    partner = state.seller(partner_id) if partner_id else None
+    if partner is None:
+        g.outcome = "bad_request"
+        entry = (
+            errors.invalid_param(HDR_PARTNER_ID, f"{HDR_PARTNER_ID} is not a known seller")
+            if partner_id
+            else errors.missing_param(HDR_PARTNER_ID, f"{HDR_PARTNER_ID} is required for an app's grants")
+        )
+        return errors.error_response(400, entry, key=state.faults.error_key)
+    g.seller_id = partner.seller_id
+    return partner, app
 
 
 def rate_headers(decision: RateDecision) -> dict[str, str]:
@@ -176,6 +196,7 @@ def walmart_endpoint(
                 return failed
 
             token: IssuedToken | None = None
+            app: App | None = None
             if auth == "access_token":
                 result = authenticate_access_token(state)
                 if isinstance(result, Response):
@@ -185,7 +206,7 @@ def walmart_endpoint(
                 found = authenticate_client_credentials(state)
                 if isinstance(found, Response):
                     return found
-                seller = found
+                seller, app = found
             else:  # pragma: no cover - no unauthenticated Walmart route yet
                 raise RuntimeError("auth='none' needs a seller resolver")
 
@@ -206,7 +227,7 @@ def walmart_endpoint(
                 g.outcome = "random_fault"
                 return errors.error_response(500, errors.system_error(), key=faults.error_key)
 
-            response = handler(CallContext(state, seller, endpoint, token), **path_variables)
+            response = handler(CallContext(state, seller, endpoint, token, app), **path_variables)
             if decision is not None:
                 for name, value in rate_headers(decision).items():
                     response.headers.setdefault(name, value)
@@ -224,7 +245,9 @@ def walmart_endpoint(
 @bp.post("/v3/token")
 @walmart_endpoint("POST /v3/token", auth="client_credentials", error_rate_knob="token_error_rate")
 def post_token(ctx: CallContext) -> Response:
-    """OAuth 2 client credentials: a fresh opaque token bound to the seller, flat JSON body."""
+    """The Token API: ``client_credentials`` with a seller's own keys; ``authorization_code`` and ``refresh_token``
+    with an app's keys and ``WM_PARTNER.ID`` (oauth.py). A flat JSON body; ``refresh_token`` only where Walmart's
+    examples carry one (docs/walmart/examples/POST_v3_token__200__example.json)."""
     key = ctx.state.faults.error_key
     mimetype = request.mimetype
     if mimetype != "application/x-www-form-urlencoded":
@@ -234,7 +257,8 @@ def post_token(ctx: CallContext) -> Response:
     if not grant_type:
         g.outcome = "bad_request"
         return errors.error_response(400, errors.missing_param("grant_type", "grant_type is required"), key=key)
-    if grant_type != "client_credentials":
+    supported = ("authorization_code", "refresh_token") if ctx.app is not None else ("client_credentials",)
+    if grant_type not in supported:
         g.outcome = "bad_request"
         return errors.error_response(
             400,
@@ -244,12 +268,50 @@ def post_token(ctx: CallContext) -> Response:
             ),
             key=key,
         )
-    token = ctx.state.issue_token(ctx.seller)
-    body = {
-        "access_token": token.access_token,
-        "token_type": "Bearer",
-        "expires_in": round(token.expires_at - token.issued_at),
-    }
+    if ctx.app is None:
+        token = ctx.state.issue_token(ctx.seller)
+        return _token_body(token)
+    for name in ("code", "redirect_uri") if grant_type == "authorization_code" else ("refresh_token",):
+        if not request.form.get(name):
+            g.outcome = "bad_request"
+            return errors.error_response(400, errors.missing_param(name, f"{name} is required"), key=key)
+    state, app, now = ctx.state, ctx.app, ctx.state.clock()
+    try:
+        with state.lock:
+            if grant_type == "authorization_code":
+                refresh = state.oauth.redeem_code(
+                    app, ctx.seller.seller_id, request.form["code"], request.form["redirect_uri"], now
+                )
+                returned: str | None = refresh.refresh_token
+            else:
+                refresh = state.oauth.use_refresh_token(app, ctx.seller.seller_id, request.form["refresh_token"], now)
+                returned = None
+                if state.faults.rotate_refresh_tokens:
+                    refresh.revoked = True
+                    returned = state.oauth.issue_refresh_token(app, ctx.seller.seller_id, now).refresh_token
+    except GrantRefused as refused:
+        g.outcome = f"refused:{grant_type}"
+        status = state.faults.refused_grant_status
+        entry = (
+            errors.invalid_param(refused.field, refused.message)
+            if status == 400
+            else errors.error_entry(
+                "UNAUTHORIZED.GMP_GATEWAY_API",
+                refused.message,
+                "Unauthorized token or token is expired",
+                field=refused.field,
+            )
+        )
+        return errors.error_response(status, entry, key=key)
+    token = state.issue_token(ctx.seller, client_id=app.client_id)
+    return _token_body(token, returned)
+
+
+def _token_body(token: IssuedToken, refresh_token: str | None = None) -> Response:
+    body: dict[str, object] = {"access_token": token.access_token}
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    body |= {"token_type": "Bearer", "expires_in": round(token.expires_at - token.issued_at)}
     return errors.json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -1,4 +1,4 @@
-"""Emulator state: sellers, issued tokens, fault knobs, call log, rate limiter.
+"""Emulator state: sellers, issued tokens, apps and their authorizations (oauth.py), knobs, call log, rate limiter.
 
 Everything mutable is guarded by one re-entrant lock (the server is threaded). Time comes from
 an injectable clock (epoch seconds) so tests can move it; randomness from ``random.Random``
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .datagen import JsonDict, OrderRecord, make_access_token, make_ship_nodes, rng_for
+from .oauth import OAuthState
 from .ratelimit import RateLimiter
 from .records import DEFAULT_ITEM_COUNT, DEFAULT_ORDER_COUNT, DEFAULT_ORDER_DAYS, SellerRecords
 
@@ -26,6 +27,8 @@ DEMO_SELLER_ID = "101000001"
 
 DEFAULT_TOKEN_TTL_SECONDS = 900
 DEFAULT_ORDERS_MAX_RESULTS = 10_000
+# Walmart does not publish an authorization code's lifetime; OAuth recommends at most 10 minutes (RFC 6749 4.1.2).
+DEFAULT_AUTH_CODE_TTL_SECONDS = 600
 RATE_KNOBS = ("malformed_record_rate", "duplicate_item_rate", "wrapped_order_rate")
 
 Clock = Callable[[], float]
@@ -121,6 +124,10 @@ class Faults:
                           the nextCursor stops although totalCount says more
     item_cursor_ttl_seconds  None (default: never), or N: a GET /v3/items cursor is refused
                           (400 "Invalid Cursor") N seconds after it was issued (the spec says 120)
+    auth_code_ttl_seconds how long an authorization code can be exchanged (600)
+    refused_grant_status  400 (default) or 401: POST /v3/token's answer to a refused code or refresh token
+    rotate_refresh_tokens False (Walmart's example): a refresh_token grant returns no new refresh token; True: a new
+                          one, the old one revoked
     fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
                           calls with "seller_id")
     """
@@ -141,6 +148,9 @@ class Faults:
         "wrapped_order_rate",
         "orders_max_results",
         "item_cursor_ttl_seconds",
+        "auth_code_ttl_seconds",
+        "refused_grant_status",
+        "rotate_refresh_tokens",
     )
 
     def __init__(self) -> None:
@@ -160,6 +170,9 @@ class Faults:
         self.wrapped_order_rate: float = 0.0
         self.orders_max_results: int = DEFAULT_ORDERS_MAX_RESULTS
         self.item_cursor_ttl_seconds: int | None = None
+        self.auth_code_ttl_seconds: int = DEFAULT_AUTH_CODE_TTL_SECONDS
+        self.refused_grant_status: int = 400
+        self.rotate_refresh_tokens: bool = False
         self._forced: list[ForcedFault] = []
 
     # -- forced faults -------------------------------------------------------------------
@@ -289,6 +302,20 @@ class Faults:
                 if number < 1 or isinstance(value, bool):
                     raise ValueError
                 return number
+            if name == "auth_code_ttl_seconds":
+                number = int(value)
+                if number < 1 or isinstance(value, bool):
+                    raise ValueError
+                return number
+            if name == "refused_grant_status":
+                status = int(value)
+                if status not in (400, 401) or isinstance(value, bool):
+                    raise ValueError
+                return status
+            if name == "rotate_refresh_tokens":
+                if not isinstance(value, bool):
+                    raise ValueError
+                return value
             if name == "expired_token_status":
                 status = int(value)
                 if status not in (400, 401):
@@ -338,6 +365,7 @@ class EmulatorState:
         self.sellers: dict[str, Seller] = {}
         self.sellers_by_client: dict[str, Seller] = {}
         self.tokens: dict[str, IssuedToken] = {}
+        self.oauth = OAuthState(rng_for(seed, "oauth"))
         self.call_log: list[CallRecord] = []
         self.call_counts: Counter[tuple[str | None, str]] = Counter()
         self.rate_limiter.reset()
@@ -448,13 +476,14 @@ class EmulatorState:
             return seller
 
     # -- tokens --------------------------------------------------------------------------
-    def issue_token(self, seller: Seller) -> IssuedToken:
+    def issue_token(self, seller: Seller, client_id: str | None = None) -> IssuedToken:
+        """An access token for the seller: through its own keys, or (``client_id``) an app it authorized."""
         with self.lock:
             now = self.clock()
             token = IssuedToken(
                 access_token=make_access_token(self.token_rng),
                 seller_id=seller.seller_id,
-                client_id=seller.client_id,
+                client_id=client_id or seller.client_id,
                 issued_at=now,
                 expires_at=now + self.faults.token_ttl_seconds,
             )
@@ -490,6 +519,17 @@ class EmulatorState:
                     token.revoked = True
                     count += 1
             return count
+
+    def disconnect_app(self, seller_id: str, client_id: str | None = None) -> int:
+        """The seller disconnects an app (every app without ``client_id``): its refresh tokens, and the access tokens
+        issued through it, stop working. Returns how many refresh tokens were revoked."""
+        with self.lock:
+            before = sum(1 for t in self.oauth.refresh_tokens.values() if t.revoked)
+            apps = self.oauth.disconnect(seller_id, client_id)
+            for token in self.tokens.values():
+                if token.seller_id == seller_id and token.client_id in apps:
+                    token.revoked = True
+            return sum(1 for t in self.oauth.refresh_tokens.values() if t.revoked) - before
 
     def active_tokens(self, seller_id: str | None = None) -> list[IssuedToken]:
         with self.lock:
@@ -544,7 +584,9 @@ class EmulatorState:
                 "tokens": {
                     "issued": len(self.tokens),
                     "active": len(self.active_tokens()),
+                    "refresh_tokens": len(self.oauth.refresh_tokens),
                 },
+                "apps": [app.client_id for app in self.oauth.apps.values()],
                 "faults": self.faults.to_dict(),
                 "calls": {"total": len(self.call_log), "by_seller": by_seller},
             }

@@ -6,8 +6,8 @@
 Secrets never leave the service: every body the API answers through ``RunningStack.client`` is recorded (in the
 stack's directory), and when a stack stops, ``launch_stack`` searches those bodies and every line of the stack's
 log for every secret of the run (``RunningStack.secrets``: Walmart client secrets and the access tokens the
-emulator issued, the Walmart Connect partner key and auth token, our bearer tokens, and whatever a test registered
-with ``canary``). One hit fails the run.
+emulator issued, the refresh tokens of sellers' authorizations, our Walmart app's client secret, the Walmart Connect
+partner key and auth token, our bearer tokens, and whatever a test registered with ``canary``). One hit fails the run.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ class RunningStack:
     def secrets(self) -> dict[str, str]:
         """Every secret of the run this stack knows (description -> value), read while it runs: the canaries tests
         registered, the demo tenant's bearer token, the Walmart client secrets of the emulator's sellers and every
-        access token it issued, and the Walmart Connect partner's private key and auth token."""
+        access and refresh token it issued, our Walmart app's client secret, and the Walmart Connect partner's private
+        key and auth token."""
         found = {f"registered canary #{n}": value for n, value in enumerate(sorted(_CANARIES))}
         found["the demo tenant's bearer token"] = self.token
         if self.process.poll() is not None:
@@ -168,10 +169,13 @@ class RunningStack:
             with self.emulator() as emulator:
                 for seller in emulator.get("/__emulator/sellers").json():
                     found[f"client secret of seller {seller['seller_id']}"] = seller["client_secret"]
-                for n, token in enumerate(emulator.get("/__emulator/tokens").json()["tokens"]):
+                issued = emulator.get("/__emulator/tokens").json()
+                for n, token in enumerate(issued["tokens"]):
                     found[f"access token #{n} of seller {token['seller_id']}"] = token["access_token"]
+                for n, token in enumerate(issued.get("refresh_tokens") or []):
+                    found[f"refresh token #{n} of seller {token['seller_id']}"] = token["refresh_token"]
         env = state.get("function_env") or {}
-        if env.get("WALMART_ADS_SECRET_NAME"):
+        if env.get("WALMART_ADS_SECRET_NAME") or env.get("WALMART_APP_SECRET_NAME"):
             import boto3
 
             secrets_manager = boto3.client(
@@ -181,11 +185,18 @@ class RunningStack:
                 aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or "testing",
                 aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or "testing",
             )
-            secret = json.loads(
-                secrets_manager.get_secret_value(SecretId=env["WALMART_ADS_SECRET_NAME"])["SecretString"]
-            )
-            found["the Walmart Connect partner's private key"] = secret["private_key"]
-            found["the Walmart Connect partner's auth token"] = secret["auth_token"]
+            if env.get("WALMART_ADS_SECRET_NAME"):
+                secret = json.loads(
+                    secrets_manager.get_secret_value(SecretId=env["WALMART_ADS_SECRET_NAME"])["SecretString"]
+                )
+                found["the Walmart Connect partner's private key"] = secret["private_key"]
+                found["the Walmart Connect partner's auth token"] = secret["auth_token"]
+            if env.get("WALMART_APP_SECRET_NAME"):
+                try:
+                    app = secrets_manager.get_secret_value(SecretId=env["WALMART_APP_SECRET_NAME"])["SecretString"]
+                except secrets_manager.exceptions.ResourceNotFoundException:
+                    app = "{}"  # (a stack against a real Walmart without app credentials)
+                found["our Walmart app's client secret"] = json.loads(app).get("client_secret")
         return {name: value for name, value in found.items() if isinstance(value, str) and value}
 
     def scan(self, secrets: Mapping[str, str] | None = None) -> CanaryReport:

@@ -42,7 +42,12 @@ def test_create_returns_201_with_defaults_masked_secret_status_and_jobs(api, sta
     assert data["id"] and isinstance(data["id"], str)
     assert data["name"] == "Walmart US"
     assert data["environment"] == "sandbox"
-    assert data["connection_settings"] == {"clientId": "demo-client-id", "clientSecret": "********"}
+    assert data["connection_settings"] == {
+        "clientId": "demo-client-id",
+        "clientSecret": "********",
+        "authMethod": "client_credentials",
+        "sellerId": None,
+    }
     settings = data["integration_settings"]
     assert settings["sync_sales_order_invoices_to_accounting"] is True
     assert settings["sync_sales_credit_to_accounting"] is True
@@ -78,7 +83,7 @@ def test_without_credentials_the_instance_waits_and_no_token_job_runs(api, stack
     data = response_json(response)["data"]
     assert response["statusCode"] == 201
     assert data["status"] == "credentials_missing"
-    assert data["connection_settings"] == {"clientId": None, "clientSecret": None}
+    assert data["connection_settings"] == {"clientId": None, "clientSecret": None, "authMethod": None, "sellerId": None}
     assert data["jobs"]["token"]["status"] == "skipped"
     assert stack.messages("TokenQueue") == []
 

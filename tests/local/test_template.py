@@ -113,6 +113,7 @@ def test_template_yaml_as_the_local_stack_runs_it(monkeypatch: pytest.MonkeyPatc
         ("/api/{proxy+}", "ANY", "ApiFunction", "BearerTokenAuthorizer"),
         ("/api/docs", "GET", "ApiFunction", None),
         ("/api/openapi.json", "GET", "ApiFunction", None),
+        ("/api/walmart/oauth/callback", "GET", "ApiFunction", None),  # Walmart's redirect: no bearer token
     }
     assert api.authorizers == {
         "BearerTokenAuthorizer": Authorizer("BearerTokenAuthorizer", "AuthorizerFunction", ("Authorization",), 2)

@@ -14,9 +14,12 @@ that cannot be mapped fails the test), then:
   soak, two per operation in turn otherwise) and with a revoked token, and changes nothing;
 - a revoked token answers 401 at once when it was not used before, and once ``AuthorizerCacheSeconds`` has passed
   when it was (this module's stack runs with a 2-second cache);
-- the run's secrets (A's Walmart client secret, a canary; every access token the emulator issued; the partner's key
-  and auth token; our bearer tokens) are in no response body and no log line (tests/e2e/conftest.py checks the same
-  for every stack when it stops).
+- the public route (Walmart's redirect after a seller's authorization, no bearer token) answers every caller, B and
+  the tokenless included, with its refusal page when the state is not one of ours (A's ids as state, code or seller),
+  none of A's data in it; A also has an instance connected through a seller's authorization (OAuth);
+- the run's secrets (A's Walmart client secret, a canary; every access and refresh token the emulator issued; our
+  Walmart app's client secret; the partner's key and auth token; our bearer tokens) are in no response body and no
+  log line (tests/e2e/conftest.py checks the same for every stack when it stops).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import pytest
 
 from tests.e2e.conftest import RunningStack, canary, running_stacks
 from tests.e2e.test_advertising import Ads, data, until
+from tests.e2e.test_oauth import callback as oauth_callback
+from tests.e2e.test_oauth import consent as oauth_consent
 from tests.reliability.conftest import ACCOUNTING_CODES, SOAK, Figures, instance_body, scale
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +77,7 @@ COLLECTIONS = {
     "/api/stores": "stores",
     "/api/nominal-codes": "nominal codes",
     "/api/integrations": "integration types (the same for every tenant)",
+    "/api/walmart/oauth/callback": "seller authorizations (public: only the state names an instance)",
 }
 GLOBAL_COLLECTIONS = {"/api/integrations"}
 
@@ -91,6 +97,7 @@ class Operation:
     path: str  # the template, e.g. /api/walmart/{instance_id}
     params: tuple[str, ...]  # path parameters, in order
     has_body: bool
+    public: bool = False  # no bearer token (``security: []``): Walmart's redirect after a seller's authorization
 
     @property
     def key(self) -> str:
@@ -111,7 +118,7 @@ def operations(schema: dict[str, Any]) -> list[Operation]:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             params = tuple(re.findall(r"\{(\w+)\}", path))
-            found.append(Operation(method.upper(), path, params, "requestBody" in spec))
+            found.append(Operation(method.upper(), path, params, "requestBody" in spec, spec.get("security") == []))
     return sorted(found, key=lambda o: (o.path, o.method))
 
 
@@ -139,6 +146,7 @@ class TenantA:
     keyword: str
     skus: list[str]
     client_secret: str
+    oauth_instance: str  # connected through a seller's authorization of our app (a refresh token in the vault)
 
     def ids(self, n: int = 0) -> dict[str, str]:
         return {
@@ -248,6 +256,23 @@ def _make_instance(
     return created.json()["data"]["id"], {"seller_id": seller_id, **seller}, skus, secret
 
 
+def _make_oauth_instance(stack: RunningStack, run: str) -> str:
+    """An instance of A connected by a seller's authorization (through the emulator's consent page), synced."""
+    seller = {"client_id": f"hostile-oauth-{run}", "client_secret": f"unused-{secrets.token_hex(8)}", "order_count": 6}
+    with stack.emulator() as emulator:
+        added = emulator.post("/__emulator/sellers", json=seller)
+        assert added.status_code == 201, added.text
+    with stack.client() as client:
+        created = data(
+            client.post("/api/walmart", json=instance_body("Hostile A OAuth", None, None, "2025-01-01")), 201
+        )
+        url = data(client.post(f"/api/walmart/{created['id']}/authorization"), 201)["authorization_url"]
+    redirect = oauth_consent(stack, url, seller_id=added.json()["seller_id"])
+    assert oauth_callback(stack, redirect).status_code == 200
+    stack.wait_for(created["id"], _settled, timeout=180)
+    return str(created["id"])
+
+
 @pytest.fixture(scope="module")
 def world(module_stack: RunningStack) -> Iterator[World]:
     stack = module_stack
@@ -294,6 +319,7 @@ def world(module_stack: RunningStack) -> Iterator[World]:
             until(documents_and_holds, 120, "A's accounting documents and holds")
     with stack.client() as client:
         company_name = data(client.get(f"/api/companies/{account['company_id']}"))["name"]
+    oauth_instance = _make_oauth_instance(stack, run)
     a = TenantA(
         token=stack.token,
         instances=instances,
@@ -305,6 +331,7 @@ def world(module_stack: RunningStack) -> Iterator[World]:
         keyword=keyword_id,
         skus=made[0][2],
         client_secret=made[0][3],
+        oauth_instance=oauth_instance,
     )
     b_token = stack.issue_token(f"hostile-b-{run}")
     with stack.client(b_token) as client:
@@ -349,7 +376,7 @@ def a_urls(world: World) -> list[str]:
     """Every GET of the API with each of A's ids."""
     urls: list[str] = []
     for op in world.ops:
-        if op.method != "GET":
+        if op.method != "GET" or op.public:
             continue
         for n in range(max(len(world.a.instances), len(world.a.accounts))):
             url = op.url(world.a.ids(n))
@@ -452,6 +479,18 @@ def test_tenant_b_gets_404_on_every_id_of_a_and_changes_nothing(world: World):
                     continue
                 for n in range(max(len(a.instances), len(a.accounts))):
                     _attack(world, client, op, a.ids(n), failures)
+                if "instance_id" in op.params:
+                    _attack(world, client, op, {**a.ids(), "instance_id": a.oauth_instance}, failures)
+            # The public route: B's made-up redirects naming A's things get the refusal page, nothing else.
+            for op in world.ops:
+                if not op.public:
+                    continue
+                for instance_id in (*a.instances, a.oauth_instance):
+                    forged = {"state": instance_id, "code": instance_id, "sellerId": a.company, "type": "auth"}
+                    response = client.request(op.method, op.path, params=forged)
+                    COUNTS["cross_tenant_attempts"] += 1
+                    if response.status_code != 400:
+                        failures.append(f"{op.key} forged by B: {response.status_code} {response.text[:300]}")
             # B's own account, A's profile: not found either (as a profile nobody has).
             link = f"/api/accounts/{world.b_account}/advertising-profile"
             ours = client.put(link, json={"profile_id": A_PROFILE})
@@ -474,7 +513,7 @@ def test_tenant_b_gets_404_on_every_id_of_a_and_changes_nothing(world: World):
             # Wait for the discovery B asked for: a run that now sees B's claim of A's advertiser.
             world.ads.no_discovery_running()
             for op in world.ops:
-                if op.params or op.writes:
+                if op.params or op.writes or op.public:
                     continue
                 listed = _read(client, op.path)
                 COUNTS["cross_tenant_attempts"] += 1
@@ -553,11 +592,17 @@ def test_no_missing_malformed_unknown_or_revoked_token_gets_through(world: World
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(call, calls))
     COUNTS["unauthenticated_attempts"] += len(results)
-    admitted = [f"{what}: {status} {text[:200]}" for what, status, text, _ in results if status != 401]
+    public = {op.key for op in world.ops if op.public}
+    # A route without a bearer token (Walmart's redirect) admits everyone, and refuses a redirect that is not ours.
+    expected = {what: 400 if what.partition(" (")[0] in public else 401 for what, _, _, _ in results}
+    admitted = [f"{what}: {status} {text[:200]}" for what, status, text, _ in results if status != expected[what]]
     COUNTS["unauthenticated_admitted"] += len(admitted)
     assert not admitted, "\n".join(admitted[:30])
     for what, _, text, challenge in results:
-        assert json.loads(text) == {"message": "Unauthorized"} and challenge == "Bearer", (what, text, challenge)
+        if expected[what] == 401:
+            assert json.loads(text) == {"message": "Unauthorized"} and challenge == "Bearer", (what, text, challenge)
+        else:
+            assert "Nothing was connected" in text and not challenge, (what, text)
     changed = _diff(before, snapshot(world))
     COUNTS["leaks"] += len(changed)
     assert not changed, changed
@@ -622,6 +667,8 @@ def test_no_secret_of_the_run_in_any_response_or_log_line(world: World, figures:
     secrets_here = world.stack.secrets()
     assert world.a.client_secret in secrets_here.values()
     assert any(name.startswith("access token") for name in secrets_here), sorted(secrets_here)
+    assert any(name.startswith("refresh token") for name in secrets_here), sorted(secrets_here)
+    assert "our Walmart app's client secret" in secrets_here
     assert "the Walmart Connect partner's private key" in secrets_here
     figures.record(
         "hostile_tenants",

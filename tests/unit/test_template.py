@@ -69,6 +69,9 @@ GLOBAL_ENV = {
     "WALMART_RATE_LIMIT_SCALE",
     "WALMART_RATE_LIMITS",
     "WALMART_ADS_SECRET_NAME",
+    "WALMART_APP_SECRET_NAME",
+    "WALMART_AUTHORIZE_URL",
+    "WALMART_REDIRECT_URI",
     "WALMART_ADS_HOURLY_OPERATIONS",
     "ADS_BACKFILL_DAYS",
 }
@@ -347,15 +350,33 @@ def test_authorizer_reads_only_and_the_scheduler_only_touches_the_app_table(
     ]
 
 
+def _secrets_read(props: dict[str, Any]) -> set[str]:
+    """The template parameters naming the secrets a function may read."""
+    return {
+        name
+        for policy, args in _policy_templates(props)
+        if policy == "AWSSecretsManagerGetSecretValuePolicy"
+        for name in ("WalmartAdsSecretName", "WalmartAppSecretName")
+        if "${" + name + "}-*" in json.dumps(args)
+    }
+
+
 def test_only_functions_that_call_walmart_connect_read_the_partner_secret(
     functions: dict[str, dict[str, Any]],
 ) -> None:
-    reading = {
-        fn
-        for fn, props in functions.items()
-        if any(n == "AWSSecretsManagerGetSecretValuePolicy" for n, _ in _policy_templates(props))
-    }
+    reading = {fn for fn, props in functions.items() if "WalmartAdsSecretName" in _secrets_read(props)}
     assert reading == {"ProfileRefreshFunction", "AdsReportsFunction", "AdsWriteBackFunction"}
+
+
+def test_only_functions_that_exchange_or_refresh_seller_tokens_read_the_app_secret(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    """The API exchanges a seller's authorization code; the workers that call the Marketplace refresh its token."""
+    reading = {fn for fn, props in functions.items() if "WalmartAppSecretName" in _secrets_read(props)}
+    assert reading == {"ApiFunction", "TokenFunction", "LocationsFunction", "SyncFunction", "BackfillFunction"}
+    for fn, props in functions.items():  # and no function reads any other secret
+        policies = [args for n, args in _policy_templates(props) if n == "AWSSecretsManagerGetSecretValuePolicy"]
+        assert len(policies) == len(_secrets_read(props)), fn
 
 
 def test_only_functions_that_read_secrets_may_decrypt(functions: dict[str, dict[str, Any]]) -> None:
@@ -392,6 +413,7 @@ def test_api_is_behind_the_request_authorizer(resources: dict[str, Any], functio
         ("ANY", "/api/{proxy+}"): None,  # the default authorizer
         ("GET", "/api/docs"): "NONE",
         ("GET", "/api/openapi.json"): "NONE",
+        ("GET", "/api/walmart/oauth/callback"): "NONE",  # Walmart sends the seller's browser: the state is the proof
     }
     for logical_id, props in functions.items():
         if logical_id != "ApiFunction":

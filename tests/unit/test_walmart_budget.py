@@ -47,7 +47,7 @@ def service(limiter, monkeypatch, tokens=("tok", "fresh")):
     factory: Any = lambda env: "client"  # noqa: E731
     connection = ConnectionService(Settings(), unused, unused, unused, factory, limiter=limiter, sleep=slept.append)
     issued = iter(tokens)
-    monkeypatch.setattr(connection, "access_token", lambda rec, force_new=False: next(issued))
+    monkeypatch.setattr(connection, "access_token", lambda rec, refused=None: next(issued))
     return connection, slept
 
 
@@ -129,3 +129,12 @@ def test_calls_granted_at_our_pace_never_empty_walmarts_bucket_despite_arrival_j
         assert refused == 0
     else:
         assert refused > 0  # without the slack the same jitter does run into 429s
+
+
+def test_with_oauth_the_budget_is_walmarts_seller_id_not_our_apps_client_id():
+    """Our app's client id is the same for every seller who authorized it; Walmart limits per seller."""
+    authorized = record().model_copy(update={"client_id": None, "seller_id": "43423324", "refresh_token": b"sealed"})
+    assert seller_key(authorized) == "sandbox:seller:43423324"
+    other_tenant = authorized.model_copy(update={"tenant_id": "other", "id": "x"})
+    assert seller_key(other_tenant) == seller_key(authorized)
+    assert seller_key(authorized.model_copy(update={"seller_id": "555"})) != seller_key(authorized)

@@ -11,11 +11,12 @@ import pytest
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
     WalmartError,
+    WalmartGrantRefused,
     WalmartRateLimited,
     WalmartUnavailable,
     parse_error_body,
 )
-from walmart_integration.walmart.marketplace import MarketplaceClient, _replenish_wait
+from walmart_integration.walmart.marketplace import AppCredentials, MarketplaceClient, _replenish_wait
 
 UNAUTHORIZED = {
     "error": [
@@ -175,3 +176,67 @@ def test_error_bodies_parsed_from_error_or_errors(text, expected):
 )
 def test_replenishment_header_formats(headers, expected):
     assert _replenish_wait(httpx.Headers(headers), now=1_000_000_000) == pytest.approx(expected, abs=1)
+
+
+# -- a seller's OAuth 2.0 authorization of our app --------------------------------------------------------------------
+APP = AppCredentials("app-client-id", "app-client-secret")
+
+
+def test_the_code_exchange_sends_our_app_the_seller_and_the_redirect_uri():
+    seen: list[httpx.Request] = []
+    body = {"access_token": "acc", "refresh_token": "ref", "token_type": "Bearer", "expires_in": 900}
+    client = client_with([httpx.Response(200, json=body)], seen)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    tokens = client.exchange_code(APP, "43423324", "65CA5DA3", "https://api.example/cb", now=now)
+    assert tokens.access.value == "acc" and tokens.refresh_token == "ref"
+    assert (tokens.access.expires_at - now).total_seconds() == 900
+    request = seen[0]
+    assert request.method == "POST" and request.url.path == "/v3/token"
+    basic = base64.b64encode(b"app-client-id:app-client-secret").decode()
+    assert request.headers["authorization"] == f"Basic {basic}"
+    assert request.headers["wm_partner.id"] == "43423324"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["wm_svc.name"] == "Test Service" and len(request.headers["wm_qos.correlation_id"]) == 36
+    assert parse_qs(request.content.decode()) == {
+        "grant_type": ["authorization_code"],
+        "code": ["65CA5DA3"],
+        "redirect_uri": ["https://api.example/cb"],
+    }
+
+
+def test_a_refresh_keeps_no_refresh_token_when_walmart_sends_none():
+    """Walmart's refresh example answers an access token only (POST_v3_token__200__example.json, refreshTokenRes)."""
+    seen: list[httpx.Request] = []
+    client = client_with([httpx.Response(200, json={"access_token": "new", "expires_in": 900})], seen)
+    tokens = client.refresh(APP, "43423324", "APXcIoTp")
+    assert tokens.access.value == "new" and tokens.refresh_token is None
+    assert seen[0].headers["wm_partner.id"] == "43423324"
+    assert parse_qs(seen[0].content.decode()) == {"grant_type": ["refresh_token"], "refresh_token": ["APXcIoTp"]}
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_a_refused_code_or_refresh_token_is_a_refused_grant_with_walmarts_reason(status: int):
+    body = {"error": [{"code": "INVALID_REQUEST_PARAM.GMP_GATEWAY_API", "description": "Refresh token is revoked"}]}
+    seen: list[httpx.Request] = []
+    client = client_with([httpx.Response(status, json=body)], seen)
+    with pytest.raises(WalmartGrantRefused) as caught:
+        client.refresh(APP, "1", "old")
+    assert isinstance(caught.value, WalmartAuthError)  # the workers treat it as refused credentials
+    assert caught.value.message == "Refresh token is revoked" and caught.value.status == status
+    assert len(seen) == 1  # never retried
+
+
+def test_grant_5xx_is_retried_then_unavailable_and_429_rate_limited():
+    client = client_with([httpx.Response(503, text="busy")] * 3)
+    with pytest.raises(WalmartUnavailable):
+        client.exchange_code(APP, "1", "c", "https://x/cb")
+    client = client_with([httpx.Response(429, json={"errors": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]})])
+    with pytest.raises(WalmartRateLimited):
+        client.refresh(APP, "1", "r")
+
+
+def test_no_secret_in_the_repr_of_credentials_or_tokens():
+    client = client_with([httpx.Response(200, json={"access_token": "acc-secret", "refresh_token": "ref-secret"})])
+    tokens = client.exchange_code(APP, "1", "c", "https://x/cb")
+    shown = repr(APP) + repr(tokens) + repr(tokens.access)
+    assert "app-client-secret" not in shown and "acc-secret" not in shown and "ref-secret" not in shown

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.ads_reports import AdsReports
     from walmart_integration.services.advertising import AdvertisingService
     from walmart_integration.services.auth import AuthService
+    from walmart_integration.services.authorization import AuthorizationService
     from walmart_integration.services.connect_gateway import ConnectGateway
     from walmart_integration.services.connection import ConnectionService
     from walmart_integration.services.instances import InstanceService
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from walmart_integration.store.tenants import TenantRepository
     from walmart_integration.store.vault import Vault
     from walmart_integration.walmart.connect import ConnectClient
-    from walmart_integration.walmart.marketplace import MarketplaceClient
+    from walmart_integration.walmart.marketplace import AppCredentials, MarketplaceClient
 
 T = TypeVar("T")
 
@@ -176,6 +177,18 @@ class Composition:
             )
         return self._marketplace_clients[environment]
 
+    @cached_property
+    def _app_secret(self) -> Any:
+        from walmart_integration.store.app_secret import AppSecret
+
+        return AppSecret(self.settings.walmart_app_secret_name, self.settings.region)
+
+    def app_credentials(self) -> AppCredentials:
+        """Our Walmart app's client id and secret (Secrets Manager, cached): the OAuth grants' Basic auth."""
+        from walmart_integration.walmart.marketplace import AppCredentials
+
+        return AppCredentials(*self._app_secret.client_credentials())
+
     # -- use cases: tenants, instances, reference data ---------------------------------------------------
     @cached_property
     def auth(self) -> AuthService:
@@ -189,6 +202,21 @@ class Composition:
 
         return InstanceService(
             self.settings, self.instances, self.reference, self.vault, self.queues, run_once=self.run_once
+        )
+
+    @cached_property
+    def authorization(self) -> AuthorizationService:
+        from walmart_integration.services.authorization import AuthorizationService
+        from walmart_integration.store.authorizations import AuthorizationRepository
+
+        return AuthorizationService(
+            self.settings,
+            self.instances,
+            AuthorizationRepository(self.settings.app_table_name, self.settings.region),
+            self.vault,
+            self.queues,
+            self.marketplace,
+            self.app_credentials,
         )
 
     @cached_property
@@ -210,6 +238,7 @@ class Composition:
             self.marketplace,
             self.limiter,
             run_once=self.run_once,
+            app_credentials=self.app_credentials,
         )
 
     @cached_property

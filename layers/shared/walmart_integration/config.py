@@ -18,6 +18,9 @@ AppEnv = Literal["local", "test", "dev", "staging", "production"]
 DEFAULT_SANDBOX_URL = "https://sandbox.walmartapis.com"
 DEFAULT_PRODUCTION_URL = "https://marketplace.walmartapis.com"
 DEFAULT_ADS_URL = "https://developer.api.walmart.com/api-proxy/service/WPA/Api/v1"
+# Walmart's authorize page for a seller's OAuth 2.0 consent (docs/walmart/FACTS.md, "Seller authorization for a
+# platform": the page "Log in and authorize app scope" shows this host and path).
+DEFAULT_AUTHORIZE_URL = "https://login.account.wal-mart.com/authorize"
 
 
 class Settings(BaseModel):
@@ -46,6 +49,12 @@ class Settings(BaseModel):
     walmart_service_name: str = "Walmart Integration Service"
     walmart_http_timeout_seconds: float = Field(default=10.0, gt=0)
     walmart_http_attempts: int = Field(default=3, ge=1, le=10)
+    # Seller authorization (OAuth 2.0 authorization code grant) through our solution provider app
+    walmart_app_secret_name: str = ""  # Secrets Manager: {"client_id", "client_secret"} of our registered app
+    walmart_authorize_url: str = DEFAULT_AUTHORIZE_URL
+    walmart_redirect_uri: str = ""  # the callback URL registered with Walmart; empty: derived from the request
+    oauth_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)  # how long an authorization URL works
+    token_refresh_margin_seconds: float = Field(default=60, ge=0, le=600)  # refresh an access token this early
     max_receive_count: int = Field(default=5, ge=1)
     retry_base_seconds: float = Field(default=10.0, ge=0)
     retry_max_seconds: float = Field(default=900.0, ge=0)

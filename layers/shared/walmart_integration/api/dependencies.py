@@ -17,6 +17,7 @@ from walmart_integration.api.errors import Unauthorized
 if TYPE_CHECKING:
     from walmart_integration.services.accounting import AccountingService
     from walmart_integration.services.advertising import AdvertisingService
+    from walmart_integration.services.authorization import AuthorizationService
     from walmart_integration.services.instances import InstanceService
     from walmart_integration.services.reference import ReferenceService
     from walmart_integration.services.synced_data import SyncedDataService
@@ -33,6 +34,10 @@ def current_tenant(request: Request) -> str:
 
 def instance_service() -> InstanceService:
     return composition.current().instance_service
+
+
+def authorization_service() -> AuthorizationService:
+    return composition.current().authorization
 
 
 def reference_service() -> ReferenceService:
@@ -55,6 +60,7 @@ Tenant = Annotated[str, Depends(current_tenant)]
 
 if TYPE_CHECKING:
     Instances = Annotated[InstanceService, Depends(instance_service)]
+    Authorizations = Annotated[AuthorizationService, Depends(authorization_service)]
     Reference = Annotated[ReferenceService, Depends(reference_service)]
     SyncedData = Annotated[SyncedDataService, Depends(synced_data_service)]
     Advertising = Annotated[AdvertisingService, Depends(advertising_service)]
@@ -63,6 +69,7 @@ else:
     # Powertools reads these annotations at run time, where the service classes stay unimported: their modules (and
     # the repositories and clients they import) load with the first request that uses them, not at the cold start.
     Instances = Annotated[Any, Depends(instance_service)]
+    Authorizations = Annotated[Any, Depends(authorization_service)]
     Reference = Annotated[Any, Depends(reference_service)]
     SyncedData = Annotated[Any, Depends(synced_data_service)]
     Advertising = Annotated[Any, Depends(advertising_service)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
+from walmart_integration.api import pages
 from walmart_integration.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_errors
 from walmart_integration.models.common import ErrorResponse, ValidationErrorResponse
 from walmart_integration.observability import logger
@@ -118,14 +119,30 @@ def _unexpected(error: Exception) -> Response:
     return _json(500, {"message": "Internal server error"})
 
 
+def _is_callback(app: APIGatewayRestResolver) -> bool:
+    return bool(app.current_event.path.rstrip("/") == pages.CALLBACK_PATH)
+
+
 def register(app: APIGatewayRestResolver) -> None:
     """Install every exception handler on the resolver (Powertools picks the most specific class)."""
-    app.exception_handler(RequestValidationError)(_request_invalid)
+
+    def request_invalid(error: RequestValidationError) -> Response:
+        # The public callback answers a person's browser: a redirect it cannot read (a parameter sent twice) gets
+        # its refusal page, like any other redirect that is not ours.
+        if _is_callback(app):
+            return pages.page("invalid")
+        return _request_invalid(error)
+
+    def unexpected(error: Exception) -> Response:
+        response = _unexpected(error)
+        return pages.page("failed") if response.status_code == 500 and _is_callback(app) else response
+
+    app.exception_handler(RequestValidationError)(request_invalid)
     app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(ValidationFailed)(_invalid)
     app.exception_handler(NotFound)(_not_found)
     app.exception_handler(Conflict)(_conflict)
     app.exception_handler(Forbidden)(_forbidden)
     app.exception_handler(Unauthorized)(_unauthorized)
-    app.exception_handler(Exception)(_unexpected)
+    app.exception_handler(Exception)(unexpected)
     app.not_found(_no_route)

@@ -14,6 +14,7 @@ from walmart_integration.models.common import StrictModel, iso
 Environment = Literal["sandbox", "production"]
 BatchPeriod = Literal["immediate", "daily", "weekly", "monthly"]
 InstanceStatus = Literal["pending", "connecting", "connected", "credentials_missing", "credentials_invalid", "error"]
+AuthMethod = Literal["client_credentials", "oauth"]
 JobStatus = Literal["pending", "queued", "running", "succeeded", "failed", "skipped"]
 JOB_NAMES = ("token", "locations", "products", "orders", "backfill")
 SYNC_JOB_NAMES = ("locations", "products", "orders", "backfill")
@@ -159,7 +160,13 @@ class InstanceView(BaseModel):
     name: str
     integration_id: int
     environment: Environment
-    connection_settings: dict[str, str | None]
+    connection_settings: dict[str, str | None] = Field(
+        description=(
+            "clientId, clientSecret (masked), authMethod (client_credentials: the seller's own API keys; oauth: the "
+            "seller authorized our app on Walmart, POST .../authorization; null: not connected) and sellerId "
+            "(Walmart's seller id, with oauth)"
+        )
+    )
     integration_settings: IntegrationSettings
     is_automatic_sync_enabled: bool
     status: InstanceStatus
@@ -171,8 +178,24 @@ class InstanceView(BaseModel):
     updated_at: str | None
 
 
+class AuthorizationView(BaseModel):
+    """``POST /api/walmart/{id}/authorization``: where to send the seller's browser to authorize our app."""
+
+    authorization_url: str = Field(
+        description=(
+            "Walmart's authorize page with responseType, clientId, redirectUri, clientType, nonce and state: open it "
+            "in the seller's browser; Walmart sends the browser back to our callback, which connects the instance"
+        )
+    )
+    expires_at: str = Field(description="The URL works once, until then (ISO 8601 UTC)")
+
+
 class InstanceRecord(BaseModel):
-    """An instance as stored. ``credentials`` and ``access_token`` are KMS ciphertexts."""
+    """An instance as stored. ``credentials``, ``refresh_token`` and ``access_token`` are KMS ciphertexts.
+
+    It connects with the seller's own API keys (``credentials``: client credentials) or with the seller's OAuth 2.0
+    authorization of our app (``refresh_token`` and ``seller_id``, Walmart's ``sellerId``); never both.
+    """
 
     tenant_id: str
     id: str
@@ -183,6 +206,8 @@ class InstanceRecord(BaseModel):
     has_client_secret: bool = False
     credentials: bytes | None = None
     credentials_version: int = 0
+    seller_id: str | None = None
+    refresh_token: bytes | None = None
     access_token: bytes | None = None
     access_token_expires_at: datetime | None = None
     integration_settings: dict[str, Any]
@@ -195,8 +220,14 @@ class InstanceRecord(BaseModel):
     updated_at: datetime
 
     @property
+    def auth_method(self) -> AuthMethod | None:
+        if self.refresh_token is not None:
+            return "oauth"
+        return "client_credentials" if self.credentials is not None else None
+
+    @property
     def has_credentials(self) -> bool:
-        return self.credentials is not None
+        return self.auth_method is not None
 
     def view(self) -> InstanceView:
         return InstanceView(
@@ -207,6 +238,8 @@ class InstanceRecord(BaseModel):
             connection_settings={
                 "clientId": self.client_id,
                 "clientSecret": SECRET_MASK if self.has_client_secret else None,
+                "authMethod": self.auth_method,
+                "sellerId": self.seller_id,
             },
             integration_settings=IntegrationSettings.model_construct(**self.integration_settings),
             is_automatic_sync_enabled=self.is_automatic_sync_enabled,

@@ -233,7 +233,8 @@ class InstanceService:
         return self.vault.encrypt(plaintext, credentials_context(tenant_id, instance_id))
 
     def _credential_changes(self, current: InstanceRecord, patch: InstanceUpdate) -> dict[str, Any]:
-        """New credentials mean a new connection: new version, token dropped, jobs restarted."""
+        """New credentials mean a new connection: new version, token dropped, jobs restarted. Client credentials
+        replace a seller's OAuth authorization: its refresh token is deleted with the access token."""
         connection = patch.connection_settings
         given = connection.model_fields_set if connection else {"clientId", "clientSecret"}
         client_id = (connection.clientId if connection else None) if "clientId" in given else current.client_id
@@ -252,6 +253,8 @@ class InstanceService:
             "has_client_secret": secret is not None,
             "credentials": self._seal(current.tenant_id, current.id, client_id, secret),
             "credentials_version": current.credentials_version + 1,
+            "seller_id": None,
+            "refresh_token": None,
             "access_token": None,
             "access_token_expires_at": None,
             "status": "pending" if connectable else "credentials_missing",

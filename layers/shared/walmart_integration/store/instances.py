@@ -22,6 +22,8 @@ _UPDATABLE = (
     "has_client_secret",
     "credentials",
     "credentials_version",
+    "seller_id",
+    "refresh_token",
     "access_token",
     "access_token_expires_at",
     "integration_settings",
@@ -247,6 +249,115 @@ class InstanceRepository(Repository):
                 return False
             raise
         return True
+
+    # -- the shared access token: one refresh for every worker of a connection ------------------------------------
+    def acquire_token_lease(
+        self,
+        tenant_id: str,
+        instance_id: str,
+        credentials_version: int,
+        seen_expiry: datetime | None,
+        owner: str,
+        now: float,
+        until: float,
+    ) -> InstanceRecord | None:
+        """Take the right to renew the connection's access token until ``until`` (epoch seconds): only while the
+        token is still the one the caller saw expire (``seen_expiry``), nobody else holds an unexpired lease and the
+        connection is neither replaced nor refused. The instance as it is now (its latest refresh token), or None:
+        someone else renews the token, or already did."""
+        names = {"#cv": "credentials_version", "#owner": "token_lease_owner", "#until": "token_lease_until"}
+        names |= {"#exp": "access_token_expires_at", "#status": "status"}
+        values: dict[str, Any] = {
+            ":cv": {"N": str(credentials_version)},
+            ":owner": {"S": owner},
+            ":now": {"N": repr(now)},
+            ":until": {"N": repr(until)},
+            ":refused": {"S": "credentials_invalid"},
+        }
+        condition = (
+            "attribute_exists(pk) AND #cv = :cv AND #status <> :refused"
+            " AND (attribute_not_exists(#until) OR #until < :now)"
+        )
+        if seen_expiry is None:
+            condition += " AND attribute_not_exists(#exp)"
+        else:
+            condition += " AND #exp = :seen"
+            values[":seen"] = {"S": seen_expiry.isoformat()}
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, instance_id),
+                UpdateExpression="SET #owner = :owner, #until = :until",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as error:
+            if dynamo.is_conditional_failure(error):
+                return None
+            raise
+        return _from_item(response["Attributes"])
+
+    def store_token(
+        self,
+        tenant_id: str,
+        instance_id: str,
+        credentials_version: int,
+        owner: str,
+        access_token: bytes,
+        expires_at: datetime,
+        refresh_token: bytes | None = None,
+    ) -> bool:
+        """The renewed access token (and a refresh token Walmart rotated), lease released; False when the lease was
+        lost or the connection replaced meanwhile (the token is then not stored)."""
+        names = {"#cv": "credentials_version", "#owner": "token_lease_owner", "#until": "token_lease_until"}
+        names |= {"#token": "access_token", "#exp": "access_token_expires_at", "#updated": "updated_at"}
+        values: dict[str, Any] = {
+            ":cv": {"N": str(credentials_version)},
+            ":owner": {"S": owner},
+            ":token": {"B": access_token},
+            ":exp": {"S": expires_at.isoformat()},
+            ":now": {"S": utcnow().isoformat()},
+        }
+        sets = ["#token = :token", "#exp = :exp", "#updated = :now"]
+        if refresh_token is not None:
+            names["#refresh"] = "refresh_token"
+            values[":refresh"] = {"B": refresh_token}
+            sets.append("#refresh = :refresh")
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, instance_id),
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE #owner, #until",
+                ConditionExpression="attribute_exists(pk) AND #cv = :cv AND #owner = :owner",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except Exception as error:
+            if dynamo.is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def release_token_lease(self, tenant_id: str, instance_id: str, owner: str) -> None:
+        """Give the lease up (the renewal failed): the next worker may try at once."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, instance_id),
+                UpdateExpression="REMOVE #owner, #until",
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "token_lease_owner", "#until": "token_lease_until"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except Exception as error:
+            if not dynamo.is_conditional_failure(error):
+                raise
+
+    @staticmethod
+    def _key(tenant_id: str, instance_id: str) -> dict[str, Any]:
+        return {"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.instance_sk(instance_id)}}
 
     def automatic_sync_instances(self) -> list[InstanceRecord]:
         """Instances with automatic sync on, from the sparse ``gsi1`` index (no table scan)."""

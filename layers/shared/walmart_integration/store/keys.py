@@ -11,6 +11,8 @@ AppTable (pk, sk; sparse GSI ``gsi1``):
   TENANT#<tenant>            SKU#<sku>                   internal (SKU) product, integer id from COUNTER#skuproduct
   TENANT#<tenant>            RUN#<instance>#<stream>#<run>  progress of one sync run (TTL)
   TENANT#<tenant>            SYNCSTATE#<instance>        incremental watermarks per stream
+  OAUTHSTATE#<sha256>        OAUTHSTATE                  a seller authorization in progress: its state's hash -> tenant,
+                                                         instance (single use, TTL expires_at): authorizations
   RATELIMIT#<seller>         BUCKET#<endpoint>           token bucket of one Walmart rate limit of a seller
                                                          (tokens, updated_at epoch s; TTL expires_at): rate_limits
   gsi1: AUTOSYNC / <tenant>#<instance>                   instances with automatic sync (no table scan)
@@ -110,6 +112,14 @@ def run_sk(instance_id: str, stream: str, run_id: str) -> str:
 
 def sync_state_sk(instance_id: str) -> str:
     return f"SYNCSTATE#{instance_id}"
+
+
+# -- OAuth 2.0 app authorizations -------------------------------------------------------------------------------
+def oauth_state_pk(state_hash: str) -> str:
+    return f"OAUTHSTATE#{state_hash}"
+
+
+OAUTH_STATE_SK = "OAUTHSTATE"
 
 
 # -- rate limits ---------------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ class WalmartAuthError(WalmartError):
     """Credentials or token refused (401, or INVALID_TOKEN)."""
 
 
+class WalmartGrantRefused(WalmartAuthError):
+    """Walmart refused an authorization code or a refresh token (400 or 401 from ``POST /v3/token``): the seller's
+    authorization is gone (used or expired code, the app disconnected). Walmart documents neither the status nor the
+    body of this refusal, so both are read as one (docs/walmart/FACTS.md, "Seller authorization for a platform")."""
+
+
 class WalmartUnavailable(WalmartError):
     """5xx or a timeout/connection error: worth retrying later."""
 

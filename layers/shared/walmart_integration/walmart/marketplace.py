@@ -1,4 +1,5 @@
-"""Walmart Marketplace API client: client-credentials tokens, the seller's resources (docs/walmart/FACTS.md)."""
+"""Walmart Marketplace API client: access tokens (client credentials, or a seller's OAuth 2.0 authorization) and the
+seller's resources (docs/walmart/FACTS.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
     WalmartError,
+    WalmartGrantRefused,
     WalmartNotFound,
     WalmartRateLimited,
     WalmartUnavailable,
@@ -30,12 +32,29 @@ DEFAULT_RATE_LIMIT_WAIT = 60.0
 
 @dataclass(frozen=True)
 class AccessToken:
-    value: str
+    value: str = field(repr=False)  # never in a log line or a traceback
     expires_at: datetime
 
     def usable(self, now: datetime, margin_seconds: float = 60) -> bool:
         """Still valid ``margin_seconds`` from now (15-minute tokens: authentication spec, POST /v3/token)."""
         return self.expires_at - timedelta(seconds=margin_seconds) > now
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    """What ``POST /v3/token`` answers an authorization code or a refresh token: an access token and, when Walmart
+    sends one, a refresh token (the ``refresh_token`` grant's example carries none: keep the one you have)."""
+
+    access: AccessToken
+    refresh_token: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """Our solution provider app's registered client id and secret (Basic auth of the OAuth grants)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)  # never in a log line or a traceback
 
 
 @dataclass(frozen=True)
@@ -104,23 +123,68 @@ class MarketplaceClient:
         raise AssertionError("unreachable")
 
     def fetch_token(self, client_id: str, client_secret: str, now: datetime | None = None) -> AccessToken:
+        """Client credentials: a seller's own API keys (docs/walmart/FACTS.md, "Access token")."""
+        response = self._token_call(client_id, client_secret, {"grant_type": "client_credentials"})
+        if response.status_code != 200:
+            raise self._error(response)
+        return self._access_token(response, now)
+
+    def exchange_code(
+        self, app: AppCredentials, seller_id: str, code: str, redirect_uri: str, now: datetime | None = None
+    ) -> OAuthTokens:
+        """The authorization code Walmart sent to our redirect URI, for the seller's access and refresh tokens:
+        ``grant_type=authorization_code`` with the same ``redirect_uri``, Basic auth with our app's credentials and
+        ``WM_PARTNER.ID`` = the seller id (docs/walmart/specs/marketplace__authentication.openapi.json, ``tokenAPI``;
+        docs/walmart/examples/POST_v3_token__request__tokenAPIReq.json)."""
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self._grant(app, seller_id, form, now)
+
+    def refresh(
+        self, app: AppCredentials, seller_id: str, refresh_token: str, now: datetime | None = None
+    ) -> OAuthTokens:
+        """A new access token for a seller from its refresh token (``grant_type=refresh_token``, ``WM_PARTNER.ID``;
+        docs/walmart/examples/POST_v3_token__request__refreshTokenReq.json). Walmart's example answer carries no new
+        refresh token (docs/walmart/examples/POST_v3_token__200__example.json, ``refreshTokenRes``)."""
+        return self._grant(app, seller_id, {"grant_type": "refresh_token", "refresh_token": refresh_token}, now)
+
+    def _grant(self, app: AppCredentials, seller_id: str, form: dict[str, str], now: datetime | None) -> OAuthTokens:
+        response = self._token_call(app.client_id, app.client_secret, form, {"WM_PARTNER.ID": seller_id})
+        if response.status_code in (400, 401):
+            code, message = parse_error_body(response.text)
+            raise WalmartGrantRefused(
+                message or f"Walmart refused the {form['grant_type']} grant (HTTP {response.status_code}).",
+                response.status_code,
+                code,
+            )
+        if response.status_code != 200:
+            raise self._error(response)
+        refresh_token = response.json().get("refresh_token")
+        return OAuthTokens(self._access_token(response, now), str(refresh_token) if refresh_token else None)
+
+    def _token_call(
+        self, client_id: str, client_secret: str, form: dict[str, str], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """``POST /v3/token``: a form body, Basic auth (docs/walmart/specs/marketplace__authentication.openapi.json)."""
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
         def build() -> httpx.Request:
-            headers = self._headers() | {
+            sent = self._headers() | {
                 "Authorization": f"Basic {basic}",
                 "Content-Type": "application/x-www-form-urlencoded",
+                **(headers or {}),
             }
-            return self._http.build_request(
-                "POST", "/v3/token", headers=headers, data={"grant_type": "client_credentials"}
-            )
+            return self._http.build_request("POST", "/v3/token", headers=sent, data=form)
 
-        response = self._send(build)
-        if response.status_code != 200:
-            raise self._error(response)
-        body = response.json()
+        return self._send(build)
+
+    @staticmethod
+    def _access_token(response: httpx.Response, now: datetime | None) -> AccessToken:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
         token = body.get("access_token") if isinstance(body, dict) else None
-        if not token:
+        if not token or not isinstance(body, dict):
             raise WalmartUnavailable("Walmart's token response carried no access_token.", response.status_code)
         expires_in = float(body.get("expires_in") or 900)
         issued = now or datetime.now(UTC)
