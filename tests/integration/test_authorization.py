@@ -434,7 +434,9 @@ def test_failures_on_our_side_are_pages_too_and_leave_the_instance_reconnectable
     service = composition.current().authorization
 
     def queue_down(*_: Any) -> None:
-        raise RuntimeError("SQS is down")
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "SQS is down"}}, "SendMessage")
 
     with monkeypatch.context() as patched:
         patched.setattr(service.queues, "send", queue_down)

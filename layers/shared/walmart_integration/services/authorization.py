@@ -27,14 +27,16 @@ from urllib.parse import urlencode
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import Conflict, NotFound
+from walmart_integration.models.authorization import PendingAuthorization
 from walmart_integration.models.common import iso, utcnow
 from walmart_integration.models.instance import AuthorizationView, InstanceRecord, Job
 from walmart_integration.models.messages import TokenJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.connection import refresh_token_context, token_context
 from walmart_integration.services.instances import fresh_jobs
+from walmart_integration.store import dynamo
 from walmart_integration.store.app_secret import AppNotConfigured
-from walmart_integration.store.authorizations import AuthorizationRepository, PendingAuthorization
+from walmart_integration.store.authorizations import AuthorizationRepository
 from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.store.vault import Vault
@@ -187,8 +189,9 @@ class AuthorizationService:
         )
         try:
             self.queues.send(self.settings.token_queue_url, job)
-        except Exception:
-            # The tokens are stored but nothing would connect the instance: say so on it, and to the person.
+        except (dynamo.ClientError, dynamo.BotoCoreError):
+            # SQS refused or could not be reached. The tokens are stored but nothing would connect the instance: say so
+            # on it, and to the person.
             logger.exception("The token job could not be queued")
             failed = Job(status="failed", error="The connection could not be started: authorize the app again.")
             self.instances.save_progress(

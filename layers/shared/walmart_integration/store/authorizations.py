@@ -7,24 +7,15 @@ taking it deletes it, so a state is used once even when two callbacks race.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
+from walmart_integration.models.authorization import PendingAuthorization
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
-
-
-@dataclass(frozen=True)
-class PendingAuthorization:
-    tenant_id: str
-    instance_id: str
-    credentials_version: int  # the instance's when the URL was made: a newer connection makes the state stale
-    redirect_uri: str  # what the authorize URL named: the code exchange must send the same
-    expires_at: float  # epoch seconds (also the item's TTL)
+from walmart_integration.store.expressions import Expression, new_item
 
 
 class AuthorizationRepository(Repository):
     def open(self, state_hash: str, pending: PendingAuthorization) -> None:
+        guard = Expression()
         self.client.put_item(
             TableName=self.table,
             Item=dynamo.serialize(
@@ -32,36 +23,28 @@ class AuthorizationRepository(Repository):
                     "pk": keys.oauth_state_pk(state_hash),
                     "sk": keys.OAUTH_STATE_SK,
                     "type": "oauth_state",
-                    "tenant_id": pending.tenant_id,
-                    "instance_id": pending.instance_id,
-                    "credentials_version": pending.credentials_version,
-                    "redirect_uri": pending.redirect_uri,
+                    **pending.model_dump(),
                     "expires_at": int(pending.expires_at) + 1,
                 }
             ),
-            ConditionExpression="attribute_not_exists(pk)",
+            **guard.params(new_item(guard)),
         )
 
     def take(self, state_hash: str) -> PendingAuthorization | None:
         """The authorization of this state, removed in the same call (None: unknown, or already taken)."""
+        guard = Expression()
         try:
             response = self.client.delete_item(
                 TableName=self.table,
                 Key={"pk": {"S": keys.oauth_state_pk(state_hash)}, "sk": {"S": keys.OAUTH_STATE_SK}},
-                ConditionExpression="attribute_exists(pk)",
                 ReturnValues="ALL_OLD",
+                **guard.params(guard.exists("pk")),
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return None
             raise
-        item: dict[str, Any] = dynamo.deserialize(response.get("Attributes") or {})
+        item = dynamo.deserialize(response.get("Attributes") or {})
         if not item:
             return None
-        return PendingAuthorization(
-            tenant_id=str(item["tenant_id"]),
-            instance_id=str(item["instance_id"]),
-            credentials_version=int(item["credentials_version"]),
-            redirect_uri=str(item["redirect_uri"]),
-            expires_at=float(item["expires_at"]),
-        )
+        return PendingAuthorization.model_validate(item)

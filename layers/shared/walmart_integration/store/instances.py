@@ -265,35 +265,25 @@ class InstanceRepository(Repository):
         token is still the one the caller saw expire (``seen_expiry``), nobody else holds an unexpired lease and the
         connection is neither replaced nor refused. The instance as it is now (its latest refresh token), or None:
         someone else renews the token, or already did."""
-        names = {"#cv": "credentials_version", "#owner": "token_lease_owner", "#until": "token_lease_until"}
-        names |= {"#exp": "access_token_expires_at", "#status": "status"}
-        values: dict[str, Any] = {
-            ":cv": {"N": str(credentials_version)},
-            ":owner": {"S": owner},
-            ":now": {"N": repr(now)},
-            ":until": {"N": repr(until)},
-            ":refused": {"S": "credentials_invalid"},
-        }
+        update = Update().set("token_lease_owner", owner).set("token_lease_until", until)
+        lease = update.name("token_lease_until")
         condition = (
-            "attribute_exists(pk) AND #cv = :cv AND #status <> :refused"
-            " AND (attribute_not_exists(#until) OR #until < :now)"
+            f"{update.exists('pk')} AND {update.compare('credentials_version', '=', credentials_version)}"
+            f" AND {update.compare('status', '<>', 'credentials_invalid')}"
+            f" AND (attribute_not_exists({lease}) OR {lease} < {update.value(now)})"
         )
         if seen_expiry is None:
-            condition += " AND attribute_not_exists(#exp)"
+            condition += f" AND {update.not_exists('access_token_expires_at')}"
         else:
-            condition += " AND #exp = :seen"
-            values[":seen"] = {"S": seen_expiry.isoformat()}
+            condition += f" AND {update.compare('access_token_expires_at', '=', seen_expiry.isoformat())}"
         try:
             response = self.client.update_item(
                 TableName=self.table,
                 Key=self._key(tenant_id, instance_id),
-                UpdateExpression="SET #owner = :owner, #until = :until",
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                **update.params(condition),
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return None
             raise
@@ -311,30 +301,22 @@ class InstanceRepository(Repository):
     ) -> bool:
         """The renewed access token (and a refresh token Walmart rotated), lease released; False when the lease was
         lost or the connection replaced meanwhile (the token is then not stored)."""
-        names = {"#cv": "credentials_version", "#owner": "token_lease_owner", "#until": "token_lease_until"}
-        names |= {"#token": "access_token", "#exp": "access_token_expires_at", "#updated": "updated_at"}
-        values: dict[str, Any] = {
-            ":cv": {"N": str(credentials_version)},
-            ":owner": {"S": owner},
-            ":token": {"B": access_token},
-            ":exp": {"S": expires_at.isoformat()},
-            ":now": {"S": utcnow().isoformat()},
-        }
-        sets = ["#token = :token", "#exp = :exp", "#updated = :now"]
+        update = Update().set_all(
+            {"access_token": access_token, "access_token_expires_at": expires_at.isoformat()}
+            | {"updated_at": utcnow().isoformat()}
+        )
         if refresh_token is not None:
-            names["#refresh"] = "refresh_token"
-            values[":refresh"] = {"B": refresh_token}
-            sets.append("#refresh = :refresh")
+            update.set("refresh_token", refresh_token)
+        update.remove("token_lease_owner").remove("token_lease_until")
+        condition = (
+            f"{update.exists('pk')} AND {update.compare('credentials_version', '=', credentials_version)}"
+            f" AND {update.compare('token_lease_owner', '=', owner)}"
+        )
         try:
             self.client.update_item(
-                TableName=self.table,
-                Key=self._key(tenant_id, instance_id),
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE #owner, #until",
-                ConditionExpression="attribute_exists(pk) AND #cv = :cv AND #owner = :owner",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                TableName=self.table, Key=self._key(tenant_id, instance_id), **update.params(condition)
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if dynamo.is_conditional_failure(error):
                 return False
             raise
@@ -342,16 +324,14 @@ class InstanceRepository(Repository):
 
     def release_token_lease(self, tenant_id: str, instance_id: str, owner: str) -> None:
         """Give the lease up (the renewal failed): the next worker may try at once."""
+        update = Update().remove("token_lease_owner").remove("token_lease_until")
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=self._key(tenant_id, instance_id),
-                UpdateExpression="REMOVE #owner, #until",
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "token_lease_owner", "#until": "token_lease_until"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
+                **update.params(update.compare("token_lease_owner", "=", owner)),
             )
-        except Exception as error:
+        except dynamo.ClientError as error:
             if not dynamo.is_conditional_failure(error):
                 raise
 
