@@ -10,7 +10,10 @@ ones are a 400. Zero matches: 404 CONTENT_NOT_FOUND.GMP_ITEM_QUERY_API.
 
 Token format: ``AoE`` + base64url(JSON {"p": seller id, "q": filters, "t": issued epoch ms}) +
 ``.`` + 20 hex chars of HMAC. A token that does not verify, belongs to another seller, or is older
-than ``item_cursor_ttl_seconds`` (knob, default never) answers 400 "Invalid Cursor".
+than ``item_cursor_ttl_seconds`` (knob, default 120: "valid for 2 minutes. If the cursor expires, the API
+returns a 400 Invalid Cursor error", docs/walmart/specs/marketplace__item-management.openapi.json) answers
+400 "Invalid Cursor" (field nextCursor). Offsets stop at 10,000: a larger catalogue is listed whole only by the
+ITEM report (reports.py).
 
 Rate limit: two buckets per seller, 300/min for calls without any query parameter and 60/min
 for calls with any (``nextCursor=*`` counts).
