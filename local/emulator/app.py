@@ -86,11 +86,14 @@ def _before_request() -> Response | None:
         return errors.bare_response(status)
     headers: dict[str, str] = {}
     if status == 429:
-        now_ms = int(state.clock() * 1000)
+        now = state.clock()
+        wait = float(faults.retry_after_seconds or 1)
+        if faults.retry_after_seconds is not None and g.seller_id:
+            state.throttled_until[(g.seller_id, g.endpoint)] = now + wait  # the penalty window of that knob
         headers = {
             marketplace.HDR_TOKEN_COUNT: "0",
-            marketplace.HDR_REPLENISH: str(now_ms + 1000),
-            marketplace.HDR_RETRY_AFTER: "1",
+            marketplace.HDR_REPLENISH: str(int(now * 1000) + 1000),
+            marketplace.HDR_RETRY_AFTER: str(int(wait)),
         }
     return errors.error_response(status, entry, key=faults.error_key, headers=headers)
 

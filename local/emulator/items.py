@@ -158,7 +158,7 @@ def get_items(ctx: CallContext) -> Response:
     filters = {name: request.args[name] for name in FILTER_PARAMS if request.args.get(name)}
     try:
         limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _int_param("offset", 0, 0, MAX_OFFSET)
+        offset = _int_param("offset", 0, 0, state.faults.items_max_offset)
         cursor = request.args.get("nextCursor") or FIRST_CURSOR
         if cursor == FIRST_CURSOR:
             cursor = make_cursor(state, seller_id, filters, now_ms)
@@ -179,7 +179,7 @@ def get_items(ctx: CallContext) -> Response:
         return _not_found(ctx)
     body: JsonDict = {"ItemResponse": served, "totalItems": len(matches)}
     next_offset = offset + limit
-    if next_offset < len(matches) and next_offset <= MAX_OFFSET:
+    if next_offset < len(matches) and next_offset <= state.faults.items_max_offset:
         body["nextCursor"] = cursor
     return errors.json_response(body)
 

@@ -28,6 +28,7 @@ DEFAULT_TOKEN_TTL_SECONDS = 900
 DEFAULT_ORDERS_MAX_RESULTS = 10_000
 # GET /v3/items nextCursor "is valid for 2 minutes" (docs/walmart/specs/marketplace__item-management.openapi.json)
 DEFAULT_ITEM_CURSOR_TTL_SECONDS = 120
+DEFAULT_ITEMS_MAX_OFFSET = 10_000  # GET /v3/items offset "must be <= 10,000" (item-management spec)
 # On-request reports "take 15 to 45 minutes to generate"; "one report for each report type per hour" (page
 # "On-request reports" of developer.walmart.com, docs/walmart/FACTS.md "Checked behaviours" 2)
 DEFAULT_ITEM_REPORT_PROCESSING_SECONDS = 900.0
@@ -154,6 +155,7 @@ class Faults:
                           the nextCursor stops although totalCount says more
     item_cursor_ttl_seconds  N (default 120, the spec's two minutes): a GET /v3/items cursor is refused
                           (400 "Invalid Cursor") N seconds after it was issued; None: never
+    items_max_offset      the largest GET /v3/items offset served (default 10,000, the spec's; smaller for tests)
     item_report_processing_seconds  how long an ITEM report takes to be READY (default 900: Walmart's
                           15-45 minutes start at 15)
     item_report_failure_rate  0..1: share of report requests that end in ERROR (default 0)
@@ -187,6 +189,7 @@ class Faults:
         "wrapped_order_rate",
         "orders_max_results",
         "item_cursor_ttl_seconds",
+        "items_max_offset",
         "item_report_processing_seconds",
         "item_report_failure_rate",
         "report_requests_per_hour",
@@ -214,6 +217,7 @@ class Faults:
         self.wrapped_order_rate: float = 0.0
         self.orders_max_results: int = DEFAULT_ORDERS_MAX_RESULTS
         self.item_cursor_ttl_seconds: int | None = DEFAULT_ITEM_CURSOR_TTL_SECONDS
+        self.items_max_offset: int = DEFAULT_ITEMS_MAX_OFFSET
         self.item_report_processing_seconds: float = DEFAULT_ITEM_REPORT_PROCESSING_SECONDS
         self.item_report_failure_rate: float = 0.0
         self.report_requests_per_hour: int = DEFAULT_REPORT_REQUESTS_PER_HOUR
@@ -339,7 +343,7 @@ class Faults:
                 if number < 0:
                     raise ValueError
                 return number
-            if name == "orders_max_results":
+            if name in ("orders_max_results", "items_max_offset"):
                 number = int(value)
                 if number < 1 or isinstance(value, bool):
                     raise ValueError
