@@ -39,7 +39,7 @@ DEFAULT_ORDER_NOT_FOUND_CODE = "NOT_FOUND.GMP_ORDER_API"
 # Walmart's documents, normalised by public clients; a small share keeps every reader honest)
 DEFAULT_SINGLE_OBJECT_RATE = 0.05
 # In-flight calls past which the gateway answers 200 with an HTML page ("Checked behaviours" 8)
-DEFAULT_GATEWAY_BUSY_CONCURRENCY = 16
+DEFAULT_GATEWAY_BUSY_CONCURRENCY = 32
 RATE_KNOBS = (
     "malformed_record_rate",
     "duplicate_item_rate",
@@ -167,7 +167,7 @@ class Faults:
                           such order with elements.order as that object; per record, like malformed_record_rate
     retry_after_seconds   None (default: Retry-After is the wait for the next token, rounded up), or N: a 429 says
                           Retry-After: N and the seller's bucket answers 429 until then
-    gateway_busy_concurrency  in-flight calls past which the gateway answers 200 with an HTML page (default 16)
+    gateway_busy_concurrency  in-flight calls past which the gateway answers 200 with an HTML page (default 32)
     non_json_rate         0..1: share of calls answered 200 with that HTML page whatever the load (default 0)
     fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
                           calls with "seller_id")

@@ -270,7 +270,7 @@ def test_a_busy_gateway_answers_200_with_html(api: Api, em: Emulator) -> None:
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     with pytest.raises(ValueError):
         resp.get_json(force=True)
-    em.faults.update({"gateway_busy_concurrency": 16, "non_json_rate": 1.0})
+    em.faults.update({"gateway_busy_concurrency": 32, "non_json_rate": 1.0})
     assert api.get("/v3/items").mimetype == "text/html"
     em.faults.update({"non_json_rate": 0.0})
     assert api.get("/v3/items").get_json()["ItemResponse"]

@@ -212,3 +212,28 @@ def test_item_report_rows_become_products_like_items_do():
         product_from_report_row({"Product Name": "no sku"})
     with pytest.raises(MalformedRecord):
         product_from_report_row({**row, "Price": "N/A"})
+
+
+def test_the_item_report_file_is_read_from_a_zip_a_gzip_or_plain_csv():
+    import gzip
+    import io
+    import zipfile
+
+    from walmart_integration.walmart.item_report import read_item_report
+
+    text = '\ufeffSKU,Product Name,Price\r\nA-1,"Jeans, blue",19.99\r\nB-2,Tee,\r\n'
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ItemReport_1_2026.csv", text)
+    expected = [
+        {"SKU": "A-1", "Product Name": "Jeans, blue", "Price": "19.99"},
+        {"SKU": "B-2", "Product Name": "Tee", "Price": ""},
+    ]
+    assert read_item_report(archive.getvalue()) == expected
+    assert read_item_report(gzip.compress(text.encode())) == expected
+    assert read_item_report(text.encode("utf-8")) == expected
+    assert read_item_report(b"") == []
+    with pytest.raises(ValueError):
+        read_item_report(b"PK\x03\x04 not really a zip")
+    products = [product_from_report_row(row) for row in expected]
+    assert products[0]["price"] == Decimal("19.99") and products[1]["price"] is None
