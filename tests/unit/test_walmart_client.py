@@ -278,3 +278,34 @@ def test_an_expired_items_cursor_is_recognised():
     with pytest.raises(WalmartError) as caught:
         other.items_page("tok", cursor="AoE-old", offset=200, limit=5000)
     assert not isinstance(caught.value, WalmartCursorExpired)
+
+
+def test_report_requests_follow_their_cursor_and_the_file_is_fetched_without_the_token():
+    """On-request reports spec: getRequestsStatus's nextCursor is the next query (without "?"); downloadURL is a
+    pre-signed address that must never see the seller's token."""
+    seen: list[httpx.Request] = []
+    first = {
+        "requests": [{"requestId": "r-old", "requestStatus": "ERROR", "requestSubmissionDate": "2026-01-01T00:10:00Z"}],
+        "nextCursor": "reportType=ITEM&page=2&limit=1",
+    }
+    second = {
+        "requests": [{"requestId": "r-new", "requestStatus": "READY", "requestSubmissionDate": "2026-01-01T00:20:00Z"}]
+    }
+    client = client_with(
+        [
+            httpx.Response(200, json=first),
+            httpx.Response(200, json=second),
+            httpx.Response(200, json={"requestId": "r-new", "downloadURL": "https://files.example/r-new.zip?sig=1"}),
+            httpx.Response(200, content=b"PK\x03\x04zip"),
+        ],
+        seen,
+    )
+    requests = client.report_requests("tok", "ITEM", datetime(2026, 1, 1, tzinfo=UTC))
+    assert [(r.request_id, r.status) for r in requests] == [("r-new", "READY"), ("r-old", "ERROR")]
+    assert seen[0].url.params["reportType"] == "ITEM"
+    assert seen[0].url.params["requestSubmissionStartDate"] == "2026-01-01T00:00:00Z"
+    assert seen[1].url.query == b"reportType=ITEM&page=2&limit=1"
+    url = client.report_download_url("tok", "r-new")
+    assert client.download(url) == b"PK\x03\x04zip"
+    assert str(seen[3].url) == "https://files.example/r-new.zip?sig=1"
+    assert "wm_sec.access_token" not in seen[3].headers and "authorization" not in seen[3].headers
