@@ -32,7 +32,7 @@ LISTINGS = int(os.environ.get("BENCH_LISTINGS", "50000"))
 REPORT_SECONDS = float(os.environ.get("BENCH_REPORT_SECONDS", "3"))  # Walmart: 15 to 45 minutes
 ROWS_PER_PAGE = 5000
 CURSOR_LISTINGS = int(os.environ.get("BENCH_CURSOR_LISTINGS", "5000"))
-CURSOR_TTL = int(os.environ.get("BENCH_CURSOR_TTL", "10"))  # Walmart: 120 s
+CURSOR_TTL = int(os.environ.get("BENCH_CURSOR_TTL", "30"))  # Walmart: 120 s
 PAGE_SIZE = 200
 ITEMS_PER_MINUTE = 60.0  # FACTS.md rate-limit table: GET /v3/items with query parameters
 REPORTS_PER_MINUTE = 30.0  # not published: our budget (store/rate_limits.py)
@@ -72,17 +72,31 @@ def _connect(harness: Any, seller: dict[str, str]) -> str:
 
 
 def _products(harness: Any, instance_id: str) -> tuple[dict[str, Any], set[str]]:
-    from local.harness import response_json
+    """The products job as the API shows it, and the skus stored (read from the data table in a few large pages: the
+    API's pages of 100 would cost the in-process moto a sort of the whole partition each)."""
+    import boto3
 
+    from local.harness import response_json
+    from walmart_integration.store import keys
+
+    table = harness.env["DATA_TABLE_NAME"]
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    params: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": keys.instance_data_pk("demo", instance_id)},
+            ":prefix": {"S": keys.PRODUCT_PREFIX},
+        },
+        "ProjectionExpression": "sku",
+    }
     skus: set[str] = set()
-    cursor = None
     while True:
-        query = {"limit": "100", **({"cursor": cursor} if cursor else {})}
-        page = response_json(harness.call("GET", f"/api/walmart/{instance_id}/products", query=query))
-        skus |= {p["sku"] for p in page["data"]}
-        cursor = page["next_cursor"]
-        if not cursor:
+        page = client.query(**params)
+        skus |= {item["sku"]["S"] for item in page.get("Items", [])}
+        if "LastEvaluatedKey" not in page:
             break
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     job = response_json(harness.call("GET", f"/api/walmart/{instance_id}"))["data"]["jobs"]["products"]
     return job, skus
 
@@ -179,7 +193,13 @@ def expiring_cursor() -> dict[str, Any]:
     )
     emulator.generate(seller["seller_id"])
     # Mid-run, another tool of the seller spends Walmart's items bucket: one 429 whose Retry-After outlives the cursor.
-    emulator.faults.update({"item_cursor_ttl_seconds": CURSOR_TTL, "retry_after_seconds": CURSOR_TTL + 2})
+    emulator.faults.update(
+        {
+            "item_cursor_ttl_seconds": CURSOR_TTL,
+            "retry_after_seconds": CURSOR_TTL + 2,
+            "item_report_processing_seconds": REPORT_SECONDS,  # if the listing keeps outliving its cursor
+        }
+    )
     stop = threading.Event()
 
     def storm_mid_run() -> None:

@@ -394,7 +394,7 @@ class MarketplaceSync:
 
     def _next_report_step(self, job: PagedJob, update: dict[str, Any]) -> None:
         settings = self.settings
-        polls = int(update.get("polls", job.polls))
+        polls = min(int(update.get("polls", job.polls)), 30)  # 1.5**30 is past any maximum already
         delay = min(settings.item_report_poll_max_seconds, settings.item_report_poll_initial_seconds * 1.5**polls)
         self.queues.send(self.settings.sync_queue_url, job.model_copy(update={**update, "page": job.page + 1}), delay)
 
