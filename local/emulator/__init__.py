@@ -5,6 +5,7 @@
     url = em.start(host="127.0.0.1", port=0)
     em.add_seller("id", "secret", "555", item_count=5000, order_count=20000, order_days=170)
     em.update_order("555", po, status="Shipped")      # bumps lastModified
+    em.update_order("555", po, status="Cancelled", line="1", quantity=1)   # one unit of line 1
     em.add_orders("555", 10)
     em.faults.update({"malformed_record_rate": 0.05, "duplicate_item_rate": 0.3})
 
@@ -17,7 +18,8 @@
     em.stop()
 
 Routes: marketplace.py (token, ship nodes, the gateway decorator), orders.py (GET /v3/orders,
-GET /v3/orders/{purchaseOrderId}), items.py (GET /v3/items, GET /v3/items/{sku}), connect.py
+GET /v3/orders/{purchaseOrderId}), items.py (GET /v3/items, GET /v3/items/{sku}), reports.py (on-request
+reports: the ITEM report, its polls and its zipped CSV), connect.py
 (Connect: signed partner calls, insight and report snapshots, files, campaigns, keywords); data:
 datagen.py (generation, rendering), records.py (per-seller store), connect_state.py (partner,
 advertisers, snapshots, operations budget); knobs: state.Faults, connect_state.ConnectFaults;

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import connect, consent, control, errors, marketplace
 from . import items as _items  # noqa: F401  (registers GET /v3/items routes on marketplace.bp)
 from . import orders as _orders  # noqa: F401  (registers GET /v3/orders routes on marketplace.bp)
+from . import reports as _reports  # noqa: F401  (registers the on-request report routes on marketplace.bp)
 from .connect_state import DEMO_ADVERTISERS, ConnectFaults, ConnectState
 from .datagen import JsonDict
 from .marketplace import EXTENSION_KEY, HDR_ACCESS_TOKEN, HDR_CORRELATION_ID, HDR_PARTNER_ID
@@ -49,6 +50,12 @@ def _guess_seller(state: EmulatorState) -> str | None:
     return None
 
 
+BUSY_PAGE = (
+    "<html><head><title>Service Unavailable</title></head>"
+    "<body><h1>The service is busy.</h1><p>Please try again later.</p></body></html>"
+)
+
+
 def _before_request() -> Response | None:
     if _is_control_path(request.path):
         return None
@@ -59,6 +66,15 @@ def _before_request() -> Response | None:
     g.seller_id = None if is_connect else _guess_seller(state)
     g.outcome = "ok"
     faults = state.faults
+    if not is_connect:
+        with state.lock:
+            state.in_flight += 1
+            busy = state.in_flight > faults.gateway_busy_concurrency
+        g.in_flight = True
+        if busy or state.roll(faults.non_json_rate):
+            # Walmart's gateway under load answers 200 with an HTML page (FACTS.md "Checked behaviours" 8)
+            g.outcome = "gateway_busy"
+            return Response(BUSY_PAGE, status=200, mimetype="text/html")
     if faults.latency_ms > 0:
         time.sleep(faults.latency_ms / 1000.0)
     status = faults.take_forced(request.method, request.path, g.seller_id)
@@ -72,10 +88,14 @@ def _before_request() -> Response | None:
         return errors.bare_response(status)
     headers: dict[str, str] = {}
     if status == 429:
-        now_ms = int(state.clock() * 1000)
+        now = state.clock()
+        wait = float(faults.retry_after_seconds or 1)
+        if faults.retry_after_seconds is not None and g.seller_id:
+            state.throttled_until[(g.seller_id, g.endpoint)] = now + wait  # the penalty window of that knob
         headers = {
             marketplace.HDR_TOKEN_COUNT: "0",
-            marketplace.HDR_REPLENISH: str(now_ms + 1000),
+            marketplace.HDR_REPLENISH: str(int(now * 1000) + 1000),
+            marketplace.HDR_RETRY_AFTER: str(int(wait)),
         }
     return errors.error_response(status, entry, key=faults.error_key, headers=headers)
 
@@ -112,6 +132,13 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+def _teardown_request(_error: BaseException | None) -> None:
+    if g.get("in_flight"):
+        state: EmulatorState = current_app.extensions[EXTENSION_KEY]
+        with state.lock:
+            state.in_flight -= 1
+
+
 def _http_error(exc: HTTPException) -> Response:
     """Unknown paths / methods answer like the gateway (JSON), not Flask's HTML."""
     if _is_control_path(request.path):
@@ -135,6 +162,7 @@ def create_app(state: EmulatorState, connect_state: ConnectState | None = None) 
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.before_request(_before_request)
     app.after_request(_after_request)
+    app.teardown_request(_teardown_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_blueprint(marketplace.bp)
     app.register_blueprint(consent.bp)
@@ -261,11 +289,13 @@ class Emulator:
         purchase_order_id: str,
         status: str,
         line: str | int | Iterable[str | int] | None = None,
+        quantity: int | None = None,
     ) -> JsonDict:
-        """Set the status of one line (its lineNumber), several, or all lines (None); statusDate and
-        lastModified become now. Returns the order as rendered. KeyError / ValueError on bad input."""
+        """Set the status of one line (its lineNumber), several, or all lines (None), or of ``quantity`` units of
+        each (one of two units shipped, the other cancelled); statusDate and lastModified become now. Returns the
+        order as rendered. KeyError / ValueError on bad input."""
         with self.state.lock:
-            record = self.state.update_order(seller_id, purchase_order_id, status, line)
+            record = self.state.update_order(seller_id, purchase_order_id, status, line, quantity)
             return self.state.records(seller_id).render(record)
 
     def add_orders(self, seller_id: str, n: int, status: str = "Created") -> list[str]:

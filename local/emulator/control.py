@@ -11,8 +11,10 @@ GET  /__emulator/sellers/<id>/orders          order metadata (orderDate, lastMod
                                line statuses), newest first; ?offset=&limit= (default 100)
 POST /__emulator/sellers/<id>/orders          {"count": n, "status"?: "Created"}: n new orders created now
 GET  /__emulator/sellers/<id>/orders/<po>     {"meta": {...}, "order": {...}}
-POST /__emulator/sellers/<id>/orders/<po>     {"status": "Shipped", "line"?: "1" | ["1", "2"]}: change line
-                               status(es) (all lines without "line"), bump lastModified
+POST /__emulator/sellers/<id>/orders/<po>     {"status": "Shipped", "line"?: "1" | ["1", "2"], "quantity"?: 1}:
+                               change line status(es) (all lines without "line"; of "quantity" units of each, the
+                               rest keeping theirs), bump lastModified
+GET  /__emulator/reports       the on-request report requests (requestId, seller, type, status, ready_at)
 GET  /__emulator/sellers/<id>/items           the catalogue; ?offset=&limit= (default 100)
 POST /__emulator/reset         {"seed"?: int}: back to a fresh emulator
 GET  /__emulator/calls         call log; filters ?seller_id=&endpoint=&status=&limit=
@@ -201,16 +203,18 @@ def get_order(seller_id: str, purchase_order_id: str) -> Response:
 @bp.post("/sellers/<seller_id>/orders/<purchase_order_id>")
 def update_order(seller_id: str, purchase_order_id: str) -> Response:
     body = _body()
-    status, line = body.get("status"), body.get("line")
+    status, line, quantity = body.get("status"), body.get("line"), body.get("quantity")
     if not isinstance(status, str):
         return _bad("status (a string) is required")
     if line is not None and not isinstance(line, (str, int, list)):
         return _bad("line must be a lineNumber or a list of them")
+    if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1):
+        return _bad("quantity must be an integer >= 1")
     state = get_state()
     if state.seller(seller_id) is None:
         return _not_found(f"unknown seller {seller_id}")
     try:
-        state.update_order(seller_id, purchase_order_id, status, line)
+        state.update_order(seller_id, purchase_order_id, status, line, quantity)
     except KeyError as exc:
         return _not_found(str(exc.args[0]) if exc.args else "not found")
     except ValueError as exc:
@@ -231,6 +235,19 @@ def list_items(seller_id: str) -> Response:
         items = state.records(seller_id).items
         body = {"count": len(items), "items": items[offset : offset + limit]}
     return json_response(body)
+
+
+@bp.get("/reports")
+def list_reports() -> Response:
+    from .reports import status_of
+
+    state = get_state()
+    with state.lock:
+        reports = [
+            {**asdict(report), "status": status_of(state, report)}
+            for report in sorted(state.reports.values(), key=lambda r: r.submitted_at)
+        ]
+    return json_response({"count": len(reports), "reports": reports})
 
 
 @bp.post("/reset")

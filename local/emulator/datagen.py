@@ -280,9 +280,38 @@ class OrderLineRecord:
     number: str  # lineNumber, "1", "2", ...
     sku: str
     quantity: int
-    status: str  # one of ORDER_LINE_STATUSES
+    status: str  # one of ORDER_LINE_STATUSES: the status of every unit not in ``others``
     status_ms: int  # statusDate
     ship_ms: int = 0  # when it shipped (0: never): trackingInfo.shipDateTime
+    # units in other statuses than ``status`` (one unit shipped, one cancelled: {"Cancelled": 1}); Walmart lists
+    # each status with its statusQuantity (order spec, components.schemas.OrderLineStatusType)
+    others: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def main_quantity(self) -> int:
+        return self.quantity - sum(self.others.values())
+
+    def unit_statuses(self) -> list[tuple[str, int]]:
+        """(status, units) of the line, the main status first, none with zero units."""
+        pairs = [(self.status, self.main_quantity), *self.others.items()]
+        return [(status, units) for status, units in pairs if units > 0]
+
+    def set_status(self, status: str, now_ms: int, units: int | None = None) -> None:
+        """Every unit (``units`` None) or ``units`` of the units in the main status move to ``status``."""
+        if units is None or (units >= self.quantity and not self.others):
+            self.status, self.others = status, {}
+        else:
+            if not 0 < units <= self.main_quantity:
+                raise ValueError(f"line {self.number} has {self.main_quantity} unit(s) in {self.status}, not {units}")
+            if status != self.status:
+                self.others[status] = self.others.get(status, 0) + units
+            if self.main_quantity == 0:  # every unit left the main status: the largest other one becomes it
+                main = max(self.others, key=lambda name: self.others[name])
+                self.status = main
+                del self.others[main]
+        self.status_ms = now_ms
+        if (status in SHIPPED_STATUSES or self.status in SHIPPED_STATUSES) and not self.ship_ms:
+            self.ship_ms = now_ms
 
 
 @dataclass(slots=True)
@@ -298,6 +327,8 @@ class OrderRecord:
     detail_seed: int
     lines: list[OrderLineRecord] = field(default_factory=list)
     last_modified_ms: int = 0  # not in the body; lastModifiedStartDate/EndDate filter on it
+    # a replacement order: served only to queries with replacementInfo=true (order spec, GET /v3/orders, orderType)
+    is_replacement: bool = False
 
     def touch(self, now_ms: int) -> None:
         self.last_modified_ms = max(self.last_modified_ms, now_ms)
@@ -309,7 +340,16 @@ class OrderRecord:
             "orderDate": self.created_ms,
             "lastModified": self.last_modified_ms,
             "shipNodeType": self.ship_node_type,
-            "lines": [{"lineNumber": ln.number, "sku": ln.sku, "status": ln.status} for ln in self.lines],
+            "orderType": "REPLACEMENT" if self.is_replacement else "REGULAR",
+            "lines": [
+                {
+                    "lineNumber": ln.number,
+                    "sku": ln.sku,
+                    "status": ln.status,
+                    "statuses": [{"status": s, "quantity": q} for s, q in ln.unit_statuses()],
+                }
+                for ln in self.lines
+            ],
         }
 
 
@@ -388,8 +428,33 @@ def make_order(
         detail_seed=rng.getrandbits(63),
         lines=lines,
     )
+    for line in lines:
+        split_units(line, purchase_order_id)
     record.last_modified_ms = max(line.status_ms for line in lines)
+    record.is_replacement = stable_fraction(purchase_order_id, "replacement") < REPLACEMENT_SHARE
     return record
+
+
+REPLACEMENT_SHARE = 0.03  # orders that are replacements of an earlier order (orderType REPLACEMENT)
+
+
+def stable_fraction(*parts: object) -> float:
+    """A number in [0, 1) fixed by its parts (no draw from a generator: the other fields do not shift)."""
+    return zlib.crc32(":".join(map(str, parts)).encode()) / 2**32
+
+
+def split_units(line: OrderLineRecord, purchase_order_id: str) -> None:
+    """Some lines of several units have units in another status, as Walmart lists them with their quantities:
+    one shipped and one cancelled (out of stock), or one of a delivered pair refunded."""
+    if line.quantity < 2:
+        return
+    draw = stable_fraction(purchase_order_id, line.number, "split")
+    if line.status in ("Shipped", "Delivered") and draw < 0.2:
+        line.others = {"Cancelled": 1}
+    elif line.status == "Delivered" and draw < 0.3:
+        line.others = {"Refund": 1}
+    elif line.status in ("Created", "Acknowledged") and draw < 0.1:
+        line.others = {"Cancelled": 1}
 
 
 def new_purchase_order_id(rng: random.Random, seen: set[str]) -> str:
@@ -491,7 +556,8 @@ def render_order(
     shipping_fee = rng.choice((8.99, 12.99) if order.method_code in ("Express", "OneDay") else (0, 0, 0, 4.99, 5.99))
     carrier = rng.choice(_CARRIERS_TRACKING)
     tracking_base = rng.getrandbits(64)
-    replacement = rng.random() < 0.03
+    rng.random()  # drawn for the fixed sequence of draws; whether it is a replacement is the record's
+    replacement = order.is_replacement
     original_order = str(rng.randrange(10**14, 10**15))
 
     body: JsonDict = {
@@ -535,27 +601,37 @@ def render_order(
             item["imageUrl"] = f"https://i5.walmartimages.com/asr/{image}.jpeg"
             item["weight"] = {"value": str(weight), "unit": "Pounds"}
         quantity = {"unitOfMeasurement": "EACH", "amount": str(line.quantity)}
-        status: JsonDict = {"status": line.status, "statusQuantity": dict(quantity)}
-        if line.status == "Cancelled":
-            status["cancellationReason"] = cancel_reason
-        if line.ship_ms and line.status in SHIPPED_STATUSES:
-            number = _tracking_number(carrier, tracking_base + index)
-            status["trackingInfo"] = {
-                "shipDateTime": line.ship_ms,
-                "carrierName": {"carrier": carrier},
-                "methodCode": order.method_code,
-                "trackingNumber": number,
-                "trackingURL": f"https://www.walmart.com/tracking?tracking_id={number}",
+        statuses: list[JsonDict] = []
+        for name, units in line.unit_statuses():
+            status: JsonDict = {
+                "status": name,
+                "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(units)},
             }
+            if name == "Cancelled":
+                status["cancellationReason"] = cancel_reason
+            if line.ship_ms and name in SHIPPED_STATUSES:
+                number = _tracking_number(carrier, tracking_base + index)
+                status["trackingInfo"] = {
+                    "shipDateTime": line.ship_ms,
+                    "carrierName": {"carrier": carrier},
+                    "methodCode": order.method_code,
+                    "trackingNumber": number,
+                    "trackingURL": f"https://www.walmart.com/tracking?tracking_id={number}",
+                }
+            statuses.append(status)
         rendered: JsonDict = {
             "lineNumber": line.number,
             "item": item,
             "charges": {"charge": charges},
             "orderLineQuantity": quantity,
             "statusDate": line.status_ms,
-            "orderLineStatuses": {"orderLineStatus": [status]},
+            "orderLineStatuses": {"orderLineStatus": statuses},
         }
-        if line.status == "Refund":
+        refunded = dict(line.unit_statuses()).get("Refund", 0)
+        if refunded:
+            # the refunded units' share of the line's product charge and its tax
+            refund_amount = amount if refunded == line.quantity else round(unit_price * refunded, 2)
+            refund_tax = tax if refunded == line.quantity else round(refund_amount * tax_rate, 2)
             rendered["refund"] = {
                 "refundId": f"{order.purchase_order_id}-{line.number}",
                 "refundComments": "Refund issued by the seller",
@@ -566,8 +642,8 @@ def render_order(
                             "charge": {
                                 "chargeType": "PRODUCT",
                                 "chargeName": "ItemPrice",
-                                "chargeAmount": _money(-amount),
-                                "tax": _tax(-tax),
+                                "chargeAmount": _money(-refund_amount),
+                                "tax": _tax(-refund_tax),
                             },
                         }
                     ]
@@ -611,6 +687,24 @@ def malform_order(order: JsonDict, variant: int) -> JsonDict:
         lines[0]["orderLineQuantity"] = {"unitOfMeasurement": "EACH", "amount": "one"}
         broken["orderLines"] = {"orderLine": lines}
     return broken
+
+
+ONE_ELEMENT_LISTS = frozenset({"orderLine", "orderLineStatus", "charge", "refundCharge"})
+
+
+def collapse_one_element_lists(value: Any) -> Any:
+    """A copy in which every one-element list under ONE_ELEMENT_LISTS is the element itself, as JSON written from
+    XML holds it (docs/walmart/FACTS.md, "Checked behaviours" 4)."""
+    if isinstance(value, dict):
+        collapsed = {}
+        for key, inner in value.items():
+            copy = collapse_one_element_lists(inner)
+            one = key in ONE_ELEMENT_LISTS and isinstance(copy, list) and len(copy) == 1
+            collapsed[key] = copy[0] if one else copy
+        return collapsed
+    if isinstance(value, list):
+        return [collapse_one_element_lists(inner) for inner in value]
+    return value
 
 
 def malform_item(item: JsonDict, variant: int) -> JsonDict:

@@ -10,7 +10,10 @@ ones are a 400. Zero matches: 404 CONTENT_NOT_FOUND.GMP_ITEM_QUERY_API.
 
 Token format: ``AoE`` + base64url(JSON {"p": seller id, "q": filters, "t": issued epoch ms}) +
 ``.`` + 20 hex chars of HMAC. A token that does not verify, belongs to another seller, or is older
-than ``item_cursor_ttl_seconds`` (knob, default never) answers 400 "Invalid Cursor".
+than ``item_cursor_ttl_seconds`` (knob, default 120: "valid for 2 minutes. If the cursor expires, the API
+returns a 400 Invalid Cursor error", docs/walmart/specs/marketplace__item-management.openapi.json) answers
+400 "Invalid Cursor" (field nextCursor). Offsets stop at 10,000: a larger catalogue is listed whole only by the
+ITEM report (reports.py).
 
 Rate limit: two buckets per seller, 300/min for calls without any query parameter and 60/min
 for calls with any (``nextCursor=*`` counts).
@@ -155,7 +158,7 @@ def get_items(ctx: CallContext) -> Response:
     filters = {name: request.args[name] for name in FILTER_PARAMS if request.args.get(name)}
     try:
         limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _int_param("offset", 0, 0, MAX_OFFSET)
+        offset = _int_param("offset", 0, 0, state.faults.items_max_offset)
         cursor = request.args.get("nextCursor") or FIRST_CURSOR
         if cursor == FIRST_CURSOR:
             cursor = make_cursor(state, seller_id, filters, now_ms)
@@ -176,7 +179,7 @@ def get_items(ctx: CallContext) -> Response:
         return _not_found(ctx)
     body: JsonDict = {"ItemResponse": served, "totalItems": len(matches)}
     next_offset = offset + limit
-    if next_offset < len(matches) and next_offset <= MAX_OFFSET:
+    if next_offset < len(matches) and next_offset <= state.faults.items_max_offset:
         body["nextCursor"] = cursor
     return errors.json_response(body)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -49,6 +50,9 @@ REQUIRED_HEADERS = (HDR_SVC_NAME, HDR_CORRELATION_ID)
 # Response headers of the rate limiter (lower case, as Walmart sends them).
 HDR_TOKEN_COUNT = "x-current-token-count"  # noqa: S105 (a header name)
 HDR_REPLENISH = "x-next-replenishment-time"
+# Seconds to wait, declared on 429 (docs/walmart/specs/marketplace__order-management.openapi.json,
+# components.responses.TooManyRequests: an integer)
+HDR_RETRY_AFTER = "Retry-After"
 
 AuthMode = Literal["access_token", "client_credentials", "none"]
 
@@ -149,13 +153,31 @@ def rate_headers(decision: RateDecision) -> dict[str, str]:
     }
 
 
-def throttled_response(state: EmulatorState, decision: RateDecision) -> Response:
-    return errors.error_response(
-        429,
-        errors.threshold_violated(),
-        key=state.faults.error_key,
-        headers=rate_headers(decision),
-    )
+def throttled_response(state: EmulatorState, decision: RateDecision, retry_after: float) -> Response:
+    headers = rate_headers(decision) | {HDR_RETRY_AFTER: str(max(1, math.ceil(retry_after - 1e-9)))}
+    return errors.error_response(429, errors.threshold_violated(), key=state.faults.error_key, headers=headers)
+
+
+def throttle(state: EmulatorState, key: tuple[str, str], limit: float) -> Response | RateDecision:
+    """Take a token of the seller's bucket: the decision, or the 429 to send. A 429 says ``Retry-After`` (the wait
+    for the next token, or the ``retry_after_seconds`` knob, during which the bucket refuses every call)."""
+    faults = state.faults
+    now = state.clock()
+    until = state.throttled_until.get(key)
+    if until is not None and now < until:
+        g.outcome = "throttled"
+        decision = RateDecision(False, 0, math.ceil(until * 1000))
+        return throttled_response(state, decision, until - now)
+    decision = state.rate_limiter.take(key, limit, faults.rate_limit_scale)
+    if decision.allowed:
+        return decision
+    g.outcome = "throttled"
+    retry_after = decision.next_replenishment_ms / 1000 - now
+    if faults.retry_after_seconds is not None:
+        retry_after = float(faults.retry_after_seconds)
+        state.throttled_until[key] = now + retry_after
+        decision = RateDecision(False, decision.remaining, math.ceil((now + retry_after) * 1000))
+    return throttled_response(state, decision, retry_after)
 
 
 def check_required_headers(state: EmulatorState) -> Response | None:
@@ -218,10 +240,10 @@ def walmart_endpoint(
                 limit = MARKETPLACE_RATE_LIMITS.get(bucket)
             limit = faults.rate_limits.get(bucket, limit)
             if limit is not None and faults.rate_limits_enabled:
-                decision = state.rate_limiter.take((seller.seller_id, bucket), limit, faults.rate_limit_scale)
-                if not decision.allowed:
-                    g.outcome = "throttled"
-                    return throttled_response(state, decision)
+                taken = throttle(state, (seller.seller_id, bucket), limit)
+                if isinstance(taken, Response):
+                    return taken
+                decision = taken
 
             if state.roll(float(getattr(faults, error_rate_knob, 0.0))):
                 g.outcome = "random_fault"

@@ -3,14 +3,18 @@
 Query: createdStartDate (default now - 7 days, also when lastModifiedStartDate is given),
 createdEndDate (default now), lastModifiedStartDate, lastModifiedEndDate, limit (default 100,
 1..200, else 400), shipNodeType (default SellerFulfilled; WFSFulfilled, 3PLFulfilled), status,
-sku, purchaseOrderId, customerOrderId, productInfo, replacementInfo. Dates are ``yyyy-MM-dd``
+sku, purchaseOrderId, customerOrderId, productInfo, replacementInfo, orderType. Dates are ``yyyy-MM-dd``
 (midnight UTC) or ISO 8601 (no zone = UTC); bounds are inclusive. Other documented parameters
-(fromExpectedShipDate, shippingProgramType, orderType, incentiveInfo, ...) are accepted and
-ignored. Only orders created in the last 180 days are ever served.
+(fromExpectedShipDate, shippingProgramType, incentiveInfo, ...) are accepted and ignored. Only orders created in
+the last 180 days are ever served. "Replacement orders appear only if replacementInfo is true" (the spec's
+orderType parameter): without it they are not served at all, nor counted.
 
 Response ``{"list": {"meta": {totalCount, limit, nextCursor}, "elements": {"order": [...]}}}``,
 newest first. ``totalCount`` counts every match; at most ``orders_max_results`` (10,000) of them
-are reachable: past that the cursor stops. Zero matches: 404 CONTENT_NOT_FOUND.GMP_ORDER_API.
+are reachable: past that the cursor stops. Zero matches: 404 ``{"errors": [{"code": "NOT_FOUND.GMP_ORDER_API"}]}``
+as the order spec's example shows it (``order_not_found_code`` switches to CONTENT_NOT_FOUND.GMP_ORDER_API). A share
+of orders (``single_object_rate``) comes with one-element lists as the element itself, and a page of one such order
+holds it as ``elements.order`` directly. A line lists each of its statuses with its ``statusQuantity``.
 
 Cursor: a whole query string beginning with ``?``, shaped like Walmart's::
 
@@ -31,12 +35,21 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from flask import Response, g, request
 
 from . import errors
-from .datagen import DAY_MS, ORDER_LINE_STATUSES, SHIP_NODE_TYPES, JsonDict, malform_order, record_fraction
+from .datagen import (
+    DAY_MS,
+    ORDER_LINE_STATUSES,
+    SHIP_NODE_TYPES,
+    JsonDict,
+    collapse_one_element_lists,
+    malform_order,
+    record_fraction,
+)
 from .marketplace import CallContext, bp, walmart_endpoint
 from .records import OrderFilter, SellerRecords, history_start
 from .state import EmulatorState
@@ -57,6 +70,7 @@ CARRIED_PARAMS = (
     "customerOrderId",
     "productInfo",
     "replacementInfo",
+    "orderType",
 )
 DATE_PARAMS = ("createdStartDate", "createdEndDate", "lastModifiedStartDate", "lastModifiedEndDate")
 CURSOR_ONLY_PARAMS = ("hasMoreElements", "soIndex", "poIndex", "partnerId", "sellerId", "sig")
@@ -67,6 +81,7 @@ _SIGNED = re.compile(rf"(?P<body>.+)&{SIG_PARAM}=(?P<sig>[0-9a-f]{{{SIG_LENGTH}}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 ORDER_API = errors.ORDER_API
+ORDER_TYPES = ("REGULAR", "REPLACEMENT", "PREORDER")
 
 
 class QueryError(ValueError):
@@ -141,6 +156,9 @@ def order_filter(params: dict[str, str], now_ms: int) -> OrderFilter:
     status = params.get("status")
     if status is not None and status not in ORDER_LINE_STATUSES:
         raise QueryError("status", f"status must be one of {', '.join(ORDER_LINE_STATUSES)}")
+    order_type = params.get("orderType")
+    if order_type is not None and order_type not in ORDER_TYPES:
+        raise QueryError("orderType", f"orderType must be one of {', '.join(ORDER_TYPES)}")
     return OrderFilter(
         created_from=max(dates["createdStartDate"], history_start(now_ms, HISTORY_DAYS)),
         created_to=dates["createdEndDate"],
@@ -151,6 +169,8 @@ def order_filter(params: dict[str, str], now_ms: int) -> OrderFilter:
         sku=params.get("sku"),
         purchase_order_id=params.get("purchaseOrderId"),
         customer_order_id=params.get("customerOrderId"),
+        replacement_info=_true(params.get("replacementInfo")),
+        order_type=order_type,
     )
 
 
@@ -209,8 +229,15 @@ def cursor_query(state: EmulatorState, raw_query: str, seller_id: str) -> Orders
 # --- serving -----------------------------------------------------------------------------------
 
 
+def collapsed(state: EmulatorState, records: SellerRecords, purchase_order_id: str) -> bool:
+    """Whether this order is served with its one-element lists as objects (``single_object_rate``, per record)."""
+    rate = state.faults.single_object_rate
+    return rate > 0 and record_fraction(state.seed, records.seller_id, "single-object", purchase_order_id) < rate
+
+
 def serve_order(state: EmulatorState, records: SellerRecords, body: JsonDict, *, wrap: bool = True) -> JsonDict:
-    """Apply the record-level knobs (malformed_record_rate, wrapped_order_rate) to a rendered order."""
+    """Apply the record-level knobs (malformed_record_rate, single_object_rate, wrapped_order_rate) to a
+    rendered order."""
     faults = state.faults
     po = str(body.get("purchaseOrderId"))
     if faults.malformed_record_rate > 0:
@@ -218,6 +245,8 @@ def serve_order(state: EmulatorState, records: SellerRecords, body: JsonDict, *,
         if draw < faults.malformed_record_rate:
             variant = int(record_fraction(state.seed, records.seller_id, "malformed-kind", po) * 1000)
             body = malform_order(body, variant)
+    if collapsed(state, records, po):
+        body = collapse_one_element_lists(body)
     wrapped = wrap and faults.wrapped_order_rate > 0
     if wrapped and record_fraction(state.seed, records.seller_id, "wrapped-order", po) < faults.wrapped_order_rate:
         body = {"order": body}
@@ -234,9 +263,11 @@ def _bad_request(ctx: CallContext, error: QueryError) -> Response:
 
 
 def _not_found(ctx: CallContext, description: str) -> Response:
-    return errors.error_response(
-        404, errors.api_content_not_found(ORDER_API, description), key=ctx.state.faults.error_key
-    )
+    """The order API's own 404: ``{"errors": [{"code": "NOT_FOUND.GMP_ORDER_API", ...}]}`` as the order spec's
+    example shows it (components.responses.NotFound); ``order_not_found_code`` switches the code."""
+    entry = errors.api_content_not_found(ORDER_API, description)
+    entry["code"] = ctx.state.faults.order_not_found_code
+    return errors.error_response(404, entry, key="errors")
 
 
 def _true(value: str | None) -> bool:
@@ -280,7 +311,10 @@ def get_orders(ctx: CallContext) -> Response:
     next_offset = query.offset + len(page)
     if next_offset < reachable:
         meta["nextCursor"] = make_cursor(state, ctx.seller.seller_id, query, total, next_offset)
-    return errors.json_response({"list": {"meta": meta, "elements": {"order": bodies}}})
+    elements: Any = bodies
+    if len(bodies) == 1 and collapsed(state, records, page[0].purchase_order_id):
+        elements = bodies[0]  # a page of one, written from XML: the order itself (FACTS.md "Checked behaviours" 4)
+    return errors.json_response({"list": {"meta": meta, "elements": {"order": elements}}})
 
 
 @bp.get("/v3/orders/<purchase_order_id>")

@@ -29,6 +29,12 @@ MARKETPLACE_RATE_LIMITS: dict[str, float] = {
     "GET /v3/items/{sku}": 300,  # not in docs/walmart/FACTS.md (UNCONFIRMED): the GET /v3/items figure
     "GET /v3/inventories": 200,
     "GET /v3/settings/shipping/shipnodes": 50,
+    # On-request reports: not published (UNCONFIRMED); Walmart's one request per report type and hour is
+    # enforced by reports.py
+    "POST /v3/reports/reportRequests": 60,
+    "GET /v3/reports/reportRequests": 60,
+    "GET /v3/reports/reportRequests/{requestId}": 60,
+    "GET /v3/reports/downloadReport": 60,
 }
 
 

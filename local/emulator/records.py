@@ -46,9 +46,16 @@ class OrderFilter:
     sku: str | None = None
     purchase_order_id: str | None = None
     customer_order_id: str | None = None
+    # "Replacement orders appear only if replacementInfo is true" (order spec, GET /v3/orders, orderType)
+    replacement_info: bool = False
+    order_type: str | None = None  # REGULAR | REPLACEMENT | PREORDER
 
     def matches(self, order: OrderRecord) -> bool:
         if order.ship_node_type != self.ship_node_type:
+            return False
+        if order.is_replacement and not self.replacement_info:
+            return False
+        if self.order_type is not None and ("REPLACEMENT" if order.is_replacement else "REGULAR") != self.order_type:
             return False
         if self.modified_from is not None and order.last_modified_ms < self.modified_from:
             return False
@@ -58,7 +65,7 @@ class OrderFilter:
             return False
         if self.customer_order_id is not None and order.customer_order_id != self.customer_order_id:
             return False
-        if self.status is not None and all(line.status != self.status for line in order.lines):
+        if self.status is not None and all(self.status not in dict(line.unit_statuses()) for line in order.lines):
             return False
         return self.sku is None or any(line.sku == self.sku for line in order.lines)
 
@@ -192,9 +199,10 @@ class SellerRecords:
             po = new_purchase_order_id(rng, self._po_seen)
             order = make_order(rng, po, now_ms, now_ms, skus, nodes, status=status)
             for line in order.lines:
-                line.status, line.status_ms = status, now_ms
+                line.status, line.status_ms, line.others = status, now_ms, {}
                 line.ship_ms = now_ms if status in SHIPPED_STATUSES else 0
             order.last_modified_ms = now_ms
+            order.is_replacement = False  # what a test adds is an ordinary order
             new.append(order)
             self._by_po[order.purchase_order_id] = order
         self._orders.extend(new)
@@ -208,12 +216,14 @@ class SellerRecords:
         status: str,
         now_ms: int,
         line: str | int | Iterable[str | int] | None = None,
+        quantity: int | None = None,
     ) -> OrderRecord:
-        """Set the status of one line (``line``: its lineNumber), several, or all (None).
+        """Set the status of one line (``line``: its lineNumber), several, or all (None); with ``quantity``, of
+        that many units of each (taken from the units in the line's main status; the others keep theirs).
 
         statusDate and the order's lastModified become ``now_ms``; a line reaching Shipped or
         Delivered without a ship date gets one (trackingInfo appears). Raises KeyError for an
-        unknown order or line, ValueError for an unknown status.
+        unknown order or line, ValueError for an unknown status or more units than the line holds.
         """
         if status not in ORDER_LINE_STATUSES:
             raise ValueError(f"status must be one of {', '.join(ORDER_LINE_STATUSES)}")
@@ -231,10 +241,7 @@ class SellerRecords:
             raise KeyError(f"order {purchase_order_id} has no line(s) {', '.join(sorted(unknown))}")
         for ln in order.lines:
             if ln.number in wanted:
-                ln.status = status
-                ln.status_ms = now_ms
-                if status in ("Shipped", "Delivered") and not ln.ship_ms:
-                    ln.ship_ms = now_ms
+                ln.set_status(status, now_ms, quantity)
         order.touch(now_ms)
         return order
 

@@ -29,7 +29,28 @@ DEFAULT_TOKEN_TTL_SECONDS = 900
 DEFAULT_ORDERS_MAX_RESULTS = 10_000
 # Walmart does not publish an authorization code's lifetime; OAuth recommends at most 10 minutes (RFC 6749 4.1.2).
 DEFAULT_AUTH_CODE_TTL_SECONDS = 600
-RATE_KNOBS = ("malformed_record_rate", "duplicate_item_rate", "wrapped_order_rate")
+# GET /v3/items nextCursor "is valid for 2 minutes" (docs/walmart/specs/marketplace__item-management.openapi.json)
+DEFAULT_ITEM_CURSOR_TTL_SECONDS = 120
+DEFAULT_ITEMS_MAX_OFFSET = 10_000  # GET /v3/items offset "must be <= 10,000" (item-management spec)
+# On-request reports "take 15 to 45 minutes to generate"; "one report for each report type per hour" (page
+# "On-request reports" of developer.walmart.com, docs/walmart/FACTS.md "Checked behaviours" 2)
+DEFAULT_ITEM_REPORT_PROCESSING_SECONDS = 900.0
+DEFAULT_REPORT_REQUESTS_PER_HOUR = 1
+# The order API's own 404 (docs/walmart/specs/marketplace__order-management.openapi.json, responses.NotFound)
+DEFAULT_ORDER_NOT_FOUND_CODE = "NOT_FOUND.GMP_ORDER_API"
+# Share of orders served with their one-element lists as objects (FACTS.md "Checked behaviours" 4: UNCONFIRMED by
+# Walmart's documents, normalised by public clients; a small share keeps every reader honest)
+DEFAULT_SINGLE_OBJECT_RATE = 0.05
+# In-flight calls past which the gateway answers 200 with an HTML page ("Checked behaviours" 8)
+DEFAULT_GATEWAY_BUSY_CONCURRENCY = 32
+RATE_KNOBS = (
+    "malformed_record_rate",
+    "duplicate_item_rate",
+    "wrapped_order_rate",
+    "single_object_rate",
+    "item_report_failure_rate",
+    "non_json_rate",
+)
 
 Clock = Callable[[], float]
 
@@ -52,6 +73,19 @@ class Seller:
         if self.records is not None:
             data.update(self.records.summary())
         return data
+
+
+@dataclass
+class ReportRequestRecord:
+    """An on-request report's request (POST /v3/reports/reportRequests) as the emulator keeps it."""
+
+    request_id: str
+    seller_id: str
+    report_type: str
+    report_version: str
+    submitted_at: float  # epoch seconds
+    ready_at: float  # when it is READY (or ERROR, when ``fails``)
+    fails: bool = False
 
 
 @dataclass
@@ -122,12 +156,26 @@ class Faults:
                           quirk of Walmart's own example); per record, like malformed_record_rate
     orders_max_results    results one GET /v3/orders query can reach (10,000: docs/walmart/FACTS.md): past it
                           the nextCursor stops although totalCount says more
-    item_cursor_ttl_seconds  None (default: never), or N: a GET /v3/items cursor is refused
-                          (400 "Invalid Cursor") N seconds after it was issued (the spec says 120)
+    item_cursor_ttl_seconds  N (default 120, the spec's two minutes): a GET /v3/items cursor is refused
+                          (400 "Invalid Cursor") N seconds after it was issued; None: never
     auth_code_ttl_seconds how long an authorization code can be exchanged (600)
     refused_grant_status  400 (default) or 401: POST /v3/token's answer to a refused code or refresh token
     rotate_refresh_tokens False (Walmart's example): a refresh_token grant returns no new refresh token; True: a new
                           one, the old one revoked
+    items_max_offset      the largest GET /v3/items offset served (default 10,000, the spec's; smaller for tests)
+    item_report_processing_seconds  how long an ITEM report takes to be READY (default 900: Walmart's
+                          15-45 minutes start at 15)
+    item_report_failure_rate  0..1: share of report requests that end in ERROR (default 0)
+    report_requests_per_hour  report requests of one type a seller may make per hour (default 1), else 429
+    order_not_found_code  the code of GET /v3/orders' 404 for zero matches (default NOT_FOUND.GMP_ORDER_API, the
+                          order spec's example; CONTENT_NOT_FOUND.GMP_ORDER_API is the other one seen)
+    single_object_rate    0..1 (default 0.05): share of orders served with their one-element lists (orderLine,
+                          orderLineStatus, charge, refundCharge) as the element itself, and a page holding one
+                          such order with elements.order as that object; per record, like malformed_record_rate
+    retry_after_seconds   None (default: Retry-After is the wait for the next token, rounded up), or N: a 429 says
+                          Retry-After: N and the seller's bucket answers 429 until then
+    gateway_busy_concurrency  in-flight calls past which the gateway answers 200 with an HTML page (default 32)
+    non_json_rate         0..1: share of calls answered 200 with that HTML page whatever the load (default 0)
     fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
                           calls with "seller_id")
     """
@@ -151,6 +199,15 @@ class Faults:
         "auth_code_ttl_seconds",
         "refused_grant_status",
         "rotate_refresh_tokens",
+        "items_max_offset",
+        "item_report_processing_seconds",
+        "item_report_failure_rate",
+        "report_requests_per_hour",
+        "order_not_found_code",
+        "single_object_rate",
+        "retry_after_seconds",
+        "gateway_busy_concurrency",
+        "non_json_rate",
     )
 
     def __init__(self) -> None:
@@ -169,10 +226,19 @@ class Faults:
         self.duplicate_item_rate: float = 0.0
         self.wrapped_order_rate: float = 0.0
         self.orders_max_results: int = DEFAULT_ORDERS_MAX_RESULTS
-        self.item_cursor_ttl_seconds: int | None = None
+        self.item_cursor_ttl_seconds: int | None = DEFAULT_ITEM_CURSOR_TTL_SECONDS
         self.auth_code_ttl_seconds: int = DEFAULT_AUTH_CODE_TTL_SECONDS
         self.refused_grant_status: int = 400
         self.rotate_refresh_tokens: bool = False
+        self.items_max_offset: int = DEFAULT_ITEMS_MAX_OFFSET
+        self.item_report_processing_seconds: float = DEFAULT_ITEM_REPORT_PROCESSING_SECONDS
+        self.item_report_failure_rate: float = 0.0
+        self.report_requests_per_hour: int = DEFAULT_REPORT_REQUESTS_PER_HOUR
+        self.order_not_found_code: str = DEFAULT_ORDER_NOT_FOUND_CODE
+        self.single_object_rate: float = DEFAULT_SINGLE_OBJECT_RATE
+        self.retry_after_seconds: int | None = None
+        self.gateway_busy_concurrency: int = DEFAULT_GATEWAY_BUSY_CONCURRENCY
+        self.non_json_rate: float = 0.0
         self._forced: list[ForcedFault] = []
 
     # -- forced faults -------------------------------------------------------------------
@@ -290,12 +356,12 @@ class Faults:
                 if number < 0:
                     raise ValueError
                 return number
-            if name == "orders_max_results":
+            if name in ("orders_max_results", "items_max_offset"):
                 number = int(value)
                 if number < 1 or isinstance(value, bool):
                     raise ValueError
                 return number
-            if name == "item_cursor_ttl_seconds":
+            if name in ("item_cursor_ttl_seconds", "retry_after_seconds"):
                 if value is None:
                     return None
                 number = int(value)
@@ -316,6 +382,20 @@ class Faults:
                 if not isinstance(value, bool):
                     raise ValueError
                 return value
+            if name == "item_report_processing_seconds":
+                seconds = float(value)
+                if seconds < 0 or isinstance(value, bool):
+                    raise ValueError
+                return seconds
+            if name in ("report_requests_per_hour", "gateway_busy_concurrency"):
+                number = int(value)
+                if number < 0 or isinstance(value, bool) or (name == "report_requests_per_hour" and number < 1):
+                    raise ValueError
+                return number
+            if name == "order_not_found_code":
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError
+                return value.strip()
             if name == "expired_token_status":
                 status = int(value)
                 if status not in (400, 401):
@@ -368,6 +448,9 @@ class EmulatorState:
         self.oauth = OAuthState(rng_for(seed, "oauth"))
         self.call_log: list[CallRecord] = []
         self.call_counts: Counter[tuple[str | None, str]] = Counter()
+        self.reports: dict[str, ReportRequestRecord] = {}  # on-request reports by requestId (reports.py)
+        self.throttled_until: dict[tuple[str, str], float] = {}  # (seller, bucket) -> end of a Retry-After window
+        self.in_flight = 0  # Marketplace calls being answered right now (a busy gateway answers HTML)
         self.rate_limiter.reset()
         self.add_seller(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID)
 
@@ -460,9 +543,10 @@ class EmulatorState:
         purchase_order_id: str,
         status: str,
         line: str | int | Iterable[str | int] | None = None,
+        quantity: int | None = None,
     ) -> OrderRecord:
         with self.lock:
-            return self.records(seller_id).update_order(purchase_order_id, status, self.now_ms(), line)
+            return self.records(seller_id).update_order(purchase_order_id, status, self.now_ms(), line, quantity)
 
     def add_orders(self, seller_id: str, count: int, status: str = "Created") -> list[OrderRecord]:
         with self.lock:

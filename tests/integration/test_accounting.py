@@ -1231,3 +1231,125 @@ def test_orders_synced_from_walmart_are_invoiced_through_the_queue(api, stack, e
     api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders", "backfill"]})
     stack.pump()
     assert len(documents(api, instance_id, type="invoice")) == len(invoices)
+
+
+# -- per-status quantities: unit by unit (issue #12, point 5) ----------------------------------------
+def split_line(
+    number: int, sku: str, charges: list[dict[str, Any]], units: list[tuple[str, int]], status_at: datetime
+) -> dict[str, Any]:
+    """A line listing each of its statuses with its quantity, as Walmart does (order spec, OrderLineStatusType)."""
+    line = order_line(number, sku, sum(n for _, n in units), charges, units[0][0], status_at)
+    line["orderLineStatuses"]["orderLineStatus"] = [
+        {"status": status, "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(n)}} for status, n in units
+    ]
+    return line
+
+
+def test_one_unit_shipped_one_cancelled_then_refunded_unit_by_unit(api, stack, codes):
+    instance_id = create_instance(api, "units", **ALL_CODES, **PROFORMA)
+    add_product(api, "SKU-U", "6.50")
+    po = "1000000000201"
+    charges = [charge("PRODUCT", "20.00", "1.60"), charge("SHIPPING", "5.00", "0.40")]
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [split_line(1, "SKU-U", charges, [("Shipped", 1), ("Cancelled", 1)], SHIPPED)]),
+    )
+    [invoice] = documents(api, instance_id)
+    # one unit of two: product 10.00, shipping 2.50, tax 0.80 + 0.20 = 1.00, receivable 13.50, cogs 6.50 x 1;
+    # marketplace 15% x 13.50 = 2.025 -> 2.03 (half up); payment 2.9% x 13.50 = 0.3915 -> 0.39
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "10.00", po, "1"),
+            cr("shipping_revenue", "2.50", po, "1"),
+            cr("tax", "1.00", po, "1"),
+            dr("accounts_receivable", "13.50", po, "1"),
+            dr("cogs", "6.50", po, "1"),
+            cr("inventory", "6.50", po, "1"),
+            dr("marketplace_cost", "2.03", po),
+            cr("accrued_costs", "2.03", po),
+            dr("payment_cost", "0.39", po),
+            cr("accrued_costs", "0.39", po),
+        ],
+        # debit 13.50 + 6.50 + 2.03 + 0.39; credit 10.00 + 2.50 + 1.00 + 6.50 + 2.03 + 0.39
+        totals=("22.42", "22.42", "12.50", "1.00", "13.50"),
+        skus={(po, "1"): "SKU-U"},
+    )
+    # the shipped unit comes back, refunded without amounts: its share is credited; the cancelled one never was invoiced
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [split_line(1, "SKU-U", charges, [("Refund", 1), ("Cancelled", 1)], LATER)]),
+    )
+    same, credit = documents(api, instance_id)
+    assert same == invoice
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="refund",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "10.00", po, "1"),
+            dr("shipping_refund", "2.50", po, "1"),
+            dr("tax", "1.00", po, "1"),
+            cr("accounts_receivable", "13.50", po, "1"),
+        ],
+        totals=("13.50", "13.50", "12.50", "1.00", "13.50"),
+        skus={(po, "1"): "SKU-U"},
+    )
+    evaluate(stack, instance_id, po)
+    assert len(documents(api, instance_id)) == 2
+
+
+def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, codes):
+    instance_id = create_instance(api, "unit-cancelled", **ALL_CODES)
+    add_product(api, "SKU-V", "4.00")
+    po = "1000000000202"
+    charges = [charge("PRODUCT", "30.00", "2.40")]
+    sync(stack, instance_id, walmart_order(po, [split_line(1, "SKU-V", charges, [("Shipped", 3)], SHIPPED)]))
+    [invoice] = documents(api, instance_id)
+    # three units: product 30.00, tax 2.40, receivable 32.40, cogs 4.00 x 3 = 12.00; no proforma set
+    check_document(
+        invoice,
+        instance_id,
+        type="invoice",
+        reason="sale",
+        pos=[po],
+        lines=[
+            cr("sales", "30.00", po, "1"),
+            cr("tax", "2.40", po, "1"),
+            dr("accounts_receivable", "32.40", po, "1"),
+            dr("cogs", "12.00", po, "1"),
+            cr("inventory", "12.00", po, "1"),
+        ],
+        totals=("44.40", "44.40", "30.00", "2.40", "32.40"),
+        skus={(po, "1"): "SKU-V"},
+    )
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [split_line(1, "SKU-V", charges, [("Shipped", 2), ("Cancelled", 1)], LATER)]),
+    )
+    same, credit = documents(api, instance_id)
+    assert same == invoice  # never a negative invoice: the cancelled unit is credited
+    # two units keep 30.00 x 2/3 = 20.00 and 2.40 x 2/3 = 1.60: the third is 10.00 and 0.80, receivable 10.80
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="cancellation",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "10.00", po, "1"),
+            dr("tax", "0.80", po, "1"),
+            cr("accounts_receivable", "10.80", po, "1"),
+        ],
+        totals=("10.80", "10.80", "10.00", "0.80", "10.80"),
+        skus={(po, "1"): "SKU-V"},
+    )

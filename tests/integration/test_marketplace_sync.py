@@ -353,3 +353,163 @@ def test_late_progress_of_a_finished_run_does_not_reopen_it(api, stack, emulator
     assert jobs(api, instance_id)["orders"]["run_id"] == started["run_id"]
     stack.pump()
     assert jobs(api, instance_id)["orders"]["status"] == "succeeded"
+
+
+# -- Walmart's behaviours (issue #12; docs/walmart/FACTS.md "Checked behaviours"): each on by default in the emulator --
+def test_products_survive_the_items_cursor_expiring_mid_run(stack_factory, emulator, monkeypatch):
+    """A cursor lives two minutes (here 3 s): a page delayed past it starts the listing again; every listing lands."""
+    from walmart_integration.walmart.marketplace import MarketplaceClient
+
+    stack = stack_factory(ITEMS_PAGE_SIZE="20")
+    seller = add_seller(emulator, "-cursor", items=100, orders=5)
+    emulator.faults.update({"item_cursor_ttl_seconds": 3})
+    original = MarketplaceClient.items_page
+    delayed = {"left": 1}
+
+    def late_third_page(self, access_token, cursor, offset, limit):
+        if offset == 40 and delayed["left"]:
+            delayed["left"] -= 1
+            time.sleep(3.5)  # this page comes late (a 429 waited out, a retry): its cursor has expired
+        return original(self, access_token, cursor, offset, limit)
+
+    monkeypatch.setattr(MarketplaceClient, "items_page", late_third_page)
+    instance_id = connect(stack.call, seller, "cursor")
+    stack.pump(timeout=120)
+    state = jobs(stack.call, instance_id)
+    assert state["products"]["status"] == "succeeded", state["products"]
+    products = read_all(stack.call, f"/api/walmart/{instance_id}/products")
+    assert sorted(p["sku"] for p in products) == sorted(i["sku"] for i in emulator.items(seller["seller_id"]))
+    assert state["products"]["records"] == 100
+    # the late page met an expired cursor (a slow machine may see a restarted listing outlive its cursor too)
+    assert emulator.calls(seller["seller_id"], "GET /v3/items", status=400) >= 1
+
+
+def test_a_catalogue_past_what_offsets_reach_is_listed_by_the_item_report(stack_factory, emulator):
+    """GET /v3/items stops at offset 10,000 (here 40): the ITEM report lists the whole catalogue."""
+    stack = stack_factory(
+        ITEMS_PAGE_SIZE="20",
+        ITEMS_MAX_OFFSET="40",
+        ITEM_REPORT_POLL_INITIAL_SECONDS="1",
+        ITEM_REPORT_POLL_MAX_SECONDS="1",
+        ITEM_REPORT_ROWS_PER_PAGE="70",
+    )
+    seller = add_seller(emulator, "-report", items=150, orders=5)
+    emulator.faults.update({"items_max_offset": 40, "item_report_processing_seconds": 2})
+    instance_id = connect(stack.call, seller, "report", auto_link_products=True, auto_create_products=True)
+    stack.pump(timeout=120)
+    state = jobs(stack.call, instance_id)
+    assert state["products"]["status"] == "succeeded", state["products"]
+    assert state["products"]["records"] == 150
+    products = {p["sku"]: p for p in read_all(stack.call, f"/api/walmart/{instance_id}/products")}
+    catalogue = emulator.items(seller["seller_id"])
+    assert sorted(products) == sorted(item["sku"] for item in catalogue)
+    item = catalogue[0]
+    product = products[item["sku"]]
+    assert (product["name"], product["gtin"], product["wpid"]) == (item["productName"], item["gtin"], item["wpid"])
+    assert Decimal(product["price"]) == Decimal(str(item["price"]["amount"]))
+    assert product["internal_product_id"]  # linked like listed products
+    seller_id = seller["seller_id"]
+    assert emulator.calls(seller_id, "POST /v3/reports/reportRequests") == 1
+    assert emulator.calls(seller_id, "GET /v3/items") == 1  # the first page says how many there are
+    assert emulator.calls(seller_id, "GET /v3/reports/downloadReport") == 3  # 150 rows, 70 a page
+    assert emulator.calls(seller_id, "GET /v3/reports/reportRequests/{requestId}") >= 2  # not ready at first
+    # a products run within the hour reuses the report (Walmart takes one request per type and hour)
+    stack.call("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["products"]})
+    stack.pump(timeout=120)
+    assert jobs(stack.call, instance_id)["products"]["status"] == "succeeded"
+    assert emulator.calls(seller_id, "POST /v3/reports/reportRequests") == 1
+
+
+def test_an_order_list_answering_the_order_apis_404_is_no_orders(api, stack, emulator):
+    """The order spec's 404 example (NOT_FOUND.GMP_ORDER_API) is no orders: the run succeeds, the watermark moves."""
+    seller = add_seller(emulator, "-none", items=5, orders=3, order_days=100)
+    instance_id = connect(api, seller, "none")
+    stack.pump()
+    state = jobs(api, instance_id)
+    assert emulator.calls(seller["seller_id"], "GET /v3/orders", status=404) >= 1
+    assert state["orders"]["status"] == "succeeded", state["orders"]
+    assert state["backfill"]["status"] == "succeeded", state["backfill"]
+    known = {o["purchase_order_id"] for o in read_all(api, f"/api/walmart/{instance_id}/orders")}
+    new = emulator.add_orders(seller["seller_id"], 2)
+    api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]})
+    stack.pump()
+    assert jobs(api, instance_id)["orders"]["status"] == "succeeded"
+    synced = {o["purchase_order_id"] for o in read_all(api, f"/api/walmart/{instance_id}/orders")}
+    assert synced == known | set(new)
+
+
+def test_orders_whose_one_element_lists_are_objects_are_stored_like_the_others(api, stack, emulator, clean):
+    seller = dict(SELLER)
+    emulator.faults.update({"single_object_rate": 1.0})
+    instance_id = connect(api, seller, "objects")
+    stack.pump()
+    state = jobs(api, instance_id)
+    assert {state[n]["status"] for n in ("orders", "backfill")} == {"succeeded"}, state
+    assert not (state["backfill"]["error"] or state["orders"]["error"])  # nothing skipped as malformed
+    assert snapshot(api, instance_id) == clean
+
+
+def test_lines_keep_every_status_with_its_quantity(api, stack, emulator):
+    seller = add_seller(emulator, "-units", items=20, orders=200)
+    instance_id = connect(api, seller, "units")
+    stack.pump()
+    orders = {o["purchase_order_id"]: o for o in read_all(api, f"/api/walmart/{instance_id}/orders")}
+    for po, order in orders.items():
+        walmart = emulator.order(seller["seller_id"], po)
+        for line, raw in zip(order["lines"], walmart["orderLines"]["orderLine"], strict=True):
+            expected = [
+                (s["status"], int(s["statusQuantity"]["amount"])) for s in raw["orderLineStatuses"]["orderLineStatus"]
+            ]
+            assert [(s["status"], s["quantity"]) for s in line["statuses"]] == expected
+    assert any(len(line["statuses"]) > 1 for order in orders.values() for line in order["lines"])
+    target = next(o for o in orders.values() if o["lines"][0]["quantity"] >= 2)
+    po = target["purchase_order_id"]
+    emulator.update_order(seller["seller_id"], po, status="Acknowledged", line="1")
+    emulator.update_order(seller["seller_id"], po, status="Shipped", line="1", quantity=1)
+    emulator.update_order(seller["seller_id"], po, status="Cancelled", line="1", quantity=1)
+    api("POST", f"/api/walmart/{instance_id}/sync", {"streams": ["orders"]})
+    stack.pump()
+    line = next(o for o in read_all(api, f"/api/walmart/{instance_id}/orders") if o["purchase_order_id"] == po)[
+        "lines"
+    ][0]
+    units = {s["status"]: s["quantity"] for s in line["statuses"]}
+    assert units["Shipped"] == 1 and units["Cancelled"] == 1 and sum(units.values()) == line["quantity"]
+    assert next(s for s in line["statuses"] if s["status"] == "Shipped")["tracking"]["number"]
+    assert next(s for s in line["statuses"] if s["status"] == "Cancelled")["cancellation_reason"]
+    filtered = response_json(api("GET", f"/api/walmart/{instance_id}/orders", query={"status": "Cancelled"}))["data"]
+    assert po in {o["purchase_order_id"] for o in filtered}
+
+
+def test_a_429_is_waited_out_until_its_retry_after(api, stack, emulator):
+    """Retry-After (30 s in the spec's example; 3 s here) outlasts the replenishment header: nothing calls before it."""
+    seller = add_seller(emulator, "-retry", items=5, orders=20)
+    emulator.faults.update({"retry_after_seconds": 3})
+    emulator.faults.fail_next("/v3/orders", 429, count=1, seller_id=seller["seller_id"])
+    instance_id = connect(api, seller, "retry")
+    stack.pump(timeout=120)
+    assert {jobs(api, instance_id)[n]["status"] for n in ("orders", "backfill")} == {"succeeded"}
+    assert emulator.calls(seller["seller_id"], "GET /v3/orders", status=429) == 1
+
+
+def test_replacement_orders_are_synced(api, stack, emulator):
+    """Replacement orders come only with replacementInfo=true (order spec, GET /v3/orders, orderType)."""
+    seller = add_seller(emulator, "-replacement", items=20, orders=300)
+    instance_id = connect(api, seller, "replacement")
+    stack.pump()
+    orders = read_all(api, f"/api/walmart/{instance_id}/orders")
+    every = {o["purchaseOrderId"] for o in emulator.orders(seller["seller_id"])}
+    assert {o["purchase_order_id"] for o in orders} == every
+    replacements = [o for o in orders if o["order_type"] == "REPLACEMENT"]
+    assert replacements and all(o["original_customer_order_id"] for o in replacements)
+    assert {o["order_type"] for o in orders} == {"REGULAR", "REPLACEMENT"}
+
+
+def test_a_busy_gateway_answering_html_changes_nothing(api, stack, emulator, clean):
+    seller = dict(SELLER)
+    emulator.faults.update({"non_json_rate": 0.25})
+    instance_id = connect(api, seller, "busy")
+    stack.pump(timeout=120)
+    emulator.faults.update({"non_json_rate": 0.0})
+    state = jobs(api, instance_id)
+    assert {state[n]["status"] for n in ("products", "orders", "backfill")} == {"succeeded"}, state
+    assert snapshot(api, instance_id) == clean

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from walmart_integration.services.accounting import Entries, period_key, totals
-from walmart_integration.services.accounting_rules import LineAmounts, Posted, credit_due, invoice_due, line_targets
+from walmart_integration.services.accounting_rules import (
+    ZERO,
+    LineAmounts,
+    Posted,
+    credit_due,
+    invoice_due,
+    line_targets,
+)
 
 
 def order(status: str, refund: dict | None = None) -> dict:
@@ -62,3 +69,50 @@ def test_documents_balance() -> None:
     result = totals(entries.lines)
     assert result["debit"] == result["credit"] == "22.40"  # 12.96 receivable + 7.50 cogs + 1.94 marketplace
     assert (result["gross"], result["tax"], result["net"]) == ("12.96", "0.96", "12.00")
+
+
+# -- per-status quantities: invoiced and credited unit by unit (issue #12, point 5) ----------------------------------
+def split(units: list[tuple[str, int]], refund_charges: list[dict] | None = None, quantity: int = 2) -> dict:
+    """A stored order whose line lists each status with its quantity (models.marketplace.order_from_walmart)."""
+    line = order("Shipped")["lines"][0] | {
+        "quantity": quantity,
+        "statuses": [{"status": status, "quantity": units_} for status, units_ in units],
+        "refund_charges": refund_charges or [],
+    }
+    return {"purchase_order_id": "1", "lines": [line]}
+
+
+def test_one_unit_shipped_and_one_cancelled_invoices_the_shipped_unit_only() -> None:
+    (target,) = line_targets(split([("Shipped", 1), ("Cancelled", 1)]), {"A": Decimal("1.25")})
+    due = invoice_due(target, Posted())
+    # half of 10.00 and 2.00, half of each tax (0.40 + 0.08), one unit's cost
+    assert due == LineAmounts(Decimal("5.00"), Decimal("1.00"), Decimal("0.48"), Decimal("1.25"))
+    assert credit_due(target, Posted(invoice={"1": due})).is_zero  # the cancelled unit was never invoiced
+
+
+def test_a_unit_cancelled_after_the_whole_line_was_invoiced_is_credited() -> None:
+    full = LineAmounts(Decimal("10.00"), Decimal("2.00"), Decimal("0.96"), Decimal("3.00"))
+    (target,) = line_targets(split([("Shipped", 2), ("Cancelled", 1)], quantity=3), {"A": Decimal("1")})
+    assert invoice_due(target, Posted(invoice={"1": full})).is_zero  # reversed by a credit, not a negative invoice
+    assert target.credit_reason == "cancellation"
+    # one unit of three: 10.00 - 6.67, 2.00 - 1.33, (0.80 - 0.53) + (0.16 - 0.11)
+    assert credit_due(target, Posted(invoice={"1": full})) == LineAmounts(
+        Decimal("3.33"), Decimal("0.67"), Decimal("0.32")
+    )
+
+
+def test_a_refunded_unit_without_amounts_is_credited_for_its_share() -> None:
+    (target,) = line_targets(split([("Delivered", 1), ("Refund", 1)]), {"A": Decimal("1")})
+    invoiced = invoice_due(target, Posted())
+    assert invoiced.product == Decimal("10.00")  # both units invoiced: a refunded unit was sold first
+    assert target.credit_reason == "refund"
+    assert credit_due(target, Posted(invoice={"1": invoiced})) == LineAmounts(
+        Decimal("5.00"), Decimal("1.00"), Decimal("0.48")
+    )
+
+
+def test_walmarts_refund_amounts_win_over_the_units_share() -> None:
+    refund = [{"type": "PRODUCT", "amount": Decimal("-4.00"), "tax": Decimal("-0.32"), "reason": "DamagedItem"}]
+    (target,) = line_targets(split([("Delivered", 1), ("Refund", 1)], refund), {"A": Decimal("1")})
+    invoiced = invoice_due(target, Posted())
+    assert credit_due(target, Posted(invoice={"1": invoiced})) == LineAmounts(Decimal("4.00"), ZERO, Decimal("0.32"))

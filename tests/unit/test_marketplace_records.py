@@ -12,6 +12,7 @@ from walmart_integration.models.marketplace import (
     order_from_walmart,
     order_status,
     product_from_item,
+    product_from_report_row,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "walmart" / "examples"  # Walmart's, from its specs
@@ -91,3 +92,148 @@ def test_content_hash_ignores_key_order_and_sees_changes():
     a = {"sku": "1", "price": Decimal("1.50")}
     assert content_hash(a) == content_hash({"price": Decimal("1.50"), "sku": "1"})
     assert content_hash(a) != content_hash({"sku": "1", "price": Decimal("1.51")})
+
+
+# -- Walmart's JSON comes from XML: a list of one may arrive as the element itself (issue #12, point 4) -----------
+def collapse(order):
+    """Every one-element list of the order as its only element, as an XML-to-JSON conversion writes it."""
+    if isinstance(order, dict):
+        return {k: collapse(v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in order.items()}
+    if isinstance(order, list):
+        return [collapse(x) for x in order]
+    return order
+
+
+def test_an_order_whose_one_element_lists_are_objects_parses_like_the_arrays():
+    original = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
+    refund = {
+        "refundId": "R1",
+        "refundCharges": {
+            "refundCharge": [
+                {
+                    "refundReason": "DamagedItem",
+                    "charge": {
+                        "chargeType": "PRODUCT",
+                        "chargeName": "ItemPrice",
+                        "chargeAmount": {"currency": "USD", "amount": Decimal("-10")},
+                        "tax": {"taxName": "Tax1", "taxAmount": {"currency": "USD", "amount": Decimal("-0.8")}},
+                    },
+                }
+            ]
+        },
+    }
+    original["orderLines"]["orderLine"][0]["refund"] = refund
+    collapsed = collapse(original)
+    line = collapsed["orderLines"]["orderLine"]
+    assert isinstance(line, dict) and isinstance(line["charges"]["charge"], dict)
+    assert isinstance(line["orderLineStatuses"]["orderLineStatus"], dict)
+    assert isinstance(line["refund"]["refundCharges"]["refundCharge"], dict)
+    assert order_from_walmart(collapsed) == order_from_walmart(original)
+    record = order_from_walmart(collapsed)
+    assert record["lines"][0]["charges"][0]["amount"] == Decimal("10")
+    assert record["lines"][0]["refund_charges"] == [
+        {"type": "PRODUCT", "amount": Decimal("-10"), "tax": Decimal("-0.8"), "reason": "DamagedItem"}
+    ]
+
+
+# -- per-status quantities (issue #12, point 5) ----------------------------------------------------------------------
+def test_every_status_of_a_line_is_kept_with_its_quantity():
+    order = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
+    line = order["orderLines"]["orderLine"][0]
+    line["orderLineQuantity"]["amount"] = "2"
+    tracking = {
+        "shipDateTime": 1568466571000,
+        "carrierName": {"carrier": "UPS"},
+        "methodCode": "Standard",
+        "trackingNumber": "1Z",
+        "trackingURL": "https://t",
+    }
+    line["orderLineStatuses"]["orderLineStatus"] = [
+        {"status": "Shipped", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"}, "trackingInfo": tracking},
+        {
+            "status": "Cancelled",
+            "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"},
+            "cancellationReason": "SELLER_CANCEL_OUT_OF_STOCK",
+        },
+    ]
+    record = order_from_walmart(order)
+    (parsed,) = record["lines"]
+    assert parsed["quantity"] == 2
+    assert [(s["status"], s["quantity"]) for s in parsed["statuses"]] == [("Shipped", 1), ("Cancelled", 1)]
+    assert parsed["statuses"][1]["cancellation_reason"] == "SELLER_CANCEL_OUT_OF_STOCK"
+    assert parsed["statuses"][0]["tracking"]["number"] == "1Z"
+    assert parsed["status"] == "Shipped"  # the line is as far as its least advanced live unit
+    assert record["line_statuses"] == ["Cancelled", "Shipped"]
+    assert record["status"] == "Shipped"
+
+
+def test_a_status_quantity_that_is_not_a_number_is_a_malformed_record():
+    order = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
+    order["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]["statusQuantity"]["amount"] = "x"
+    with pytest.raises(MalformedRecord, match="status quantity"):
+        order_from_walmart(order)
+
+
+def test_replacement_attributes_are_kept():
+    order = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
+    order |= {"orderType": "REPLACEMENT", "originalCustomerOrderID": "1234"}
+    record = order_from_walmart(order)
+    assert (record["order_type"], record["original_customer_order_id"]) == ("REPLACEMENT", "1234")
+
+
+def test_item_report_rows_become_products_like_items_do():
+    row = {
+        "SKU": "SKU-1",
+        "Item ID": "123456",
+        "Product Name": "Blue Jeans",
+        "Lifecycle Status": "ACTIVE",
+        "Publish Status": "UNPUBLISHED",
+        "Status Change Reason": "No price was found for this listing.",
+        "Price": "19.99",
+        "Currency": "USD",
+        "WPID": "389C68OHA8XI",
+        "GTIN": "00012345678905",
+        "UPC": "012345678905",
+    }
+    product = product_from_report_row(row)
+    assert product == {
+        "sku": "SKU-1",
+        "wpid": "389C68OHA8XI",
+        "gtin": "00012345678905",
+        "upc": "012345678905",
+        "name": "Blue Jeans",
+        "price": Decimal("19.99"),
+        "currency": "USD",
+        "published_status": "UNPUBLISHED",
+        "lifecycle_status": "ACTIVE",
+        "unpublished_reasons": ["No price was found for this listing."],
+    }
+    with pytest.raises(MalformedRecord):
+        product_from_report_row({"Product Name": "no sku"})
+    with pytest.raises(MalformedRecord):
+        product_from_report_row({**row, "Price": "N/A"})
+
+
+def test_the_item_report_file_is_read_from_a_zip_a_gzip_or_plain_csv():
+    import gzip
+    import io
+    import zipfile
+
+    from walmart_integration.walmart.item_report import read_item_report
+
+    text = '\ufeffSKU,Product Name,Price\r\nA-1,"Jeans, blue",19.99\r\nB-2,Tee,\r\n'
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ItemReport_1_2026.csv", text)
+    expected = [
+        {"SKU": "A-1", "Product Name": "Jeans, blue", "Price": "19.99"},
+        {"SKU": "B-2", "Product Name": "Tee", "Price": ""},
+    ]
+    assert read_item_report(archive.getvalue()) == expected
+    assert read_item_report(gzip.compress(text.encode())) == expected
+    assert read_item_report(text.encode("utf-8")) == expected
+    assert read_item_report(b"") == []
+    with pytest.raises(ValueError):
+        read_item_report(b"PK\x03\x04 not really a zip")
+    products = [product_from_report_row(row) for row in expected]
+    assert products[0]["price"] == Decimal("19.99") and products[1]["price"] is None

@@ -10,13 +10,14 @@ import pytest
 
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
+    WalmartCursorExpired,
     WalmartError,
     WalmartGrantRefused,
     WalmartRateLimited,
     WalmartUnavailable,
     parse_error_body,
 )
-from walmart_integration.walmart.marketplace import AppCredentials, MarketplaceClient, _replenish_wait
+from walmart_integration.walmart.marketplace import AppCredentials, MarketplaceClient, _rate_limit_wait, _replenish_wait
 
 UNAUTHORIZED = {
     "error": [
@@ -240,3 +241,136 @@ def test_no_secret_in_the_repr_of_credentials_or_tokens():
     tokens = client.exchange_code(APP, "1", "c", "https://x/cb")
     shown = repr(APP) + repr(tokens) + repr(tokens.access)
     assert "app-client-secret" not in shown and "acc-secret" not in shown and "ref-secret" not in shown
+
+
+# -- Walmart's documented behaviours (issue #12; docs/walmart/FACTS.md "Checked behaviours") ---------------------
+def test_429_waits_for_retry_after_when_it_is_later_than_the_replenishment():
+    """Orders spec, components.responses.TooManyRequests: a ``Retry-After`` (seconds) beside the bucket headers."""
+    soon = str(int((datetime.now(UTC).timestamp() + 2) * 1000))
+    headers = {"x-next-replenishment-time": soon, "Retry-After": "30"}
+    client = client_with([httpx.Response(429, headers=headers, json={"errors": [{"code": "RATE_LIMIT_EXCEEDED"}]})])
+    with pytest.raises(WalmartRateLimited) as caught:
+        client.orders_page("tok", params={"limit": 1})
+    assert 30 <= caught.value.retry_after_seconds <= 31
+
+
+def test_429_waits_for_the_replenishment_when_it_is_later_than_retry_after():
+    later = str(int((datetime.now(UTC).timestamp() + 40) * 1000))
+    headers = {"x-next-replenishment-time": later, "Retry-After": "5"}
+    client = client_with([httpx.Response(429, headers=headers, json={})])
+    with pytest.raises(WalmartRateLimited) as caught:
+        client.orders_page("tok", params={"limit": 1})
+    assert 35 <= caught.value.retry_after_seconds <= 41
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "7"}, 7.0),  # only Retry-After: no guessed default on top
+        ({"Retry-After": "Sun, 09 Sep 2001 01:46:52 GMT"}, 12.0),  # the HTTP-date form (RFC 9110)
+        ({"Retry-After": "12", "x-next-replenish-time": "1000000003000"}, 12.0),
+        ({"Retry-After": "soon"}, 60.0),  # unreadable: Walmart's headers said nothing usable
+    ],
+)
+def test_retry_after_formats(headers, expected):
+    assert _rate_limit_wait(httpx.Headers(headers), now=1_000_000_000) == pytest.approx(expected, abs=1)
+
+
+def test_orders_404_with_the_order_apis_own_code_is_no_orders():
+    """Orders spec, components.responses.NotFound: its example carries NOT_FOUND.GMP_ORDER_API."""
+    body = {"errors": [{"code": "NOT_FOUND.GMP_ORDER_API", "description": "Resource not found.", "severity": "ERROR"}]}
+    client = client_with([httpx.Response(404, json=body)])
+    page = client.orders_page("tok", params={"limit": 100})
+    assert page.orders == [] and page.total_count == 0 and page.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errors": [{"code": "CONTENT_NOT_FOUND.GMP_ORDER_API"}]},
+        {"type": "about:blank", "title": "Not Found", "status": 404},  # application/problem+json
+        "",
+    ],
+)
+def test_orders_404_of_any_shape_is_no_orders(body):
+    response = httpx.Response(404, json=body) if body else httpx.Response(404)
+    assert client_with([response]).orders_page("tok", params={"limit": 1}).orders == []
+
+
+def test_a_page_holding_one_order_as_an_object_keeps_that_order():
+    body = {"list": {"meta": {"totalCount": 1, "limit": 100}, "elements": {"order": {"purchaseOrderId": "1"}}}}
+    page = client_with([httpx.Response(200, json=body)]).orders_page("tok", params={"limit": 100})
+    assert page.orders == [{"purchaseOrderId": "1"}] and page.total_count == 1
+
+
+def test_a_200_that_is_not_json_is_retried_then_succeeds():
+    seen: list[httpx.Request] = []
+    busy = httpx.Response(200, text="<html><body>Service busy</body></html>", headers={"Content-Type": "text/html"})
+    client = client_with([busy, httpx.Response(200, json=[{"shipNode": "1"}])], seen)
+    assert client.ship_nodes("tok") == [{"shipNode": "1"}]
+    assert len(seen) == 2
+
+
+def test_a_200_that_stays_not_json_is_a_retryable_walmart_error():
+    client = client_with([httpx.Response(200, text="<html>busy</html>")] * 3)
+    with pytest.raises(WalmartUnavailable) as caught:
+        client.orders_page("tok", params={"limit": 1})
+    assert caught.value.status == 200 and "not JSON" in caught.value.message
+
+
+def test_a_token_answer_that_is_not_json_is_retryable_too():
+    client = client_with([httpx.Response(200, text="oops")] * 3)
+    with pytest.raises(WalmartUnavailable):
+        client.fetch_token("a", "b")
+
+
+def test_an_expired_items_cursor_is_recognised():
+    """Item-management spec, GET /v3/items parameter nextCursor: valid for 2 minutes, then 400 Invalid Cursor."""
+    body = {
+        "error": [
+            {
+                "code": "INVALID_REQUEST_PARAM.GMP_ITEM_QUERY_API",
+                "field": "nextCursor",
+                "description": "Invalid Cursor",
+                "severity": "ERROR",
+            }
+        ]
+    }
+    client = client_with([httpx.Response(400, json=body)])
+    with pytest.raises(WalmartCursorExpired):
+        client.items_page("tok", cursor="AoE-old", offset=200, limit=200)
+    other = client_with([httpx.Response(400, json={"error": [{"code": "INVALID_REQUEST_PARAM", "field": "limit"}]})])
+    with pytest.raises(WalmartError) as caught:
+        other.items_page("tok", cursor="AoE-old", offset=200, limit=5000)
+    assert not isinstance(caught.value, WalmartCursorExpired)
+
+
+def test_report_requests_follow_their_cursor_and_the_file_is_fetched_without_the_token():
+    """On-request reports spec: getRequestsStatus's nextCursor is the next query (without "?"); downloadURL is a
+    pre-signed address that must never see the seller's token."""
+    seen: list[httpx.Request] = []
+    first = {
+        "requests": [{"requestId": "r-old", "requestStatus": "ERROR", "requestSubmissionDate": "2026-01-01T00:10:00Z"}],
+        "nextCursor": "reportType=ITEM&page=2&limit=1",
+    }
+    second = {
+        "requests": [{"requestId": "r-new", "requestStatus": "READY", "requestSubmissionDate": "2026-01-01T00:20:00Z"}]
+    }
+    client = client_with(
+        [
+            httpx.Response(200, json=first),
+            httpx.Response(200, json=second),
+            httpx.Response(200, json={"requestId": "r-new", "downloadURL": "https://files.example/r-new.zip?sig=1"}),
+            httpx.Response(200, content=b"PK\x03\x04zip"),
+        ],
+        seen,
+    )
+    requests = client.report_requests("tok", "ITEM", datetime(2026, 1, 1, tzinfo=UTC))
+    assert [(r.request_id, r.status) for r in requests] == [("r-new", "READY"), ("r-old", "ERROR")]
+    assert seen[0].url.params["reportType"] == "ITEM"
+    assert seen[0].url.params["requestSubmissionStartDate"] == "2026-01-01T00:00:00Z"
+    assert seen[1].url.query == b"reportType=ITEM&page=2&limit=1"
+    url = client.report_download_url("tok", "r-new")
+    assert client.download(url) == b"PK\x03\x04zip"
+    assert str(seen[3].url) == "https://files.example/r-new.zip?sig=1"
+    assert "wm_sec.access_token" not in seen[3].headers and "authorization" not in seen[3].headers

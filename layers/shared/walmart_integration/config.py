@@ -63,6 +63,14 @@ class Settings(BaseModel):
     # Marketplace sync
     orders_page_size: int = Field(default=200, ge=1, le=200)
     items_page_size: int = Field(default=200, ge=1, le=1000)
+    # GET /v3/items serves offsets up to 10,000 (item-management spec, parameter offset); past it, the ITEM report
+    items_max_offset: int = Field(default=10_000, ge=1, le=10_000)
+    item_cursor_restarts: int = Field(default=3, ge=0)  # listings started again after expired cursors, then the report
+    item_report_version: str = "v4"  # ITEM takes v1-v4 (on-request-reports spec, generateReport, reportVersion)
+    item_report_poll_initial_seconds: float = Field(default=60, ge=0, le=900)  # Walmart: 15-45 minutes to generate
+    item_report_poll_max_seconds: float = Field(default=300, ge=0, le=900)
+    item_report_rows_per_page: int = Field(default=5000, ge=1)  # report rows stored per invocation
+    item_report_attempts: int = Field(default=3, ge=1)  # report requests that ended in ERROR before the run fails
     orders_max_per_query: int = Field(default=10_000, ge=1)
     order_history_days: int = Field(default=180, ge=1)
     backfill_window_days: float = Field(default=15, gt=0)

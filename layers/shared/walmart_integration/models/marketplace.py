@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from walmart_integration.models.common import StrictModel
+from walmart_integration.walmart.shapes import as_list
 
 LINE_STATUS_ORDER = ("Created", "Acknowledged", "Shipped", "Delivered")
 
@@ -78,8 +79,125 @@ def product_from_item(item: Any) -> dict[str, Any]:
         "currency": price.get("currency"),
         "published_status": item.get("publishedStatus"),
         "lifecycle_status": item.get("lifecycleStatus"),
-        "unpublished_reasons": list(reasons.get("reason") or []) if isinstance(reasons, dict) else [],
+        "unpublished_reasons": [str(r) for r in as_list(reasons.get("reason"))] if isinstance(reasons, dict) else [],
     }
+
+
+def _column(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+# Walmart's ITEM report (CSV, read by column name; Walmart's docs name the columns differently across versions and
+# pages: "Publish Status" / "PublishedStatus", "Product Name" / "ProductName"). Page "Request an item report" of
+# developer.walmart.com (US Marketplace), cited in docs/walmart/FACTS.md, "Checked behaviours" 2.
+_REPORT_COLUMNS = {
+    "sku": ("sku",),
+    "wpid": ("wpid", "walmartproductid"),
+    "gtin": ("gtin",),
+    "upc": ("upc",),
+    "name": ("productname", "itemname"),
+    "price": ("price", "itemprice"),
+    "currency": ("currency",),
+    "published_status": ("publishstatus", "publishedstatus"),
+    "lifecycle_status": ("lifecyclestatus",),
+    "reason": ("statuschangereason", "unpublishedreasons", "unpublishedreason"),
+}
+
+
+def product_from_report_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Our product record from a row of Walmart's ITEM report, the same fields ``product_from_item`` gives."""
+    values = {_column(str(key)): (value.strip() if isinstance(value, str) else value) for key, value in row.items()}
+
+    def value(field: str) -> Any:
+        for column in _REPORT_COLUMNS[field]:
+            if values.get(column) not in (None, ""):
+                return values[column]
+        return None
+
+    sku = value("sku")
+    if not sku:
+        raise MalformedRecord("item report row without a sku", None)
+    price = value("price")
+    published = value("published_status")
+    reason = value("reason")
+    return {
+        "sku": str(sku),
+        "wpid": value("wpid"),
+        "gtin": value("gtin"),
+        "upc": value("upc"),
+        "name": value("name"),
+        "price": _money(price, "price") if price is not None else None,
+        "currency": value("currency"),
+        "published_status": published,
+        "lifecycle_status": value("lifecycle_status"),
+        "unpublished_reasons": [str(reason)] if reason and published != "PUBLISHED" else [],
+    }
+
+
+def _quantity(raw: Any, what: str, po: str) -> int:
+    try:
+        return int(Decimal(str(raw)))
+    except (InvalidOperation, TypeError, ValueError):
+        raise MalformedRecord(f"{what} {raw!r} is not a number", po) from None
+
+
+def _tracking(status: dict[str, Any]) -> dict[str, Any] | None:
+    tracking = status.get("trackingInfo") or {}
+    if not isinstance(tracking, dict) or not tracking:
+        return None
+    carrier = tracking.get("carrierName") or {}
+    carrier = carrier if isinstance(carrier, dict) else {"carrier": carrier}
+    return {
+        "carrier": carrier.get("carrier") or carrier.get("otherCarrier"),
+        "method": tracking.get("methodCode"),
+        "number": tracking.get("trackingNumber"),
+        "url": tracking.get("trackingURL"),
+        "shipped_at": _epoch_ms_iso(tracking.get("shipDateTime")),
+    }
+
+
+def _statuses(line: dict[str, Any], quantity: int, po: str) -> list[dict[str, Any]]:
+    """Every status of a line with its ``statusQuantity``: one unit Shipped and one Cancelled is two entries
+    (docs/walmart/specs/marketplace__order-management.openapi.json, components.schemas.OrderLineStatusType)."""
+    raw = as_list((line.get("orderLineStatuses") or {}).get("orderLineStatus"))
+    entries = [entry for entry in raw if isinstance(entry, dict)]
+    statuses = []
+    for entry in entries:
+        amount = (entry.get("statusQuantity") or {}).get("amount")
+        if amount is None and len(entries) == 1:
+            amount = quantity  # one status without its quantity holds the whole line
+        status: dict[str, Any] = {
+            "status": entry.get("status"),
+            "quantity": _quantity(amount, f"line {line.get('lineNumber')}: status quantity", po),
+        }
+        if entry.get("cancellationReason"):
+            status["cancellation_reason"] = entry["cancellationReason"]
+        tracking = _tracking(entry)
+        if tracking:
+            status["tracking"] = tracking
+        statuses.append(status)
+    return statuses
+
+
+def _refund_charges(line: dict[str, Any], po: str) -> list[dict[str, Any]]:
+    refund = line.get("refund") or {}
+    if not isinstance(refund, dict):
+        return []
+    charges = []
+    for entry in as_list((refund.get("refundCharges") or {}).get("refundCharge")):
+        charge = (entry or {}).get("charge") if isinstance(entry, dict) else None
+        if not isinstance(charge, dict):
+            raise MalformedRecord(f"line {line.get('lineNumber')}: refund charge without a charge", po)
+        tax = ((charge.get("tax") or {}).get("taxAmount") or {}).get("amount")
+        charges.append(
+            {
+                "type": charge.get("chargeType"),
+                "amount": _money((charge.get("chargeAmount") or {}).get("amount"), "refund amount"),
+                "tax": _money(tax, "refund tax") if tax is not None else Decimal("0"),
+                "reason": entry.get("refundReason"),
+            }
+        )
+    return charges
 
 
 def _line(line: Any, po: str) -> dict[str, Any]:
@@ -90,12 +208,9 @@ def _line(line: Any, po: str) -> dict[str, Any]:
     if not sku:
         raise MalformedRecord("order line without a sku", po)
     quantity_raw = (line.get("orderLineQuantity") or {}).get("amount")
-    try:
-        quantity = int(Decimal(str(quantity_raw)))
-    except (InvalidOperation, TypeError, ValueError):
-        raise MalformedRecord(f"line {line.get('lineNumber')}: quantity {quantity_raw!r} is not a number", po) from None
+    quantity = _quantity(quantity_raw, f"line {line.get('lineNumber')}: quantity", po)
     charges = []
-    for charge in (line.get("charges") or {}).get("charge") or []:
+    for charge in as_list((line.get("charges") or {}).get("charge")):
         amount = (charge.get("chargeAmount") or {}) if isinstance(charge, dict) else {}
         if not amount:
             raise MalformedRecord(f"line {line.get('lineNumber')}: charge without an amount", po)
@@ -110,10 +225,8 @@ def _line(line: Any, po: str) -> dict[str, Any]:
                 "tax": _money(tax["amount"], "tax amount") if tax.get("amount") is not None else Decimal("0"),
             }
         )
-    statuses = (line.get("orderLineStatuses") or {}).get("orderLineStatus") or []
-    latest = statuses[-1] if statuses and isinstance(statuses[-1], dict) else {}
-    tracking = latest.get("trackingInfo") or {}
-    carrier = tracking.get("carrierName") or {}
+    statuses = _statuses(line, quantity, po)
+    tracking = next((s["tracking"] for s in statuses if s.get("tracking")), None)
     return {
         "line_number": str(line.get("lineNumber")),
         "sku": str(sku),
@@ -121,21 +234,23 @@ def _line(line: Any, po: str) -> dict[str, Any]:
         "quantity": quantity,
         "unit": (line.get("orderLineQuantity") or {}).get("unitOfMeasurement"),
         "charges": charges,
-        "status": latest.get("status"),
+        "status": line_status(statuses),
+        "statuses": statuses,
         "status_date": _epoch_ms_iso(line.get("statusDate")),
-        "tracking": (
-            {
-                "carrier": carrier.get("carrier") or carrier.get("otherCarrier"),
-                "method": tracking.get("methodCode"),
-                "number": tracking.get("trackingNumber"),
-                "url": tracking.get("trackingURL"),
-                "shipped_at": _epoch_ms_iso(tracking.get("shipDateTime")),
-            }
-            if tracking
-            else None
-        ),
-        "refund": line.get("refund"),
+        "tracking": tracking,
+        "refund_charges": _refund_charges(line, po),
     }
+
+
+def line_status(statuses: list[dict[str, Any]]) -> str | None:
+    """A line's status from its units' statuses: the one status they share, else as ``order_status`` rules."""
+    names = [s.get("status") for s in statuses if s.get("status") and int(s.get("quantity") or 0) > 0]
+    names = names or [s.get("status") for s in statuses if s.get("status")]
+    if not names:
+        return None
+    if len(set(names)) == 1:
+        return str(names[0])
+    return order_status([{"status": name} for name in names])
 
 
 def order_status(lines: list[dict[str, Any]]) -> str:
@@ -156,8 +271,9 @@ def order_from_walmart(raw: Any) -> dict[str, Any]:
     if not isinstance(order, dict) or not order.get("purchaseOrderId"):
         raise MalformedRecord("order without a purchaseOrderId", None)
     po = str(order["purchaseOrderId"])
-    raw_lines = (order.get("orderLines") or {}).get("orderLine") if isinstance(order.get("orderLines"), dict) else None
-    if not isinstance(raw_lines, list) or not raw_lines:
+    order_lines = order.get("orderLines")
+    raw_lines = as_list(order_lines.get("orderLine")) if isinstance(order_lines, dict) else []
+    if not raw_lines:
         raise MalformedRecord("order without order lines", po)
     lines = [_line(line, po) for line in raw_lines]
     order_date = _epoch_ms_iso(order.get("orderDate"))
@@ -166,17 +282,21 @@ def order_from_walmart(raw: Any) -> dict[str, Any]:
     ship_node = order.get("shipNode") or {}
     shipping = order.get("shippingInfo") or {}
     status_dates = [line["status_date"] for line in lines if line["status_date"]]
+    unit_statuses = {s.get("status") or "Created" for line in lines for s in line["statuses"]}
     return {
         "purchase_order_id": po,
         "customer_order_id": order.get("customerOrderId"),
         "order_date": order_date,
+        # Present with replacementInfo=true (components.schemas.ElementsType, orderType / originalCustomerOrderID)
+        "order_type": order.get("orderType"),
+        "original_customer_order_id": order.get("originalCustomerOrderID"),
         "ship_node_id": ship_node.get("id"),
         "ship_node_type": ship_node.get("type"),
         "ship_method": shipping.get("methodCode"),
         "estimated_ship_date": _epoch_ms_iso(shipping.get("estimatedShipDate")),
         "estimated_delivery_date": _epoch_ms_iso(shipping.get("estimatedDeliveryDate")),
         "status": order_status(lines),
-        "line_statuses": sorted({line["status"] or "Created" for line in lines}),
+        "line_statuses": sorted(unit_statuses | {line["status"] or "Created" for line in lines}),
         "status_updated_at": max(status_dates) if status_dates else order_date,
         "lines": lines,
     }
@@ -239,6 +359,13 @@ class TrackingView(BaseModel):
     shipped_at: str | None = None
 
 
+class LineStatusView(BaseModel):
+    status: str | None = None
+    quantity: int = Field(description="Units of the line in this status")
+    cancellation_reason: str | None = None
+    tracking: TrackingView | None = None
+
+
 class OrderLineView(BaseModel):
     line_number: str
     sku: str
@@ -246,15 +373,28 @@ class OrderLineView(BaseModel):
     quantity: int
     unit: str | None = None
     charges: list[ChargeView]
-    status: str | None = None
+    status: str | None = Field(default=None, description="The line's status; ``statuses`` holds each with its units")
+    statuses: list[LineStatusView] = Field(
+        default_factory=list, description="Every status of the line with its quantity (e.g. 1 Shipped, 1 Cancelled)"
+    )
     status_date: str | None = None
     tracking: TrackingView | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _statuses_of_older_records(cls, data: Any) -> Any:
+        """Orders stored before statuses were kept per quantity held one status for the whole line."""
+        if isinstance(data, dict) and "statuses" not in data and data.get("status"):
+            return {**data, "statuses": [{"status": data["status"], "quantity": data.get("quantity") or 0}]}
+        return data
 
 
 class OrderView(BaseModel):
     purchase_order_id: str
     customer_order_id: str | None = None
     order_date: str
+    order_type: str | None = Field(default=None, description="REGULAR, REPLACEMENT or PREORDER")
+    original_customer_order_id: str | None = Field(default=None, description="The order a replacement replaces")
     ship_node_id: str | None = None
     ship_node_type: str | None = None
     ship_method: str | None = None

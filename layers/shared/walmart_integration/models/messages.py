@@ -38,13 +38,20 @@ class PagedJob(_ConnectionJob):
 
     Orders: ``cursor`` is Walmart's nextCursor, appended verbatim; the first page of a unit is built
     from ``window_start``/``window_end``/``created_from`` and ``ship_node_type``.
-    Products: ``cursor`` is Walmart's items cursor and ``offset`` the position of the page.
+    Products: ``cursor`` is Walmart's items cursor and ``offset`` the position of the page; ``restarts`` counts
+    listings started again from ``*`` after an expired cursor. The ``item-report`` unit lists a catalogue through
+    Walmart's ITEM report: ``report_request_id`` once requested, ``polls`` made, ``report_ready`` once READY (then
+    ``offset`` is the first row of the page), ``restarts`` the requests that ended in ERROR.
     """
 
     unit: str | None = None
     page: int = 0
     cursor: str | None = None
     offset: int = 0
+    restarts: int = 0
+    report_request_id: str | None = None
+    report_ready: bool = False
+    polls: int = 0
     ship_node_type: str | None = None
     window_start: str | None = None
     window_end: str | None = None

@@ -71,6 +71,15 @@ def period_key(period: str, moment: datetime) -> tuple[str, datetime]:
     return first.strftime("%Y-%m"), following
 
 
+def _may_owe_a_document(order: dict[str, Any]) -> bool:
+    """Whether any unit of the order shipped, was cancelled or refunded (each status of a line counts)."""
+    for line in order.get("lines") or []:
+        statuses = {line.get("status")} | {s.get("status") for s in line.get("statuses") or []}
+        if statuses & ACCOUNTED_STATUSES or line.get("refund") or line.get("refund_charges"):
+            return True
+    return False
+
+
 class Period(NamedTuple):
     name: str  # immediate | daily | weekly | monthly
     key: str | None = None  # 2026-11-30 | 2026-W48 | 2026-11
@@ -196,13 +205,7 @@ class AccountingService:
             or settings.get("sync_sales_credit_to_accounting", True)
         ):
             return
-        relevant = [
-            str(order["purchase_order_id"])
-            for order in orders
-            if any(
-                (line.get("status") in ACCOUNTED_STATUSES or line.get("refund")) for line in order.get("lines") or []
-            )
-        ]
+        relevant = [str(order["purchase_order_id"]) for order in orders if _may_owe_a_document(order)]
         for start in range(0, len(relevant), 100):
             job = AccountingJob(
                 tenant_id=tenant_id, instance_id=instance_id, purchase_order_ids=relevant[start : start + 100]

@@ -3,6 +3,13 @@
 A line's *target* is what its invoice and credit should total today (product, shipping, tax, cost of goods). What was
 already posted is kept per order; the difference is what a new document posts. So a re-evaluation posts nothing, and a
 late change posts only its correction: an issued document never changes.
+
+Unit by unit: Walmart lists each status of a line with its quantity (one unit Shipped, one Cancelled:
+docs/walmart/specs/marketplace__order-management.openapi.json, components.schemas.OrderLineStatusType). A line's
+charges are for all its units; the units that shipped (Shipped, Delivered, Refund) are invoiced for their share of
+them, rounded half-up to cents (all units: the charges exactly). A cancelled unit is never invoiced; one cancelled
+after it was invoiced is credited (reason ``cancellation``); a refunded unit is credited for Walmart's refund amounts,
+or for its share when Walmart gives none (reason ``refund``).
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from typing import Any
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 INVOICED_STATUSES = {"Shipped", "Delivered", "Refund"}
+CANCELLED = "Cancelled"
+REFUND = "Refund"
 AMOUNTS = ("product", "shipping", "tax", "cogs")
 
 
@@ -55,6 +64,10 @@ class LineAmounts:
     def gross(self) -> Decimal:
         return self.product + self.shipping + self.tax
 
+    def each(self, other: LineAmounts, pick: Any) -> LineAmounts:
+        """``pick(mine, theirs)`` amount by amount."""
+        return LineAmounts(*(pick(getattr(self, n), getattr(other, n)) for n in AMOUNTS))
+
 
 @dataclass(frozen=True)
 class LineTarget:
@@ -63,31 +76,79 @@ class LineTarget:
     quantity: int
     status: str
     status_date: str | None
-    invoice: LineAmounts
-    credit: LineAmounts
+    invoice: LineAmounts  # the share of the units that shipped
+    credit: LineAmounts  # what refunds owe (Walmart's amounts, or the refunded units' share)
     credit_reason: str | None  # refund | cancellation
     cost_missing: bool = False
+    # the share of the units that shipped or were cancelled: what may stay invoiced when units are cancelled after
+    # they were invoiced (they are credited, not taken off the invoice)
+    invoice_ceiling: LineAmounts | None = None
 
 
-def _charges(charges: list[dict[str, Any]]) -> tuple[Decimal, Decimal, Decimal]:
-    product = sum((money(c.get("amount")) for c in charges if c.get("type") == "PRODUCT"), ZERO)
-    shipping = sum((money(c.get("amount")) for c in charges if c.get("type") == "SHIPPING"), ZERO)
-    tax = sum((money(c.get("tax")) for c in charges), ZERO)
+def _charges(charges: list[dict[str, Any]], units: int = 1, quantity: int = 1) -> tuple[Decimal, Decimal, Decimal]:
+    """(product, shipping, tax) of ``units`` of the line's ``quantity``: each charge's share, rounded half-up."""
+    product = sum((_share(c.get("amount"), units, quantity) for c in charges if c.get("type") == "PRODUCT"), ZERO)
+    shipping = sum((_share(c.get("amount"), units, quantity) for c in charges if c.get("type") == "SHIPPING"), ZERO)
+    tax = sum((_share(c.get("tax"), units, quantity) for c in charges), ZERO)
     return product, shipping, tax
+
+
+def _share(amount: Any, units: int, quantity: int) -> Decimal:
+    value = money(amount)
+    if units >= quantity:
+        return value
+    if units <= 0 or quantity <= 0:
+        return ZERO
+    return cents(value * units / quantity)
+
+
+def _amounts(charges: list[dict[str, Any]], units: int, quantity: int, unit_cost: Decimal | None) -> LineAmounts:
+    """What ``units`` of the line come to: their share of its charges, and their cost (none without a cost)."""
+    if units <= 0:
+        return LineAmounts()
+    cogs = cents(unit_cost * units) if unit_cost is not None else ZERO
+    return LineAmounts(*_charges(charges, units, quantity), cogs)
+
+
+def _units(line: Mapping[str, Any]) -> dict[str, int]:
+    """Units per status; a line stored before statuses were kept per quantity is all in its one status."""
+    statuses = line.get("statuses")
+    if statuses is None:
+        statuses = [{"status": line.get("status") or "Created", "quantity": line.get("quantity") or 0}]
+    units: dict[str, int] = {}
+    for entry in statuses:
+        name = str(entry.get("status") or "Created")
+        units[name] = units.get(name, 0) + int(entry.get("quantity") or 0)
+    return units
 
 
 def _refund(line: Mapping[str, Any]) -> tuple[Decimal, Decimal, Decimal] | None:
     """Walmart's refund amounts of a line (absolute values), or None when it gives none."""
-    refund = line.get("refund") or {}
-    entries = ((refund.get("refundCharges") or {}) if isinstance(refund, dict) else {}).get("refundCharge") or []
-    if not isinstance(entries, list) or not entries:
+    if line.get("refund_charges") is not None:
+        entries = [
+            {"type": c.get("type"), "amount": c.get("amount"), "tax": c.get("tax")} for c in line["refund_charges"]
+        ]
+    else:  # stored before refunds were parsed: Walmart's raw refund block
+        refund = line.get("refund") or {}
+        raw = ((refund.get("refundCharges") or {}) if isinstance(refund, dict) else {}).get("refundCharge") or []
+        raw = raw if isinstance(raw, list) else [raw]
+        entries = []
+        for entry in raw:
+            charge = (entry or {}).get("charge") or {}
+            entries.append(
+                {
+                    "type": charge.get("chargeType"),
+                    "amount": (charge.get("chargeAmount") or {}).get("amount"),
+                    "tax": ((charge.get("tax") or {}).get("taxAmount") or {}).get("amount"),
+                }
+            )
+    if not entries:
         return None
     product = shipping = tax = ZERO
     for entry in entries:
-        charge = (entry or {}).get("charge") or {}
-        amount = abs(money((charge.get("chargeAmount") or {}).get("amount")))
-        tax += abs(money(((charge.get("tax") or {}).get("taxAmount") or {}).get("amount")))
-        if charge.get("chargeType") == "SHIPPING":
+        amount = abs(money(entry.get("amount")))
+        tax += abs(money(entry.get("tax")))
+        if entry.get("type") == "SHIPPING":
             shipping += amount
         else:
             product += amount
@@ -101,21 +162,21 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
         status = str(line.get("status") or "Created")
         sku = str(line.get("sku") or "")
         quantity = int(line.get("quantity") or 0)
-        product, shipping, tax = _charges(line.get("charges") or [])
+        charges = line.get("charges") or []
+        units = _units(line)
+        shipped = sum(n for name, n in units.items() if name in INVOICED_STATUSES)
+        cancelled = units.get(CANCELLED, 0)
+        refunded = units.get(REFUND, 0)
         cost = costs.get(sku)
-        invoice = LineAmounts()
-        if status in INVOICED_STATUSES:
-            cogs = cents(cost * quantity) if cost is not None else ZERO
-            invoice = LineAmounts(product, shipping, tax, cogs)
-        credit = LineAmounts()
         reason = None
         refund = _refund(line)
         if refund is not None:
             credit, reason = LineAmounts(*refund), "refund"
-        elif status == "Refund":
-            credit, reason = LineAmounts(product, shipping, tax), "refund"
-        elif status == "Cancelled":
-            credit, reason = LineAmounts(product, shipping, tax), "cancellation"
+        elif refunded:
+            credit, reason = _amounts(charges, refunded, quantity, None), "refund"
+        else:
+            credit = LineAmounts()
+            reason = "cancellation" if cancelled else None
         targets.append(
             LineTarget(
                 line_number=str(line.get("line_number")),
@@ -123,10 +184,11 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
                 quantity=quantity,
                 status=status,
                 status_date=line.get("status_date"),
-                invoice=invoice,
+                invoice=_amounts(charges, shipped, quantity, cost),
                 credit=credit,
                 credit_reason=reason,
                 cost_missing=cost is None,
+                invoice_ceiling=_amounts(charges, shipped + cancelled, quantity, cost),
             )
         )
     return targets
@@ -149,24 +211,33 @@ class Posted:
 
 
 def invoice_due(target: LineTarget, posted: Posted) -> LineAmounts:
-    """The invoice difference of a line (a negative one is a correction, posted as a credit)."""
+    """The invoice difference of a line (a negative one is a correction, posted as a credit).
+
+    Units cancelled after they were invoiced stay on the invoice (up to the share of shipped and cancelled units):
+    they are reversed by a credit, never by a negative invoice.
+    """
     already = posted.invoice.get(target.line_number, LineAmounts())
-    if target.status == "Cancelled":
-        return LineAmounts()  # never invoice a cancelled line; an invoiced one is reversed by a credit
-    if target.status not in INVOICED_STATUSES and already.is_zero:
-        return LineAmounts()
-    return target.invoice.minus(already)
+    ceiling = target.invoice_ceiling or target.invoice
+    wanted = target.invoice.each(already.each(ceiling, min), max)
+    return wanted.minus(already)
 
 
 def credit_due(target: LineTarget, posted: Posted) -> LineAmounts:
-    """The credit difference of a line: only a line that was invoiced is credited, never more than invoiced."""
+    """The credit difference of a line: only a line that was invoiced is credited, never more than invoiced.
+
+    What is owed: the refunds, and the invoiced share of units cancelled since (what the invoice holds beyond the
+    shipped units' share, up to the shipped and cancelled units' share).
+    """
     invoiced = posted.invoice.get(target.line_number, LineAmounts())
     if invoiced.is_zero or target.credit_reason is None:
         return LineAmounts()
+    ceiling = target.invoice_ceiling or target.invoice
+    cancelled = invoiced.each(ceiling, min).minus(target.invoice).each(LineAmounts(), max)
+    owed = target.credit.plus(cancelled)
     wanted = LineAmounts(
-        min(target.credit.product, invoiced.product),
-        min(target.credit.shipping, invoiced.shipping),
-        min(target.credit.tax, invoiced.tax),
+        min(owed.product, invoiced.product),
+        min(owed.shipping, invoiced.shipping),
+        min(owed.tax, invoiced.tax),
         ZERO,
     )
     return wanted.minus(posted.credit.get(target.line_number, LineAmounts()))

@@ -21,7 +21,12 @@ from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
 from walmart_integration.models.common import iso, utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
-from walmart_integration.models.marketplace import MalformedRecord, order_from_walmart, product_from_item
+from walmart_integration.models.marketplace import (
+    MalformedRecord,
+    order_from_walmart,
+    product_from_item,
+    product_from_report_row,
+)
 from walmart_integration.models.messages import BackfillJob, PagedJob, SyncJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.connection import ConnectionService
@@ -30,11 +35,21 @@ from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.queues import Queues
 from walmart_integration.store.runs import RunRepository, RunState
 from walmart_integration.store.synced import SyncedDataRepository
-from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartRateLimited, WalmartUnavailable
+from walmart_integration.walmart.errors import (
+    WalmartAuthError,
+    WalmartCursorExpired,
+    WalmartError,
+    WalmartNotFound,
+    WalmartRateLimited,
+    WalmartUnavailable,
+)
+from walmart_integration.walmart.item_report import read_item_report
 from walmart_integration.worker import Delivery
 
 ITEMS_UNIT = "items"
-ITEMS_MAX_OFFSET = 10_000
+REPORT_UNIT = "item-report"  # the catalogue through Walmart's ITEM report
+ITEM_REPORT = "ITEM"
+REUSE_REPORT_WITHIN = timedelta(hours=1)  # Walmart takes one request per report type and hour
 
 
 # run_once(key, work, lambda_context): ``work`` once per key; the context bounds an in-progress claim
@@ -222,7 +237,13 @@ class MarketplaceSync:
     def _orders_page(self, record: InstanceRecord, job: PagedJob, stream: str) -> None:
         params: dict[str, Any] | None = None
         if not job.cursor:
-            params = {"limit": self.settings.orders_page_size, "shipNodeType": job.ship_node_type}
+            # replacementInfo=true: "Replacement orders appear only if replacementInfo is true"
+            # (docs/walmart/specs/marketplace__order-management.openapi.json, GET /v3/orders, orderType)
+            params = {
+                "limit": self.settings.orders_page_size,
+                "shipNodeType": job.ship_node_type,
+                "replacementInfo": "true",
+            }
             if stream == "backfill":
                 params |= {"createdStartDate": job.window_start, "createdEndDate": job.window_end}
             else:
@@ -267,12 +288,38 @@ class MarketplaceSync:
         return True
 
     def _products_page(self, record: InstanceRecord, job: PagedJob) -> None:
+        """A page of ``GET /v3/items``, or a step of the ITEM report for a catalogue paging cannot list.
+
+        Which one (docs/walmart/FACTS.md, "Checked behaviours" 1 and 2): offsets stop at 10,000, so a first page
+        whose ``totalItems`` lies beyond what offsets reach hands the whole catalogue to the ITEM report (one source
+        per run: the report's fields and the listing's differ a little, and a product must not flip between them on
+        every run). A cursor lives two minutes: a page delayed past that (a 429, a retry) starts the listing again
+        from ``*`` (records are upserted by sku, so what was stored is not written again), a few times at most,
+        then the report takes over.
+        """
+        if job.unit == REPORT_UNIT:
+            self._item_report_step(record, job)
+            return
         limit = self.settings.items_page_size
-        page = self._call(
-            record,
-            "items",
-            lambda client, token: client.items_page(token, cursor=job.cursor or "*", offset=job.offset, limit=limit),
-        )
+        cursor = job.cursor or "*"
+        try:
+            page = self._call(
+                record,
+                "items",
+                lambda client, token: client.items_page(token, cursor=cursor, offset=job.offset, limit=limit),
+            )
+        except WalmartCursorExpired:
+            if job.restarts >= self.settings.item_cursor_restarts:
+                self._switch_to_report(record, job, "the items cursor kept expiring")
+                return
+            logger.info("Items cursor expired: listing again from the start", extra={"restarts": job.restarts + 1})
+            restart = {"cursor": "*", "offset": 0, "restarts": job.restarts + 1}
+            self._finish_page(record, job, "products", None, 0, [], 0, continuation=restart)
+            return
+        reachable = self.settings.items_max_offset + limit
+        if job.offset == 0 and page.total_items > reachable:
+            self._switch_to_report(record, job, f"{page.total_items} listings, offsets reach {reachable}")
+            return
         parsed: dict[str, dict[str, Any]] = {}
         malformed = []
         for raw in page.items:
@@ -286,10 +333,98 @@ class MarketplaceSync:
         now = iso(self.clock()) or ""
         written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", list(parsed.values()), now)
         more = bool(page.next_cursor) and bool(page.items) and job.offset + limit < max(page.total_items, 1)
-        if more and job.offset + limit > ITEMS_MAX_OFFSET:
-            logger.warning("Walmart serves items up to offset 10,000 only; the rest of the catalogue is not listed")
-            more = False
+        if more and job.offset + limit > self.settings.items_max_offset:
+            logger.warning("The catalogue grew past what offsets reach during the listing: the ITEM report lists it")
+            self._finish_page(record, job, "products", None, len(parsed), malformed, written, done=False)
+            self._switch_to_report(record, job.model_copy(update={"page": job.page + 1}), "grew past the offsets")
+            return
         self._finish_page(record, job, "products", page.next_cursor if more else None, len(parsed), malformed, written)
+
+    # -- the ITEM report (docs/walmart/specs/marketplace__on-request-reports.openapi.yml) ---------------------------
+    def _switch_to_report(self, record: InstanceRecord, job: PagedJob, reason: str) -> None:
+        """The listing unit is done; the report unit lists the catalogue (registered first: never a moment in which
+        the run looks complete)."""
+        logger.info("Catalogue listed through Walmart's ITEM report", extra={"reason": reason})
+        self.runs.plan(job.tenant_id, job.instance_id, "products", job.run_id, [REPORT_UNIT])
+        first = job.model_copy(
+            update={"unit": REPORT_UNIT, "page": 0, "cursor": None, "offset": 0, "restarts": 0, "polls": 0}
+        )
+        self.queues.send(self.settings.sync_queue_url, first)
+        self._finish_page(record, job, "products", None, 0, [], 0)
+
+    def _item_report_step(self, record: InstanceRecord, job: PagedJob) -> None:
+        """Request (or reuse) the report, poll it through SQS delays, then store its rows a page at a time."""
+        if job.report_ready:
+            self._item_report_rows(record, job)
+            return
+        if not job.report_request_id:
+            request_id = self._item_report_request(record)
+            self._next_report_step(job, {"report_request_id": request_id, "polls": 0})
+            return
+        request_id = job.report_request_id
+        try:
+            request = self._call(record, "reports", lambda client, token: client.report_request(token, request_id))
+        except WalmartNotFound:  # gone (Walmart keeps requests 30 days): request it again
+            self._next_report_step(job, {"report_request_id": None, "polls": 0})
+            return
+        if request.status == "READY":
+            self._item_report_rows(record, job.model_copy(update={"report_ready": True, "offset": 0}))
+        elif request.status == "ERROR":
+            attempts = job.restarts + 1
+            if attempts >= self.settings.item_report_attempts:
+                raise WalmartError(f"Walmart's ITEM report failed {attempts} times (request {request_id}).")
+            logger.warning("ITEM report failed: requested again", extra={"request_id": request_id})
+            self._next_report_step(job, {"report_request_id": None, "polls": 0, "restarts": attempts})
+        else:  # RECEIVED, INPROGRESS: Walmart takes 15 to 45 minutes
+            self._next_report_step(job, {"polls": job.polls + 1})
+
+    def _item_report_request(self, record: InstanceRecord) -> str:
+        """A report requested within the hour is reused (Walmart takes one request per report type and hour:
+        page "On-request reports", FACTS.md "Checked behaviours" 2); else a new request."""
+        since = self.clock() - REUSE_REPORT_WITHIN
+        recent = self._call(record, "reports", lambda client, token: client.report_requests(token, ITEM_REPORT, since))
+        usable = next((r for r in recent if r.status != "ERROR"), None)
+        if usable is not None:
+            return usable.request_id
+        version = self.settings.item_report_version
+        created = self._call(
+            record, "reports", lambda client, token: client.request_report(token, ITEM_REPORT, version)
+        )
+        return str(created.request_id)
+
+    def _next_report_step(self, job: PagedJob, update: dict[str, Any]) -> None:
+        settings = self.settings
+        polls = min(int(update.get("polls", job.polls)), 30)  # 1.5**30 is past any maximum already
+        delay = min(settings.item_report_poll_max_seconds, settings.item_report_poll_initial_seconds * 1.5**polls)
+        self.queues.send(self.settings.sync_queue_url, job.model_copy(update={**update, "page": job.page + 1}), delay)
+
+    def _item_report_rows(self, record: InstanceRecord, job: PagedJob) -> None:
+        """One page of the READY report's rows (``offset`` on): a fresh download address each time (it expires)."""
+        request_id = str(job.report_request_id)
+        url = self._call(record, "reports", lambda client, token: client.report_download_url(token, request_id))
+        data = self.connection.marketplace(record.environment).download(url)
+        try:
+            rows = read_item_report(data)
+        except ValueError as error:
+            raise WalmartUnavailable(str(error)) from error
+        size = self.settings.item_report_rows_per_page
+        parsed: dict[str, dict[str, Any]] = {}
+        malformed = []
+        for row in rows[job.offset : job.offset + size]:
+            try:
+                product = product_from_report_row(row)
+            except MalformedRecord as error:
+                malformed.append(error)
+                continue
+            parsed[product["sku"]] = product
+        self._link_products(record, parsed)
+        now = iso(self.clock()) or ""
+        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", list(parsed.values()), now)
+        more = job.offset + size < len(rows)
+        following = {"offset": job.offset + size, "report_ready": True}
+        self._finish_page(
+            record, job, "products", None, len(parsed), malformed, written, continuation=following if more else None
+        )
 
     def _link_products(self, record: InstanceRecord, products: dict[str, dict[str, Any]]) -> None:
         settings = record.integration_settings
@@ -314,12 +449,17 @@ class MarketplaceSync:
         stored: int,
         malformed: list[MalformedRecord],
         written: int,
+        continuation: dict[str, Any] | None = None,
+        done: bool = True,
     ) -> None:
+        """Record the page; enqueue the next one (Walmart's ``next_cursor``, or the ``continuation`` given), or mark
+        its unit done (unless ``done`` is False: another unit takes over)."""
         if malformed:
             metrics.add_metric(name="MalformedRecordsSkipped", unit=MetricUnit.Count, value=len(malformed))
         metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=written)
         first_error = f"{malformed[0].key or 'record'}: {malformed[0].reason}" if malformed else None
         page_id = f"{job.unit}#{job.page}"
+        goes_on = bool(next_cursor) or continuation is not None
         state = self.runs.record_page(
             job.tenant_id,
             job.instance_id,
@@ -329,18 +469,12 @@ class MarketplaceSync:
             stored,
             len(malformed),
             first_error,
-            unit_done=None if next_cursor else job.unit,
+            unit_done=None if goes_on or not done else job.unit,
         )
-        if next_cursor:
+        if goes_on:
             queue = self.settings.backfill_queue_url if stream == "backfill" else self.settings.sync_queue_url
-            nxt = job.model_copy(
-                update={
-                    "page": job.page + 1,
-                    "cursor": next_cursor,
-                    "offset": job.offset + self.settings.items_page_size,
-                }
-            )
-            self.queues.send(queue, nxt)
+            update = continuation or {"cursor": next_cursor, "offset": job.offset + self.settings.items_page_size}
+            self.queues.send(queue, job.model_copy(update={"page": job.page + 1, **update}))
         self._report(record, job, stream, state)
 
     def _report(self, record: InstanceRecord, job: PagedJob, stream: str, state: RunState) -> None:

@@ -76,6 +76,7 @@ DEFAULT_LIMITS: dict[str, BucketSpec] = {
     "items": BucketSpec.per_minute(60),  # GET /v3/items (with query parameters)
     "shipnodes": BucketSpec.per_minute(50),  # GET /v3/settings/shipping/shipnodes
     "token": BucketSpec.per_minute(60),  # POST /v3/token
+    "reports": BucketSpec.per_minute(30),  # /v3/reports/* (on-request reports): not published, a conservative guess
 }
 
 

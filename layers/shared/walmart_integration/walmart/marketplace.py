@@ -12,19 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
+    WalmartCursorExpired,
     WalmartError,
     WalmartGrantRefused,
     WalmartNotFound,
     WalmartRateLimited,
     WalmartUnavailable,
+    parse_error,
     parse_error_body,
 )
+from walmart_integration.walmart.shapes import as_list
 
 REPLENISH_HEADERS = ("x-next-replenishment-time", "x-next-replenish-time")  # docs/walmart/FACTS.md, "Rate limits"
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -71,6 +76,25 @@ class ItemsPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """An on-request report's request: ``requestStatus`` RECEIVED | INPROGRESS | READY | ERROR."""
+
+    request_id: str
+    status: str
+    submitted_at: str | None = None
+
+    @classmethod
+    def of(cls, body: Any) -> ReportRequest:
+        body = body if isinstance(body, dict) else {}
+        request_id = body.get("requestId")
+        if not request_id:
+            raise WalmartUnavailable("Walmart's report answer carried no requestId.", 200)
+        status = str(body.get("requestStatus") or body.get("status") or "RECEIVED").upper()
+        submitted = body.get("requestSubmissionDate")
+        return cls(str(request_id), status, str(submitted) if submitted else None)
+
+
 class MarketplaceClient:
     """One seller's view of the Marketplace API at ``base_url``.
 
@@ -102,7 +126,12 @@ class MarketplaceClient:
             "Accept": "application/json",
         }
 
-    def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+    def _send(self, build: Callable[[], httpx.Request], expect_json: bool = True) -> tuple[httpx.Response, Any]:
+        """The response and, for a 200, its JSON body (numbers with a fraction as ``Decimal``, money stays exact).
+
+        A 200 whose body is not JSON counts as a 5xx: Walmart's gateway answers so under load
+        (docs/walmart/FACTS.md, "Checked behaviours" 8), and it is worth the same retries.
+        """
         for attempt in range(1, self.attempts + 1):
             try:
                 response = self._http.send(build())
@@ -112,11 +141,20 @@ class MarketplaceClient:
                 failure = WalmartUnavailable(f"Walmart could not be reached ({type(error).__name__}).")
             else:
                 if response.status_code < 500:
-                    return response
-                code, message = parse_error_body(response.text)
-                failure = WalmartUnavailable(
-                    message or f"Walmart answered HTTP {response.status_code}.", response.status_code, code
-                )
+                    if response.status_code != 200 or not expect_json:
+                        return response, None
+                    try:
+                        return response, json.loads(response.text, parse_float=Decimal)
+                    except ValueError:
+                        kind = response.headers.get("content-type") or "no content type"
+                        failure = WalmartUnavailable(
+                            f"Walmart answered 200 with a body that is not JSON ({kind}).", 200
+                        )
+                else:
+                    code, message = parse_error_body(response.text)
+                    failure = WalmartUnavailable(
+                        message or f"Walmart answered HTTP {response.status_code}.", response.status_code, code
+                    )
             if attempt == self.attempts:
                 raise failure
             self._sleep(min(2.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
@@ -124,10 +162,10 @@ class MarketplaceClient:
 
     def fetch_token(self, client_id: str, client_secret: str, now: datetime | None = None) -> AccessToken:
         """Client credentials: a seller's own API keys (docs/walmart/FACTS.md, "Access token")."""
-        response = self._token_call(client_id, client_secret, {"grant_type": "client_credentials"})
+        response, body = self._token_call(client_id, client_secret, {"grant_type": "client_credentials"})
         if response.status_code != 200:
             raise self._error(response)
-        return self._access_token(response, now)
+        return self._access_token(response, body, now)
 
     def exchange_code(
         self, app: AppCredentials, seller_id: str, code: str, redirect_uri: str, now: datetime | None = None
@@ -148,7 +186,7 @@ class MarketplaceClient:
         return self._grant(app, seller_id, {"grant_type": "refresh_token", "refresh_token": refresh_token}, now)
 
     def _grant(self, app: AppCredentials, seller_id: str, form: dict[str, str], now: datetime | None) -> OAuthTokens:
-        response = self._token_call(app.client_id, app.client_secret, form, {"WM_PARTNER.ID": seller_id})
+        response, body = self._token_call(app.client_id, app.client_secret, form, {"WM_PARTNER.ID": seller_id})
         if response.status_code in (400, 401):
             code, message = parse_error_body(response.text)
             raise WalmartGrantRefused(
@@ -158,12 +196,12 @@ class MarketplaceClient:
             )
         if response.status_code != 200:
             raise self._error(response)
-        refresh_token = response.json().get("refresh_token")
-        return OAuthTokens(self._access_token(response, now), str(refresh_token) if refresh_token else None)
+        refresh_token = body.get("refresh_token") if isinstance(body, dict) else None
+        return OAuthTokens(self._access_token(response, body, now), str(refresh_token) if refresh_token else None)
 
     def _token_call(
         self, client_id: str, client_secret: str, form: dict[str, str], headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, Any]:
         """``POST /v3/token``: a form body, Basic auth (docs/walmart/specs/marketplace__authentication.openapi.json)."""
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
@@ -178,11 +216,7 @@ class MarketplaceClient:
         return self._send(build)
 
     @staticmethod
-    def _access_token(response: httpx.Response, now: datetime | None) -> AccessToken:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    def _access_token(response: httpx.Response, body: Any, now: datetime | None) -> AccessToken:
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token or not isinstance(body, dict):
             raise WalmartUnavailable("Walmart's token response carried no access_token.", response.status_code)
@@ -192,8 +226,7 @@ class MarketplaceClient:
 
     def get(self, path: str, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None) -> Any:
         """GET a resource with the seller's token. A ``cursor`` (a query string starting with ``?``) is
-        appended verbatim, with no other parameters: re-encoding Walmart's cursors breaks them (FACTS.md, Orders).
-        Numbers with a fraction are parsed as ``Decimal`` so money stays exact."""
+        appended verbatim, with no other parameters: re-encoding Walmart's cursors breaks them (FACTS.md, Orders)."""
 
         def build() -> httpx.Request:
             headers = self._headers() | {"WM_SEC.ACCESS_TOKEN": access_token}
@@ -203,67 +236,179 @@ class MarketplaceClient:
                 return self._http.build_request("GET", url, headers=headers)
             return self._http.build_request("GET", path, headers=headers, params=params)
 
-        response = self._send(build)
+        return self._call(build)
+
+    def _call(self, build: Callable[[], httpx.Request]) -> Any:
+        response, body = self._send(build)
         if response.status_code != 200:
             raise self._error(response)
-        return json.loads(response.text, parse_float=Decimal)
+        return body
 
     def orders_page(
         self, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None
     ) -> OrdersPage:
-        """One page of ``GET /v3/orders`` (order-management spec, getAllOrders): ``params`` first, then ``cursor``."""
+        """One page of ``GET /v3/orders`` (order-management spec, getAllOrders): ``params`` first, then ``cursor``.
+
+        Any 404 is a query that matched nothing: the order spec's own example (components.responses.NotFound)
+        answers ``NOT_FOUND.GMP_ORDER_API``, the gateway ``CONTENT_NOT_FOUND`` (FACTS.md, "Checked behaviours" 3).
+        """
         try:
             body = self.get("/v3/orders", access_token, params=None if cursor else params, cursor=cursor)
         except WalmartNotFound:
             return OrdersPage(orders=[], total_count=0, next_cursor=None)
-        listing = (body or {}).get("list") or {}
+        listing = (body or {}).get("list") or {} if isinstance(body, dict) else {}
         meta = listing.get("meta") or {}
-        orders = (listing.get("elements") or {}).get("order") or []
+        orders = as_list((listing.get("elements") or {}).get("order"))
         return OrdersPage(
-            orders=list(orders) if isinstance(orders, list) else [],
+            orders=orders,
             total_count=int(meta.get("totalCount") or 0),
             next_cursor=meta.get("nextCursor") or None,
         )
 
     def items_page(self, access_token: str, cursor: str, offset: int, limit: int) -> ItemsPage:
-        """One page of ``GET /v3/items``: first cursor ``*``, then the same one (item spec, getAllItems nextCursor)."""
+        """One page of ``GET /v3/items``: first cursor ``*``, then the same one (item spec, getAllItems nextCursor).
+
+        A cursor lives about two minutes, then Walmart answers 400 "Invalid Cursor"
+        (docs/walmart/specs/marketplace__item-management.openapi.json, GET /v3/items, ``nextCursor``):
+        that is ``WalmartCursorExpired``, for the caller to start again from ``*``.
+        """
         params = {"nextCursor": cursor, "offset": offset, "limit": limit}
         try:
             body = self.get("/v3/items", access_token, params=params)
-        except WalmartNotFound:
+        except WalmartNotFound as error:
+            if not (error.code or "").startswith(("CONTENT_NOT_FOUND", "NOT_FOUND")):
+                raise
             return ItemsPage(items=[], total_items=0, next_cursor=None)
-        items = (body or {}).get("ItemResponse") or []
+        except WalmartError as error:
+            about_cursor = error.field == "nextCursor" or "cursor" in (error.message or "").lower()
+            if error.status == 400 and cursor != "*" and about_cursor:
+                raise WalmartCursorExpired(error.message, error.status, error.code, error.field) from error
+            raise
+        body = body if isinstance(body, dict) else {}
         return ItemsPage(
-            items=list(items) if isinstance(items, list) else [],
-            total_items=int((body or {}).get("totalItems") or 0),
-            next_cursor=(body or {}).get("nextCursor") or None,
+            items=as_list(body.get("ItemResponse")),
+            total_items=int(body.get("totalItems") or 0),
+            next_cursor=body.get("nextCursor") or None,
         )
 
     def ship_nodes(self, access_token: str) -> list[dict[str, Any]]:
         """The seller's ship nodes (locations): a top-level JSON array (settings spec, getAllFulfillmentCenters)."""
         try:
             body = self.get("/v3/settings/shipping/shipnodes", access_token)
-        except WalmartNotFound:
+        except WalmartNotFound as error:
+            if not (error.code or "").startswith("CONTENT_NOT_FOUND"):
+                raise
             return []
         if isinstance(body, dict):  # tolerate a wrapped list
             body = body.get("shipNodes") or body.get("elements") or []
-        return [node for node in body if isinstance(node, dict)]
+        return [node for node in as_list(body) if isinstance(node, dict)]
+
+    # -- on-request reports (docs/walmart/specs/marketplace__on-request-reports.openapi.yml) -------------------------
+    def request_report(self, access_token: str, report_type: str, report_version: str) -> ReportRequest:
+        """``POST /v3/reports/reportRequests`` (operation generateReport): a new report request."""
+
+        def build() -> httpx.Request:
+            headers = self._headers() | {"WM_SEC.ACCESS_TOKEN": access_token, "Content-Type": "application/json"}
+            params = {"reportType": report_type, "reportVersion": report_version}
+            return self._http.build_request(
+                "POST", "/v3/reports/reportRequests", headers=headers, params=params, json={}
+            )
+
+        return ReportRequest.of(self._call(build))
+
+    def report_requests(self, access_token: str, report_type: str, submitted_since: datetime) -> list[ReportRequest]:
+        """``GET /v3/reports/reportRequests`` (operation getRequestsStatus): requests of a type submitted since then,
+        newest first (their ``nextCursor`` is a query string to append, like the orders' cursor)."""
+        params = {
+            "reportType": report_type,
+            "requestSubmissionStartDate": submitted_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        found: list[ReportRequest] = []
+        cursor: str | None = None
+        for _ in range(20):  # a cursor that never ends would otherwise loop for ever
+            try:
+                body = self.get(
+                    "/v3/reports/reportRequests", access_token, params=None if cursor else params, cursor=cursor
+                )
+            except WalmartNotFound:
+                break
+            body = body if isinstance(body, dict) else {}
+            found += [ReportRequest.of(item) for item in as_list(body.get("requests")) if isinstance(item, dict)]
+            cursor = body.get("nextCursor") or None
+            if cursor and not cursor.startswith("?"):
+                cursor = "?" + cursor
+            if not cursor:
+                break
+        return sorted(found, key=lambda request: request.submitted_at or "", reverse=True)
+
+    def report_request(self, access_token: str, request_id: str) -> ReportRequest:
+        """``GET /v3/reports/reportRequests/{requestId}`` (operation getSingleRequestStatus)."""
+        return ReportRequest.of(self.get(f"/v3/reports/reportRequests/{quote(request_id, safe='')}", access_token))
+
+    def report_download_url(self, access_token: str, request_id: str) -> str:
+        """``GET /v3/reports/downloadReport?requestId=`` (operation downloadReport): the file's ``downloadURL``."""
+        body = self.get("/v3/reports/downloadReport", access_token, params={"requestId": request_id})
+        url = body.get("downloadURL") if isinstance(body, dict) else None
+        if not url:
+            raise WalmartUnavailable("Walmart's download answer carried no downloadURL.", 200)
+        return str(url)
+
+    def download(self, url: str) -> bytes:
+        """The report file behind a ``downloadURL``: a pre-signed address, fetched without the seller's token (it may
+        live on another host, which must never see it)."""
+
+        def build() -> httpx.Request:
+            return self._http.build_request("GET", url, headers={"WM_QOS.CORRELATION_ID": str(uuid.uuid4())})
+
+        response, _ = self._send(build, expect_json=False)
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.content
 
     @staticmethod
     def _error(response: httpx.Response) -> WalmartError:
-        code, message = parse_error_body(response.text)
+        code, message, field = parse_error(response.text)
         status = response.status_code
         text = message or f"Walmart answered HTTP {status}."
         if status == 429:
-            return WalmartRateLimited(text, retry_after_seconds=_replenish_wait(response.headers), code=code)
+            return WalmartRateLimited(text, retry_after_seconds=_rate_limit_wait(response.headers), code=code)
         if status == 401 or (code or "").startswith("INVALID_TOKEN"):
-            return WalmartAuthError(text, status, code)
-        if status == 404 and (code or "").startswith("CONTENT_NOT_FOUND"):
-            return WalmartNotFound(text, status, code)
-        return WalmartError(text, status, code)
+            return WalmartAuthError(text, status, code, field)
+        if status == 404:
+            return WalmartNotFound(text, status, code, field)
+        return WalmartError(text, status, code, field)
 
 
-def _replenish_wait(headers: httpx.Headers, now: float | None = None) -> float:
+def _rate_limit_wait(headers: httpx.Headers, now: float | None = None) -> float:
+    """Seconds before the next call may go: the later of ``Retry-After`` (declared on the orders API's 429,
+    docs/walmart/specs/marketplace__order-management.openapi.json, components.responses.TooManyRequests) and the
+    gateway's replenishment time; Walmart's limit applies until both have passed."""
+    waits = [wait for wait in (_retry_after(headers, now), _replenish_wait(headers, now, None)) if wait is not None]
+    return max(waits) if waits else DEFAULT_RATE_LIMIT_WAIT
+
+
+def _retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """``Retry-After``: delay-seconds or an HTTP-date (RFC 9110, 10.2.3); None when absent or unreadable."""
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    current = time.time() if now is None else now
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - current)
+
+
+def _replenish_wait(
+    headers: httpx.Headers, now: float | None = None, default: float | None = DEFAULT_RATE_LIMIT_WAIT
+) -> float | None:
     """Seconds until Walmart replenishes the bucket; the header's format is unconfirmed (FACTS.md), so read
     epoch milliseconds, epoch seconds, a number of seconds, or an HTTP/ISO date."""
     current = time.time() if now is None else now
@@ -285,13 +430,11 @@ def _replenish_wait(headers: httpx.Headers, now: float | None = None) -> float:
         try:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            from email.utils import parsedate_to_datetime
-
             try:
                 moment = parsedate_to_datetime(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, IndexError):
                 continue
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return max(0.0, moment.timestamp() - current)
-    return DEFAULT_RATE_LIMIT_WAIT
+    return default
