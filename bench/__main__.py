@@ -4,7 +4,7 @@ import contextlib
 import json
 import sys
 
-from bench import ads_backfill, aws_calls, cold_start, marketplace_sync
+from bench import ads_backfill, aws_calls, cold_start, cost, marketplace_sync
 
 if __name__ == "__main__":
     # In-process handlers may print (Powertools flushes metrics on its own past 100 values): keep it off stdout.
@@ -14,5 +14,6 @@ if __name__ == "__main__":
             "cold_start": cold_start.run(),
             "marketplace_sync": marketplace_sync.run(),
             "ads_backfill": ads_backfill.run(),
+            "cost": cost.run(),
         }
     print(json.dumps(figures, indent=2))

@@ -4,40 +4,42 @@ function's memory size from measurement.
 The seller-month: 10,000 orders, 5,000 listings, the automatic sync every 15 minutes (96 runs a day), one linked
 advertiser with its daily report refresh, and the 15-minute advertising profile discovery.
 
-How (``run()`` prints every figure it uses):
+How (``run()`` returns every figure it uses; stderr tells the phases as they go):
 1. MEASURED, in this interpreter, through the real handlers (functions/<name>/app.py) under an in-process moto mock
-   with the template's resources, against the Walmart emulator: a seller with a reduced catalogue
-   (``BENCH_COST_ITEMS`` listings, default 1,000) onboarded and linked to an advertiser, then automatic sync cycles
-   (scheduler, then the queues drained like Lambda's event source mappings, with the template's batch sizes), each
-   cycle carrying what a real 15-minute run carries: the month's orders arrive (Created) and ship (Shipped, which
-   invoices them) at 10,000 a month, the Walmart token has expired (it lasts 15 minutes), and the incremental window
-   overlaps the previous run by one run interval, as in production. Then idle cycles (no order change), the daily
-   advertising refresh, profile discovery runs, and the API reads of the platform that consumes our data.
-   For every invocation: its CPU time and its waits (the handler's thread; moto's own work and the bench's hooks are
-   taken out), and what it asks of AWS, counted with botocore event hooks on every client: calls per service and
-   operation, DynamoDB request units from item sizes (AWS's rules, before and after each write, indexes included;
-   moto's ConsumedCapacity is a constant), SQS requests in 64 KB chunks, KMS and Secrets Manager requests,
-   EventBridge events in 64 KB chunks; and the log bytes it writes at the template's log level.
-2. EXTRAPOLATED linearly to the month: per-run figures x 2,880 runs (listing pages x 5,000 / BENCH_COST_ITEMS), the
-   refresh x 30, discovery runs x 2,880, the platform's reads per run, plus what the bench cannot measure: snapshot
-   polls while Walmart prepares a file (``polls_until_ready`` from the service's own poll schedule and Walmart's
-   10-15 minutes, docs/walmart/FACTS.md "Performance data"), the event source mappings' SQS receive and delete per
-   invocation, Lambda's START/END/REPORT log lines, one Secrets Manager read per 15-minute burst (the secret is cached
-   5 minutes), storage of a month of records, and network round trips that in-process calls do not have.
+   with the template's resources, against the Walmart emulator. Two sellers of different sizes (``BENCH_COST_ITEMS``
+   listings and a third of it; about 1,000 and 20 stored orders) are onboarded, an advertiser is linked, then
+   automatic sync cycles run (the scheduler, then the queues drained like Lambda's event source mappings, in the
+   template's batch sizes), each carrying what a production run carries: orders arrive (Created) and ship (Shipped,
+   which invoices them) at 10,000 a month per seller, the Walmart token has expired (it lasts 15 minutes), the
+   incremental window overlaps the previous run by one run interval, and the platform reads the changed orders. Then
+   cycles without order changes, the daily advertising refresh, profile discovery runs, a daily performance read.
+   For every invocation: its CPU time and waits (the handler's thread; moto's own work and the bench's hooks taken
+   out), its log and metric bytes at the template's log level, and what it asks of AWS, counted with botocore event
+   hooks on every client: calls per service and operation, DynamoDB request units from item sizes (AWS's rules, the
+   items before and after each write, indexes included; moto's ConsumedCapacity is a constant), SQS requests in
+   64 KB chunks, KMS and Secrets Manager requests, EventBridge events in 64 KB chunks.
+2. EXTRAPOLATED linearly: a run's parts x 2,880 runs, the part that grows with the catalogue (listing pages) read off
+   the line through the two sellers at 5,000 listings, the part that grows with the stored orders (the platform's
+   read of changed orders) likewise at the month's stored orders; the refresh x 30, discoveries x 2,880. MODELLED,
+   because in-process runs cannot show them: snapshot polls while Walmart prepares a file (``polls_until_ready`` from
+   the service's own poll schedule and Walmart's 10-15 minutes, docs/walmart/FACTS.md "Performance data"), the event
+   source mappings' SQS receive and delete per batch, Lambda's START/END/REPORT log lines, one Secrets Manager read
+   per 15-minute burst (the secret is cached 5 minutes), and network round trips.
 3. Lambda duration at a memory size: ``io + cpu x max(1, 1769 / memory)`` (one vCPU at 1,769 MB, bench/prices.py),
-   io = the measured waits plus the round trips (``BENCH_COST_AWS_RTT_MS`` per AWS call, 5 by default: DynamoDB's
+   io = the measured waits plus round trips (``BENCH_COST_AWS_RTT_MS`` per AWS call, 5 by default: DynamoDB's
    "single-digit milliseconds"; ``BENCH_COST_WALMART_RTT_MS`` per Walmart call, 100 by default: an assumption, Walmart
-   publishes no latency); the month's invocations priced at each function's MemorySize in template.yaml.
+   publishes no latency); the month's invocations are priced at each function's MemorySize in template.yaml.
    Memory: per function, the month's mean invocation at 128...2048 MB, and the cheapest size within 10 % of the
-   fastest among the sizes that hold its footprint (a fresh interpreter's RSS after importing the handler and creating
-   its clients, plus the invocation's peak allocations, plus 25 %).
+   fastest among the sizes that hold its footprint (a fresh interpreter's peak RSS after importing the handler and
+   creating its clients, plus the invocation's peak allocations, plus 25 %).
 
 Not included (said in the output): free tiers, cold starts (init duration, shared by every seller a container
 serves), CloudWatch metrics, X-Ray (off), data transfer, the event source mappings' polling of idle queues (a
 platform cost that does not grow with sellers).
 
-Settings: BENCH_COST_ITEMS (1000), BENCH_COST_CYCLES (6 busy, 3 idle), BENCH_COST_CYCLE_SECONDS (4),
-BENCH_COST_AWS_RTT_MS (5), BENCH_COST_WALMART_RTT_MS (100). Run alone: ``.venv/bin/python -m bench.cost``.
+Settings: BENCH_COST_ITEMS (1200), BENCH_COST_CYCLES (5 with order changes; half as many without),
+BENCH_COST_CYCLE_SECONDS (4), BENCH_COST_AWS_RTT_MS (5), BENCH_COST_WALMART_RTT_MS (100). About 3-5 minutes on
+2 cores. Run alone: ``.venv/bin/python -m bench.cost``.
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ HISTORY_ORDERS_SMALL = 10  # the smaller one's
 STORED_ORDERS = 1000  # the larger seller's stored orders, made up with copies (clone_orders)
 ADVERTISER = 730001
 SNAPSHOT_SECONDS = 1.5  # the emulator's snapshot time (polls get measured); the month uses Walmart's
-SECRET_CACHE_SECONDS = 300  # store/partner_secret.py CACHE_SECONDS
 LAMBDA_PLATFORM_LOG_BYTES = 310  # START, END and REPORT lines of one invocation (about 75 + 55 + 180 bytes)
 ESM_REQUESTS_PER_INVOCATION = 2  # the event source mapping's ReceiveMessage and DeleteMessageBatch per batch
 FOOTPRINT_HEADROOM = 1.25
@@ -528,7 +529,7 @@ class Runner:
             seller=seller,
             stream=stream,
         )
-        marketplace, connect = self.emulator.state.call_log, self.emulator.connect_state.call_log
+        marketplace, connect = self.emulator.call_log, self.emulator.connect_state.call_log
         first_call, first_connect = len(marketplace), len(connect)
         traced = self.probe and self.probed[record.function] < PROBES_PER_FUNCTION
         if traced:  # allocations traced during this invocation only (tracing slows everything down)
@@ -547,7 +548,7 @@ class Runner:
         if traced:
             record.peak_bytes = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-        record.walmart_endpoints = [c.endpoint for c in marketplace[first_call:]] + [
+        record.walmart_endpoints = [c.endpoint for c in self.emulator.call_log[first_call:]] + [
             c.endpoint for c in connect[first_connect:]
         ]
         record.wall = wall
@@ -1271,6 +1272,26 @@ QUANTITIES = (
 
 
 def run() -> dict[str, Any]:
+    saved = dict(os.environ)
+    try:
+        return plain(_run())
+    finally:  # the next benchmark in this interpreter starts from the environment this one found
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: money and other Decimals as exact strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _run() -> dict[str, Any]:
     in_process_environment()
     started = time.monotonic()
     phases = Phases()
@@ -1361,9 +1382,18 @@ def run() -> dict[str, Any]:
     }
     shared = {"kms.key_months": Decimal(1), "secretsmanager.secret_months": Decimal(1)}
     seller_month = cost_model.priced(added(flat(month["busy"]), extra))
-    idle_month = cost_model.priced(added(flat(month["idle"]), extra))
     with_shared = cost_model.priced(added(flat(month["busy"]), extra, shared))
-    order_driven = seller_month["total_usd"] - idle_month["total_usd"]
+    # What the orders add: the runs' orders and accounting, and the platform's reads, against the same without order
+    # changes (the listing pages, the scheduler and advertising do the same work either way).
+    changing = ("orders and accounting", "platform reads of changed orders")
+
+    def activity_usd(phase: str) -> Decimal:
+        return sum(
+            (_priced(a.per_occurrence)["total_usd"] * Decimal(a.per_month) for a in parts[phase] if a.name in changing),
+            Decimal(0),
+        )
+
+    order_driven = activity_usd("busy") - activity_usd("idle")
     per_thousand = Decimal(1000) / MONTH.orders
     by_function = {function: _priced({function: q})["total_usd"] for function, q in sorted(month["busy"].items())}
     memory = memory_table(runner, month["busy"], template_memory)
@@ -1388,7 +1418,8 @@ def run() -> dict[str, Any]:
         "per_1000_orders_synced_usd": {
             "all_in": _usd(seller_month["total_usd"] * per_thousand),
             "order_driven": _usd(order_driven * per_thousand),
-            "order_driven_means": "the seller-month minus the same month without order changes, per 1,000 orders",
+            "order_driven_means": "the runs' orders, accounting and the platform's reads, minus the same runs without "
+            "order changes, per 1,000 orders",
         },
         "shared_platform_month_usd": {
             "note": "one KMS key and one Secrets Manager secret, whatever the number of sellers",
@@ -1425,7 +1456,8 @@ def run() -> dict[str, Any]:
             "measured": "per invocation: CPU time, waits, AWS calls and request units, Walmart calls, log bytes, "
             "allocations; per run: the invocations of each function",
             "extrapolated": "runs, refreshes and discoveries to the month (linear); listing pages to 5,000 listings "
-            "(the line through two catalogue sizes); storage to a month of records",
+            "and the platform's read of changed orders to the orders stored (each on the line through the two bench "
+            "sellers); storage to those listings and orders",
             "modelled": f"snapshot polls from Walmart's 10-15 minutes ({ready_polls - 1} per file); network round "
             f"trips ({AWS_RTT_SECONDS * 1000:.0f} ms per AWS call, {WALMART_RTT_SECONDS * 1000:.0f} ms per Walmart "
             f"call); the event source mapping's {ESM_REQUESTS_PER_INVOCATION} SQS requests per batch; "
@@ -1451,4 +1483,4 @@ def run() -> dict[str, Any]:
 if __name__ == "__main__":
     with contextlib.redirect_stdout(sys.stderr):
         figures = run()
-    print(json.dumps(figures, indent=2, default=str))
+    print(json.dumps(figures, indent=2))

@@ -30,7 +30,7 @@ def test_an_item_is_its_names_and_values_in_bytes() -> None:
     assert cost_model.item_size(None) == 0
 
 
-# -- DynamoDB request units (read-write-operations.html) -----------------------------------------------------------------
+# -- DynamoDB request units (read-write-operations.html) ---------------------------------------------------------------
 def test_reads_round_up_to_4_kb_and_halve_when_eventually_consistent() -> None:
     assert cost_model.read_units(3500, consistent=True) == 1
     assert cost_model.read_units(3500) == Decimal("0.5")
@@ -153,7 +153,7 @@ def test_quantities_are_priced_itemised_and_summed_by_service() -> None:
         "sqs": Decimal("0.800000"),
     }
     assert priced["total_usd"] == Decimal("3.333340")
-    with pytest.raises(KeyError, match="no price for s3.requests"):
+    with pytest.raises(KeyError, match=r"no price for s3\.requests"):
         cost_model.priced({"s3.requests": Decimal(1)})
 
 
