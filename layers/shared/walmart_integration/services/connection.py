@@ -14,11 +14,9 @@ from walmart_integration.models.instance import InstanceRecord, Job
 from walmart_integration.models.messages import BackfillJob, LocationsJob, SyncJob, TokenJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.instances import open_credentials
-from walmart_integration.store.instances import InstanceRepository
-from walmart_integration.store.queues import Queues
-from walmart_integration.store.vault import Vault
+from walmart_integration.services.ports import Instances, MarketplaceApi, MessageQueues, Secrets
 from walmart_integration.walmart.errors import WalmartAuthError, WalmartError, WalmartRateLimited, WalmartUnavailable
-from walmart_integration.walmart.marketplace import AccessToken, MarketplaceClient
+from walmart_integration.walmart.marketplace import AccessToken
 from walmart_integration.worker import Delivery
 
 TOKEN_MARGIN_SECONDS = 60
@@ -45,10 +43,10 @@ class ConnectionService:
     def __init__(
         self,
         settings: Settings,
-        instances: InstanceRepository,
-        vault: Vault,
-        queues: Queues,
-        marketplace: Callable[[str], MarketplaceClient],
+        instances: Instances,
+        vault: Secrets,
+        queues: MessageQueues,
+        marketplace: Callable[[str], MarketplaceApi],
         limiter: Limiter | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -107,7 +105,7 @@ class ConnectionService:
         )
         return token.value
 
-    def call(self, record: InstanceRecord, endpoint: str, call: Callable[[MarketplaceClient, str], Any]) -> Any:
+    def call(self, record: InstanceRecord, endpoint: str, call: Callable[[Any, str], Any]) -> Any:
         """One Walmart call within the seller's budget, with one token refresh if the token is refused.
 
         Our budget being spent is a ``RetryLater`` for the wait; a Walmart 429 empties our budget
