@@ -19,7 +19,9 @@ milliseconds each, a megabyte for the endpoints). Tests start a new container pe
 they parsed the same files hundreds of times; every session now gets one shared loader, which caches what it read
 as each session's own loader does.
 
-Both are idempotent and undone by ``restore()``.
+``aws_calls_untraced()`` (the tests' interpreter, while coverage runs): see below.
+
+Each is idempotent and undone by ``restore()``.
 """
 
 from __future__ import annotations
@@ -121,15 +123,78 @@ def share_botocore_loader() -> None:
     session._register_data_loader = register_shared
 
 
-def restore() -> None:
-    """moto's and botocore's own methods again."""
-    if "structure" in _ORIGINALS:
+def active() -> set[str]:
+    """The parts installed: "moto", "loader", "aws_calls"."""
+    names = {"structure": "moto", "loader": "loader", "aws_calls": "aws_calls"}
+    return {part for key, part in names.items() if key in _ORIGINALS}
+
+
+def restore(*parts: str) -> None:
+    """moto's and botocore's own methods again: ``parts`` of "moto", "loader", "aws_calls" (none: all of them)."""
+    wanted = set(parts or ("moto", "loader", "aws_calls"))
+    if "moto" in wanted and "structure" in _ORIGINALS:
         serializer, traverser = _moto_classes()
         serializer._serialize_type_structure = _ORIGINALS.pop("structure")
         traverser.nodes_to_be_processed = _ORIGINALS.pop("nodes")
         traverser.process = _ORIGINALS.pop("process")
-    if "loader" in _ORIGINALS:
+    if "loader" in wanted and "loader" in _ORIGINALS:
         import botocore.session
 
         session: Any = botocore.session.Session
         session._register_data_loader = _ORIGINALS.pop("loader")
+    if "aws_calls" in wanted and "aws_calls" in _ORIGINALS:
+        import botocore.client
+
+        client_class: Any = botocore.client.BaseClient
+        client_class._make_api_call = _ORIGINALS.pop("aws_calls")
+
+
+def aws_calls_untraced() -> None:
+    """Run this interpreter's main-thread AWS calls in a thread that coverage does not trace.
+
+    Coverage's tracer (``make test`` measures the shared layer) is told of every Python call, also of code it does not
+    measure; in the integration tests that is mostly botocore and the in-process moto behind every AWS call, which
+    took as long again as the tests themselves. A call made from the main thread is handed to a helper thread
+    started with ``_thread`` (so coverage's ``threading.settrace`` does not reach it) and waited for; what it returns
+    or raises comes back unchanged. Lines of our code, which run in the main thread, are measured as before."""
+    if "aws_calls" in _ORIGINALS:
+        return
+    import _thread
+    import queue
+    import threading
+
+    import botocore.client
+
+    jobs: queue.SimpleQueue[tuple[Any, Any, list[tuple[bool, Any]]]] = queue.SimpleQueue()
+    helper: list[int] = []
+
+    def serve() -> None:
+        helper.append(_thread.get_ident())
+        while True:
+            call, done, box = jobs.get()
+            try:
+                box.append((True, call()))
+            except BaseException as error:  # (handed back to the caller as it was)
+                box.append((False, error))
+            done.release()
+
+    _thread.start_new_thread(serve, ())
+    client_class: Any = botocore.client.BaseClient
+    original = client_class._make_api_call
+    main = threading.main_thread().ident
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if _thread.get_ident() != main:
+            return original(self, operation_name, api_params)
+        done = _thread.allocate_lock()
+        done.acquire()
+        box: list[tuple[bool, Any]] = []
+        jobs.put((lambda: original(self, operation_name, api_params), done, box))
+        done.acquire()
+        returned, value = box[0]
+        if returned:
+            return value
+        raise value
+
+    _ORIGINALS["aws_calls"] = original
+    client_class._make_api_call = make_api_call

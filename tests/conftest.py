@@ -11,6 +11,15 @@ speedups.speed_up_moto()
 speedups.share_botocore_loader()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _aws_calls_untraced_under_coverage() -> None:
+    """While pytest-cov measures (``make test``), AWS calls run where its tracer does not follow them."""
+    import coverage
+
+    if coverage.Coverage.current() is not None:
+        speedups.aws_calls_untraced()
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """e2e and reliability tests run against local stacks that their module or the session starts: each file's tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -162,7 +163,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_dynamodb_answers_are_the_same_with_and_without_the_shortcuts(aws_env: None) -> None:
-    speedups.restore()
+    speedups.restore("moto")
     without = _answers()
     speedups.speed_up_moto()
     with_them = _answers()
@@ -176,7 +177,7 @@ def test_dynamodb_answers_are_the_same_with_and_without_the_shortcuts(aws_env: N
 
 
 def test_every_session_shares_one_loader_and_boto3_adds_its_path_once(aws_env: None) -> None:
-    speedups.restore()
+    speedups.restore("loader")
     speedups.share_botocore_loader()
     first, second = boto3.session.Session(), boto3.session.Session()
     loader = first._session.get_component("data_loader")  # type: ignore[attr-defined]
@@ -184,3 +185,18 @@ def test_every_session_shares_one_loader_and_boto3_adds_its_path_once(aws_env: N
     assert len(loader.search_paths) == len(set(loader.search_paths))
     assert first.client("sqs", region_name="us-east-1").meta.service_model.service_name == "sqs"
     assert second.client("dynamodb", region_name="us-east-1").meta.service_model.service_name == "dynamodb"
+
+
+def test_aws_calls_of_the_main_thread_run_in_the_helper_and_answer_and_fail_as_before(aws_env: None) -> None:
+    speedups.aws_calls_untraced()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        threads: list[int] = []
+        sqs.meta.events.register("before-call.sqs", lambda **_: threads.append(threading.get_ident()))
+        url = sqs.create_queue(QueueName="speedups")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="body")
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["body"]
+        with pytest.raises(ClientError) as caught:
+            sqs.get_queue_url(QueueName="missing")
+        assert caught.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert len(threads) == 4 and threading.get_ident() not in threads
