@@ -87,7 +87,11 @@ TEST_FILES := $(TEST_FIRST) $(filter-out $(TEST_FIRST),$(sort $(wildcard tests/*
 TEST_REPORT := .pytest_cache/junit.xml
 COVERAGE_FLOOR := 93
 
-test: install lint typecheck validate build openapi-check
+# The checks before the tests run two at a time (mypy takes one core, sam build another), each one's output together.
+CHECKS := lint typecheck validate build openapi-check
+
+test: install
+	@$(MAKE) --no-print-directory --output-sync=target -j2 $(CHECKS)
 	@mkdir -p $(dir $(TEST_REPORT)); status=0; \
 	$(BIN)/pytest -q -n 2 --dist loadgroup --no-loadscope-reorder --cov --cov-report= \
 		--cov-fail-under=$(COVERAGE_FLOOR) --junitxml=$(TEST_REPORT) $(TEST_FILES) || status=$$?; \
