@@ -275,6 +275,9 @@ def _serve_moto(pipe: Any) -> None:
     """The moto server process: sends (host, port) when serving, stops when the stack's end of ``pipe`` closes
     (the stack stopped, or died)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
+    from local.speedups import speed_up_moto
+
+    speed_up_moto()  # the same answers for less CPU: this process serves every AWS call of the stack
     server = _serialized_moto_server()
     server.start()
     pipe.send(server.get_host_and_port())

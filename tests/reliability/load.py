@@ -2,7 +2,8 @@
 readers timing the API while it is under load, and Walmart's side of the load (the emulator's log of calls) measured
 against per-seller token buckets.
 
-Each load test runs on a stack of its own (``module_stack``), so pytest-xdist runs the two on different workers.
+Each load test is a file of its own, so pytest-xdist can run the two on different workers; the creates run on the
+session's stack, the syncs on one with their rate limits (``module_stack``).
 """
 
 from __future__ import annotations

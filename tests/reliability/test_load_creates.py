@@ -1,8 +1,8 @@
-"""Load, part 1, on a stack of this module's own: ``INSTANCES`` instances (each with a tiny seller of its own) are
-created at the same moment while readers list the instances. Every create is a 201 with a distinct id, every
-instance is listed exactly once and connects, and none of those sellers meets a Walmart 429. The API's latency is
-measured per request (``time.perf_counter``) for the creates, the reads and the deletes: each instance is deleted
-once seen connected, as a user cleaning up would, while the rest are still connecting.
+"""Load, part 1, on the session's stack (``module_stack`` without ``STACK_ENV``): ``INSTANCES`` instances (each
+with a tiny seller of its own) are created at the same moment while readers list the instances. Every create is a
+201 with a distinct id, every instance is listed exactly once and connects, and none of those sellers meets a Walmart
+429. The API's latency is measured per request (``time.perf_counter``) for the creates, the reads and the deletes:
+each instance is deleted once seen connected, as a user cleaning up would, while the rest are still connecting.
 """
 
 from __future__ import annotations

@@ -380,6 +380,7 @@ def test_same_seed_same_data() -> None:
 # --- real server ---------------------------------------------------------------------------------
 
 
+@pytest.mark.enable_socket
 def test_real_server_on_free_port() -> None:
     em = Emulator(seed=0)
     url = em.start(host="127.0.0.1", port=0)
@@ -422,6 +423,7 @@ def test_invalid_fault_update_changes_nothing(em: Emulator) -> None:
     assert em.faults.latency_ms == 0 and em.faults.pending == []
 
 
+@pytest.mark.enable_socket
 def test_threaded_server_concurrent_calls() -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -33,15 +33,17 @@ from walmart_integration.services.accounting_rules import (
     line_targets,
     money,
 )
-from walmart_integration.store.accounting import AccountingRepository
 
 if TYPE_CHECKING:
-    from walmart_integration.store.catalog import CatalogRepository
-    from walmart_integration.store.events import EventPublisher
-    from walmart_integration.store.instances import InstanceRepository
-    from walmart_integration.store.queues import Queues
-    from walmart_integration.store.reference import ReferenceRepository
-    from walmart_integration.store.synced import SyncedDataRepository
+    from walmart_integration.services.ports import (
+        Catalog,
+        Events,
+        Instances,
+        MessageQueues,
+        Postings,
+        ReferenceData,
+        SyncedData,
+    )
     from walmart_integration.worker import Delivery
 
 CODE_SETTINGS = {
@@ -176,13 +178,13 @@ class AccountingService:
     def __init__(
         self,
         settings: Settings,
-        instances: InstanceRepository,
-        synced: SyncedDataRepository,
-        catalog: CatalogRepository,
-        reference: ReferenceRepository,
-        repo: AccountingRepository,
-        queues: Queues,
-        events: EventPublisher,
+        instances: Instances,
+        synced: SyncedData,
+        catalog: Catalog,
+        reference: ReferenceData,
+        repo: Postings,
+        queues: MessageQueues,
+        events: Events,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings

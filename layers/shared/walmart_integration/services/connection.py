@@ -21,9 +21,7 @@ from walmart_integration.models.instance import InstanceRecord, Job
 from walmart_integration.models.messages import BackfillJob, LocationsJob, SyncJob, TokenJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.instances import open_credentials
-from walmart_integration.store.instances import InstanceRepository
-from walmart_integration.store.queues import Queues
-from walmart_integration.store.vault import Vault
+from walmart_integration.services.ports import Instances, MarketplaceApi, MessageQueues, Secrets
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
     WalmartError,
@@ -31,7 +29,7 @@ from walmart_integration.walmart.errors import (
     WalmartRateLimited,
     WalmartUnavailable,
 )
-from walmart_integration.walmart.marketplace import AccessToken, AppCredentials, MarketplaceClient
+from walmart_integration.walmart.marketplace import AccessToken, AppCredentials
 from walmart_integration.worker import Delivery
 
 if TYPE_CHECKING:
@@ -74,10 +72,10 @@ class ConnectionService:
     def __init__(
         self,
         settings: Settings,
-        instances: InstanceRepository,
-        vault: Vault,
-        queues: Queues,
-        marketplace: Callable[[str], MarketplaceClient],
+        instances: Instances,
+        vault: Secrets,
+        queues: MessageQueues,
+        marketplace: Callable[[str], MarketplaceApi],
         limiter: Limiter | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -247,7 +245,7 @@ class ConnectionService:
     def _open(self, sealed: bytes, record: InstanceRecord) -> str:
         return self.vault.decrypt(sealed, token_context(record.tenant_id, record.id)).decode()
 
-    def call(self, record: InstanceRecord, endpoint: str, call: Callable[[MarketplaceClient, str], Any]) -> Any:
+    def call(self, record: InstanceRecord, endpoint: str, call: Callable[[Any, str], Any]) -> Any:
         """One Walmart call within the seller's budget, with one token refresh if the token is refused.
 
         Our budget being spent is a ``RetryLater`` for the wait; a Walmart 429 empties our budget

@@ -24,10 +24,7 @@ from walmart_integration.models.instance import (
 )
 from walmart_integration.models.messages import AccountingJob, TokenJob
 from walmart_integration.models.reference import walmart_integration_ids
-from walmart_integration.store.instances import InstanceRepository
-from walmart_integration.store.queues import Queues
-from walmart_integration.store.reference import ReferenceRepository
-from walmart_integration.store.vault import Vault
+from walmart_integration.services.ports import Instances, MessageQueues, ReferenceData, Secrets
 
 if TYPE_CHECKING:
     from walmart_integration.store.idempotency import RunOnce
@@ -67,10 +64,10 @@ class InstanceService:
     def __init__(
         self,
         settings: Settings,
-        instances: InstanceRepository,
-        reference: ReferenceRepository,
-        vault: Vault,
-        queues: Queues,
+        instances: Instances,
+        reference: ReferenceData,
+        vault: Secrets,
+        queues: MessageQueues,
         run_once: RunOnce | None = None,
     ) -> None:
         self.settings = settings
@@ -268,7 +265,7 @@ class InstanceService:
         self.queues.send(self.settings.token_queue_url, job)
 
 
-def open_credentials(vault: Vault, record: InstanceRecord) -> tuple[str, str]:
+def open_credentials(vault: Secrets, record: InstanceRecord) -> tuple[str, str]:
     """(clientId, clientSecret) of an instance; only workers and credential changes open them."""
     if record.credentials is None:
         raise ValueError("The instance has no credentials.")

@@ -29,12 +29,8 @@ from walmart_integration.models.marketplace import (
 )
 from walmart_integration.models.messages import BackfillJob, PagedJob, SyncJob
 from walmart_integration.observability import MetricUnit, logger, metrics
-from walmart_integration.services.connection import ConnectionService
-from walmart_integration.store.catalog import CatalogRepository
-from walmart_integration.store.instances import InstanceRepository
-from walmart_integration.store.queues import Queues
-from walmart_integration.store.runs import RunRepository, RunState
-from walmart_integration.store.synced import SyncedDataRepository
+from walmart_integration.services.ports import Catalog, Instances, MessageQueues, Runs, SyncedData, WalmartCalls
+from walmart_integration.store.runs import RunState
 from walmart_integration.walmart.errors import (
     WalmartAuthError,
     WalmartCursorExpired,
@@ -73,12 +69,12 @@ class MarketplaceSync:
     def __init__(
         self,
         settings: Settings,
-        instances: InstanceRepository,
-        runs: RunRepository,
-        synced: SyncedDataRepository,
-        catalog: CatalogRepository,
-        connection: ConnectionService,
-        queues: Queues,
+        instances: Instances,
+        runs: Runs,
+        synced: SyncedData,
+        catalog: Catalog,
+        connection: WalmartCalls,
+        queues: MessageQueues,
         run_once: RunOnce,
         clock: Callable[[], datetime] = utcnow,
         orders_stored: Callable[[str, str, dict[str, Any], list[dict[str, Any]]], None] | None = None,

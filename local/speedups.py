@@ -1,0 +1,200 @@
+"""Faster emulated AWS for the tests and the local stack: the same answers, less CPU per call.
+
+Profiling the integration tests (cProfile) showed the emulated AWS, not our code, taking most of their time, and in
+it work whose result is known in advance:
+
+``speed_up_moto()`` (the tests' interpreter and the local stack's moto server):
+- The response serializer (moto 5.1+) walks every DynamoDB ``AttributeValue`` of every item it returns member by
+  member (S, N, B, SS, NS, BS, M, L, NULL, BOOL), asking five alias providers per member where to find it in the
+  value. An order with its lines is a deep map: a page of orders cost hundreds of thousands of lookups (0.5 s a
+  Query). moto holds an item's values as dicts keyed by those very member names, so the member is read directly;
+  every value is still written by moto's own per-type methods (strings, numbers, base64 blobs, booleans; maps and
+  lists recurse through here), so the JSON is the same (``tests/unit/test_speedups.py`` compares both).
+- The update-expression validator (every UpdateItem) asks each AST processor for its node-type map twice per node,
+  and the processor builds it anew each time; the map is fixed per processor, so it is built once.
+
+``share_botocore_loader()`` (the tests' interpreter): ``store.dynamo.client`` makes a boto3 session per service (as a
+Lambda container does once), and every new session parses botocore's JSON service models again (tens of
+milliseconds each, a megabyte for the endpoints). Tests start a new container per test (``new_container``), so
+they parsed the same files hundreds of times; every session now gets one shared loader, which caches what it read
+as each session's own loader does.
+
+``aws_calls_untraced()`` (the tests' interpreter, while coverage runs): see below.
+
+Each is idempotent and undone by ``restore()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ORIGINALS: dict[str, Any] = {}
+_DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+def speed_up_moto() -> None:
+    """Patch moto (in this interpreter) with the shortcuts above."""
+    if "structure" in _ORIGINALS:
+        return
+    serializer, traverser = _moto_classes()
+    structure = serializer._serialize_type_structure
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            key
+            and type(value) is dict
+            and shape.name == "AttributeValue"
+            and self.operation_model.service_model.service_name in _DYNAMODB_SERVICES
+        ):
+            wrapper = self.MAP_TYPE()
+            for member_key, member_shape in shape.members.items():
+                member_value = value.get(member_key)
+                if member_value is not None:
+                    self._serialize(wrapper, member_value, member_shape, member_key)
+            self._default_serialize(serialized, wrapper, shape, key)
+            return
+        structure(self, serialized, value, shape, key)
+
+    def processing_map(self: Any) -> dict[type, Any]:
+        cached = self.__dict__.get("_speedups_map")
+        if cached is None:
+            cached = self._processing_map()
+            self.__dict__["_speedups_map"] = cached
+            self.__dict__["_speedups_types"] = tuple(cached)
+        return cached  # type: ignore[no-any-return]
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        processing_map(self)
+        return self.__dict__["_speedups_types"]  # type: ignore[no-any-return]
+
+    def process(self: Any, node: Any) -> Any:
+        for class_key, processor in processing_map(self).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    _ORIGINALS["structure"] = structure
+    _ORIGINALS["nodes"] = traverser.nodes_to_be_processed
+    _ORIGINALS["process"] = traverser.process
+    serializer._serialize_type_structure = serialize_structure
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    traverser.process = process
+
+
+def _moto_classes() -> tuple[Any, Any]:
+    from moto.core import serialize
+    from moto.dynamodb.parsing import ast_nodes
+
+    return serialize.BaseJSONSerializer, ast_nodes.DepthFirstTraverser  # type: ignore[attr-defined]
+
+
+class _Paths(list[str]):
+    """A shared loader's search paths: boto3 appends its data directory to every new session's loader."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def share_botocore_loader() -> None:
+    """Every botocore session of this interpreter gets the same data loader (one per ``data_path`` setting)."""
+    if "loader" in _ORIGINALS:
+        return
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[Any, Any] = {}
+    session: Any = botocore.session.Session
+    register = session._register_data_loader
+
+    def register_shared(self: Any) -> None:
+        def shared() -> Any:
+            path = self.get_config_variable("data_path")
+            loader: Any = loaders.get(path)
+            if loader is None:
+                loader = botocore.loaders.create_loader(path)
+                loader._search_paths = _Paths(loader.search_paths)
+                loaders[path] = loader
+            return loader
+
+        self._components.lazy_register_component("data_loader", shared)
+
+    _ORIGINALS["loader"] = register
+    session._register_data_loader = register_shared
+
+
+def active() -> set[str]:
+    """The parts installed: "moto", "loader", "aws_calls"."""
+    names = {"structure": "moto", "loader": "loader", "aws_calls": "aws_calls"}
+    return {part for key, part in names.items() if key in _ORIGINALS}
+
+
+def restore(*parts: str) -> None:
+    """moto's and botocore's own methods again: ``parts`` of "moto", "loader", "aws_calls" (none: all of them)."""
+    wanted = set(parts or ("moto", "loader", "aws_calls"))
+    if "moto" in wanted and "structure" in _ORIGINALS:
+        serializer, traverser = _moto_classes()
+        serializer._serialize_type_structure = _ORIGINALS.pop("structure")
+        traverser.nodes_to_be_processed = _ORIGINALS.pop("nodes")
+        traverser.process = _ORIGINALS.pop("process")
+    if "loader" in wanted and "loader" in _ORIGINALS:
+        import botocore.session
+
+        session: Any = botocore.session.Session
+        session._register_data_loader = _ORIGINALS.pop("loader")
+    if "aws_calls" in wanted and "aws_calls" in _ORIGINALS:
+        import botocore.client
+
+        client_class: Any = botocore.client.BaseClient
+        client_class._make_api_call = _ORIGINALS.pop("aws_calls")
+
+
+def aws_calls_untraced() -> None:
+    """Run this interpreter's main-thread AWS calls in a thread that coverage does not trace.
+
+    Coverage's tracer (``make test`` measures the shared layer) is told of every Python call, also of code it does not
+    measure; in the integration tests that is mostly botocore and the in-process moto behind every AWS call, which
+    took as long again as the tests themselves. A call made from the main thread is handed to a helper thread
+    started with ``_thread`` (so coverage's ``threading.settrace`` does not reach it) and waited for; what it returns
+    or raises comes back unchanged. Lines of our code, which run in the main thread, are measured as before."""
+    if "aws_calls" in _ORIGINALS:
+        return
+    import _thread
+    import queue
+    import threading
+
+    import botocore.client
+
+    jobs: queue.SimpleQueue[tuple[Any, Any, list[tuple[bool, Any]]]] = queue.SimpleQueue()
+    helper: list[int] = []
+
+    def serve() -> None:
+        helper.append(_thread.get_ident())
+        while True:
+            call, done, box = jobs.get()
+            try:
+                box.append((True, call()))
+            except BaseException as error:  # (handed back to the caller as it was)
+                box.append((False, error))
+            done.release()
+
+    _thread.start_new_thread(serve, ())
+    client_class: Any = botocore.client.BaseClient
+    original = client_class._make_api_call
+    main = threading.main_thread().ident
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if _thread.get_ident() != main:
+            return original(self, operation_name, api_params)
+        done = _thread.allocate_lock()
+        done.acquire()
+        box: list[tuple[bool, Any]] = []
+        jobs.put((lambda: original(self, operation_name, api_params), done, box))
+        done.acquire()
+        returned, value = box[0]
+        if returned:
+            return value
+        raise value
+
+    _ORIGINALS["aws_calls"] = original
+    client_class._make_api_call = make_api_call
