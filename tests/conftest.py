@@ -3,12 +3,43 @@
 moto's DynamoDB answers and botocore's service models took most of the integration tests' time; the shortcuts
 change no answer (``tests/unit/test_speedups.py``)."""
 
+from typing import Any
+
 import pytest
 
 from local import speedups
 
 speedups.speed_up_moto()
 speedups.share_botocore_loader()
+
+
+def _dynamodb_calls_atomic() -> None:
+    """DynamoDB checks a write's condition and makes the write as one step (``ConditionExpression``: "the write
+    succeeds only if the condition is met", DynamoDB developer guide); the in-process moto does both in the calling
+    thread without a lock, so two threads racing for one item (the token lease, a posting's version) could both
+    pass. The tests' interpreter makes its DynamoDB calls one at a time, as DynamoDB would order them. (Calls to the
+    local stack's moto server are made atomic by the server in the same way.)"""
+    import threading
+
+    import botocore.client
+
+    client_class: Any = botocore.client.BaseClient
+    if getattr(client_class._make_api_call, "dynamodb_atomic", False):
+        return
+    original = client_class._make_api_call
+    lock = threading.RLock()
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name != "dynamodb":
+            return original(self, operation_name, api_params)
+        with lock:
+            return original(self, operation_name, api_params)
+
+    make_api_call.dynamodb_atomic = True  # type: ignore[attr-defined]
+    client_class._make_api_call = make_api_call
+
+
+_dynamodb_calls_atomic()
 
 
 @pytest.fixture(scope="session", autouse=True)
