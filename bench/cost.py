@@ -596,7 +596,7 @@ class Runner:
 
     def pump(self, timeout: float = 900.0) -> None:
         """Drain every queue like event source mappings do: batches of the template's size, partial failures."""
-        from local.harness import PENDING_ATTRIBUTES, sqs_event
+        from local.harness import PENDING_ATTRIBUTES, received_event
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -611,11 +611,7 @@ class Runner:
                 if not received:
                     continue
                 busy = True
-                event = sqs_event([m["Body"] for m in received])
-                for record, message in zip(event["Records"], received, strict=True):
-                    record["messageId"] = message["MessageId"]
-                    record["receiptHandle"] = message["ReceiptHandle"]
-                    record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+                event = received_event(received)
                 body = _json(received[0]["Body"])
 
                 def classify(calls: list[str], source: Source = source, body: dict[str, Any] = body) -> str:

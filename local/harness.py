@@ -141,6 +141,17 @@ def sqs_event(
     return {"Records": records}
 
 
+def received_event(received: list[dict[str, Any]]) -> dict:
+    """The SQS event a Lambda event source mapping delivers for messages ReceiveMessage returned (with ``All``
+    attributes): their real ids, receipt handles and receive counts."""
+    event = sqs_event([m["Body"] for m in received])
+    for record, message in zip(event["Records"], received, strict=True):
+        record["messageId"] = message["MessageId"]
+        record["receiptHandle"] = message["ReceiptHandle"]
+        record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+    return event
+
+
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
 
@@ -218,11 +229,7 @@ class Harness:
                 if not received:
                     continue
                 busy = True
-                event = sqs_event([m["Body"] for m in received])
-                for record, message in zip(event["Records"], received, strict=True):
-                    record["messageId"] = message["MessageId"]
-                    record["receiptHandle"] = message["ReceiptHandle"]
-                    record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+                event = received_event(received)
                 result = self.handler(function).handler(event, self.context())
                 invocations += 1
                 failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
