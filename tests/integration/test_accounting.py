@@ -1353,3 +1353,55 @@ def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, co
         totals=("10.80", "10.80", "10.00", "0.80", "10.80"),
         skus={(po, "1"): "SKU-V"},
     )
+
+
+# -- the stored shapes (pinned before the documents became typed records) -----------------------------------
+def stored_items(stack, instance_id: str, prefix: str) -> list[dict[str, Any]]:
+    from walmart_integration.store import dynamo
+
+    response = boto3.client("dynamodb", region_name=REGION).query(
+        TableName=stack.env["APP_TABLE_NAME"],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{TENANT}"}, ":prefix": {"S": f"{prefix}#{instance_id}#"}},
+    )
+    return [dynamo.deserialize(item, exact=True) for item in response["Items"]]
+
+
+def test_stored_document_and_posting_items_keep_their_shape(api, stack, codes):
+    instance_id = create_instance(api, "shapes", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000301"
+    sync(stack, instance_id, simple_order(po))
+    [document] = stored_items(stack, instance_id, "ACCTDOC")
+    assert set(document) == {
+        "pk",
+        "sk",
+        "id",
+        "tenant_id",
+        "instance_id",
+        "type",
+        "reason",
+        "period",
+        "currency",
+        "purchase_order_ids",
+        "lines",
+        "created_at",
+        "status",
+        "issued_at",
+        "totals",
+        "published",
+    }  # fmt: skip (None values are not stored: an immediate document has no period_key)
+    assert (document["pk"], document["sk"]) == (f"TENANT#{TENANT}", f"ACCTDOC#{instance_id}#{document['id']}")
+    assert (document["status"], document["published"], document["period"]) == ("issued", True, "immediate")
+    assert set(document["totals"]) == {"debit", "credit", "net", "tax", "gross"}
+    for line in document["lines"]:
+        assert set(line) == {
+            "account", "nominal_code_id", "nominal_code", "debit", "credit", "purchase_order_id", "line_number",
+            "sku", "description",
+        }  # fmt: skip
+        assert isinstance(line["debit"], str) and isinstance(line["credit"], str)
+    [state] = stored_items(stack, instance_id, "ACCTPOST")
+    assert set(state) == {"pk", "sk", "type", "purchase_order_id", "invoice", "credit", "updated_at", "version"}
+    assert state["type"] == "accounting_posting"
+    assert state["version"] == 1
+    assert set(state["invoice"]["1"]) == {"product", "shipping", "tax", "cogs"}
