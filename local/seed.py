@@ -19,12 +19,24 @@ from walmart_integration.store.tenants import TenantRepository
 
 DEMO_TENANT = "demo"
 DEMO_STORE = StoreCreate(name="Demo Store", currency="USD")
+# One code per account of the accounting documents, ids 1-15 in the order of models.instance.ACCOUNTS (the instance
+# setting <account>_nominal_code_id of each): the revenue and cost codes, then the control accounts.
 DEMO_NOMINAL_CODES = (
     NominalCodeCreate(code="4000", name="Sales"),
     NominalCodeCreate(code="5000", name="Cost of goods sold"),
     NominalCodeCreate(code="4010", name="Shipping revenue"),
     NominalCodeCreate(code="4020", name="Shipping refunds"),
     NominalCodeCreate(code="4030", name="Sales returns and allowances"),
+    NominalCodeCreate(code="1100", name="Walmart receivable (clearing)"),
+    NominalCodeCreate(code="1000", name="Bank"),
+    NominalCodeCreate(code="6100", name="Marketplace fees"),
+    NominalCodeCreate(code="6110", name="Payment fees"),
+    NominalCodeCreate(code="2200", name="Sales tax collected by Walmart (marketplace facilitator)"),
+    NominalCodeCreate(code="1200", name="Inventory"),
+    NominalCodeCreate(code="2100", name="Accrued marketplace costs"),
+    NominalCodeCreate(code="6120", name="WFS fees"),
+    NominalCodeCreate(code="6900", name="Marketplace adjustments"),
+    NominalCodeCreate(code="1150", name="Reserves held by Walmart"),
 )
 
 # (advertiserId, name as the tenant's admin sees it in Walmart's console): see local/emulator DEMO_ADVERTISERS
@@ -57,10 +69,13 @@ def seed_demo(env: Mapping[str, str]) -> str:
     token = AuthService(TenantRepository(settings.app_table_name, settings.region, client)).issue_token(DEMO_TENANT)
     if not stores:
         reference.create_store(DEMO_TENANT, DEMO_STORE)
-        for code in DEMO_NOMINAL_CODES:
-            reference.create_nominal_code(DEMO_TENANT, code)
         advertising = AdvertisingRepository(settings.app_table_name, settings.region, client)
         for claim in DEMO_CLAIMS:
             advertising.put_claim(DEMO_TENANT, claim.advertiser_id, claim.advertiser_name, iso(utcnow()) or "")
             ProfileAssignment(advertising).apply(claim.advertiser_id)
+    existing, _ = reference.list_nominal_codes(DEMO_TENANT, 100, None)
+    have = {code.code for code in existing}
+    for code in DEMO_NOMINAL_CODES:  # codes added since a local stack was first seeded are created too
+        if code.code not in have:
+            reference.create_nominal_code(DEMO_TENANT, code)
     return token

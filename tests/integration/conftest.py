@@ -2,7 +2,7 @@
 
 One moto stack per test session (per pytest-xdist worker): the template's resources are provisioned once
 (``local.inprocess.provision``), the Walmart Connect partner secret written and the demo tenant seeded (store 1,
-nominal codes 1-5, its claims of the emulator's demo advertisers), and that state is recorded. Every test then
+nominal codes 1-15, its claims of the emulator's demo advertisers), and that state is recorded. Every test then
 starts from exactly that state: what an earlier test wrote is gone from every table (the seed's items are put back
 as they were), every queue is empty, test-made queues and EventBridge rules are deleted, the emulator is new. So
 the fixtures mean what they meant when each test provisioned a stack of its own (``stack``: the demo tenant's

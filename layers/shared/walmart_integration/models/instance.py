@@ -35,13 +35,29 @@ Percentage = Annotated[
 ]
 NominalCodeId = Annotated[int, Field(ge=1)]
 StartDate = Annotated[str, Field(json_schema_extra={"format": "date"})]  # checked by check_start_date
-NOMINAL_CODE_FIELDS = (
-    "sales_nominal_code_id",
-    "cogs_nominal_code_id",
-    "shipping_revenue_nominal_code_id",
-    "shipping_refund_nominal_code_id",
-    "sales_returns_allowances_nominal_code_id",
+ReturnedGoods = Literal["restock", "write_off"]
+# Every account a posting line may carry, each with its setting ``<account>_nominal_code_id`` (the tenant's own nominal
+# codes, checked on create and update): the seed's five, then the control accounts (receivable or clearing, bank,
+# marketplace and payment fees, the tax Walmart collects as marketplace facilitator, inventory, accrued costs, WFS fees,
+# adjustments, reserves).
+ACCOUNTS = (
+    "sales",
+    "cogs",
+    "shipping_revenue",
+    "shipping_refund",
+    "sales_returns_allowances",
+    "accounts_receivable",
+    "bank",
+    "marketplace_fees",
+    "payment_fees",
+    "facilitator_tax",
+    "inventory",
+    "accrued_costs",
+    "wfs_fees",
+    "adjustments",
+    "reserves",
 )
+NOMINAL_CODE_FIELDS = tuple(f"{account}_nominal_code_id" for account in ACCOUNTS)
 
 
 def latest_start_date() -> date:
@@ -79,12 +95,26 @@ class IntegrationSettings(StrictModel):
     shipping_revenue_nominal_code_id: NominalCodeId | None = None
     shipping_refund_nominal_code_id: NominalCodeId | None = None
     sales_returns_allowances_nominal_code_id: NominalCodeId | None = None
+    accounts_receivable_nominal_code_id: NominalCodeId | None = None
+    bank_nominal_code_id: NominalCodeId | None = None
+    marketplace_fees_nominal_code_id: NominalCodeId | None = None
+    payment_fees_nominal_code_id: NominalCodeId | None = None
+    facilitator_tax_nominal_code_id: NominalCodeId | None = None
+    inventory_nominal_code_id: NominalCodeId | None = None
+    accrued_costs_nominal_code_id: NominalCodeId | None = None
+    wfs_fees_nominal_code_id: NominalCodeId | None = None
+    adjustments_nominal_code_id: NominalCodeId | None = None
+    reserves_nominal_code_id: NominalCodeId | None = None
     sync_sales_order_invoices_to_accounting: bool = True
     sync_sales_credit_to_accounting: bool = True
     proforma_marketplace_cost_percentage: Percentage | None = None
     proforma_payment_cost_percentage: Percentage | None = None
     batch_period_sales_order_fulfillments: BatchPeriod | None = None
     batch_period_customer_returns: BatchPeriod | None = None
+    returned_goods: ReturnedGoods = Field(
+        default="restock",
+        description="Goods a customer returned: restock (their cost of goods sold is reversed) or write_off",
+    )
 
     @field_validator("start_date")
     @classmethod
@@ -125,12 +155,23 @@ class IntegrationSettingsPatch(StrictModel):
     shipping_revenue_nominal_code_id: NominalCodeId | None = None
     shipping_refund_nominal_code_id: NominalCodeId | None = None
     sales_returns_allowances_nominal_code_id: NominalCodeId | None = None
+    accounts_receivable_nominal_code_id: NominalCodeId | None = None
+    bank_nominal_code_id: NominalCodeId | None = None
+    marketplace_fees_nominal_code_id: NominalCodeId | None = None
+    payment_fees_nominal_code_id: NominalCodeId | None = None
+    facilitator_tax_nominal_code_id: NominalCodeId | None = None
+    inventory_nominal_code_id: NominalCodeId | None = None
+    accrued_costs_nominal_code_id: NominalCodeId | None = None
+    wfs_fees_nominal_code_id: NominalCodeId | None = None
+    adjustments_nominal_code_id: NominalCodeId | None = None
+    reserves_nominal_code_id: NominalCodeId | None = None
     sync_sales_order_invoices_to_accounting: bool | None = None
     sync_sales_credit_to_accounting: bool | None = None
     proforma_marketplace_cost_percentage: Percentage | None = None
     proforma_payment_cost_percentage: Percentage | None = None
     batch_period_sales_order_fulfillments: BatchPeriod | None = None
     batch_period_customer_returns: BatchPeriod | None = None
+    returned_goods: ReturnedGoods | None = None
 
 
 class InstanceUpdate(StrictModel):

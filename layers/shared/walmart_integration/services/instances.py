@@ -31,13 +31,11 @@ if TYPE_CHECKING:
 
 # Settings whose change can release held accounting lines.
 ACCOUNTING_SETTINGS = {
-    "sales_nominal_code_id",
-    "cogs_nominal_code_id",
-    "shipping_revenue_nominal_code_id",
-    "shipping_refund_nominal_code_id",
-    "sales_returns_allowances_nominal_code_id",
+    *NOMINAL_CODE_FIELDS,
     "sync_sales_order_invoices_to_accounting",
     "sync_sales_credit_to_accounting",
+    "proforma_marketplace_cost_percentage",
+    "proforma_payment_cost_percentage",
 }
 ENVIRONMENT_IMMUTABLE = (
     "The environment cannot be changed after creation: OAuth credentials are bound to the issuing "
