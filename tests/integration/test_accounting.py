@@ -27,14 +27,18 @@ CODES: dict[str, tuple[int, str]] = {
     "shipping_revenue": (3, "4010"),
     "shipping_refund": (4, "4020"),
     "sales_returns_allowances": (5, "4030"),
+    "accounts_receivable": (6, "1100"),
+    "bank": (7, "1000"),
+    "marketplace_fees": (8, "6100"),
+    "payment_fees": (9, "6110"),
+    "facilitator_tax": (10, "2200"),
+    "inventory": (11, "1200"),
+    "accrued_costs": (12, "2100"),
+    "wfs_fees": (13, "6120"),
+    "adjustments": (14, "6900"),
+    "reserves": (15, "1150"),
 }
-ALL_CODES: dict[str, Any] = {
-    "sales_nominal_code_id": 1,
-    "cogs_nominal_code_id": 2,
-    "shipping_revenue_nominal_code_id": 3,
-    "shipping_refund_nominal_code_id": 4,
-    "sales_returns_allowances_nominal_code_id": 5,
-}
+ALL_CODES: dict[str, Any] = {f"{account}_nominal_code_id": code_id for account, (code_id, _) in CODES.items()}
 PROFORMA: dict[str, Any] = {"proforma_marketplace_cost_percentage": 15, "proforma_payment_cost_percentage": 2.9}
 LINE_FIELDS = ("account", "nominal_code_id", "nominal_code", "debit", "credit", "purchase_order_id", "line_number")
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
@@ -182,6 +186,11 @@ def documents(api, instance_id: str, **query: str) -> list[dict[str, Any]]:
             return items
 
 
+def sales_documents(api, instance_id: str, **query: str) -> list[dict[str, Any]]:
+    """Invoices and credit notes (the cost of goods sold is a document of its own, type cogs)."""
+    return [d for d in documents(api, instance_id, **query) if d["type"] != "cogs"]
+
+
 def holds(api, instance_id: str) -> list[dict[str, Any]]:
     response = api("GET", f"/api/walmart/{instance_id}/accounting-holds")
     assert response["statusCode"] == 200, response["body"]
@@ -200,6 +209,10 @@ def dr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
 
 def cr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
     return posting(account, po, line, credit=amount)
+
+
+def cogs_lines(po: str, line: str, amount: str) -> list[Posting]:
+    return [dr("cogs", amount, po, line), cr("inventory", amount, po, line)]
 
 
 def ordered(postings: list[Posting]) -> list[Posting]:
@@ -266,22 +279,22 @@ def simple_order(po: str, status: str = "Shipped") -> dict[str, Any]:
 
 
 def simple_invoice_lines(po: str) -> list[Posting]:
-    """cost 6.50 x 2 = 13.00; order total 21.60: marketplace 15% = 3.24, payment 2.9% = 0.6264 -> 0.63."""
+    """order total 21.60; fees on the sales price 20.00 (tax excluded): marketplace 15% = 3.00, payment 2.9% = 0.58."""
     return [
         cr("sales", "20.00", po, "1"),
-        cr("tax", "1.60", po, "1"),
+        cr("facilitator_tax", "1.60", po, "1"),
         dr("accounts_receivable", "21.60", po, "1"),
-        dr("cogs", "13.00", po, "1"),
-        cr("inventory", "13.00", po, "1"),
-        dr("marketplace_cost", "3.24", po),
-        cr("accrued_costs", "3.24", po),
-        dr("payment_cost", "0.63", po),
-        cr("accrued_costs", "0.63", po),
+        dr("marketplace_fees", "3.00", po),
+        cr("accrued_costs", "3.00", po),
+        dr("payment_fees", "0.58", po),
+        cr("accrued_costs", "0.58", po),
     ]
 
 
-# debit 21.60 + 13.00 + 3.24 + 0.63 = 38.47; credit 20.00 + 1.60 + 13.00 + 3.24 + 0.63 = 38.47
-SIMPLE_TOTALS = ("38.47", "38.47", "20.00", "1.60", "21.60")
+# debit 21.60 + 3.00 + 0.58 = 25.18; credit 20.00 + 1.60 + 3.00 + 0.58 = 25.18
+SIMPLE_TOTALS = ("25.18", "25.18", "20.00", "1.60", "21.60")
+# the cost of goods sold, its own document: cost 6.50 x 2 = 13.00 (no receivable, no tax)
+COGS_TOTALS_13 = ("13.00", "13.00", "0.00", "0.00", "0.00")
 
 
 def test_simple_order_is_one_immediate_invoice(api, stack, codes):
@@ -289,7 +302,7 @@ def test_simple_order_is_one_immediate_invoice(api, stack, codes):
     add_product(api, SIMPLE_SKU, "6.50")
     po = "1000000000001"
     sync(stack, instance_id, simple_order(po))
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
     check_document(
         invoice,
         instance_id,
@@ -298,6 +311,17 @@ def test_simple_order_is_one_immediate_invoice(api, stack, codes):
         pos=[po],
         lines=simple_invoice_lines(po),
         totals=SIMPLE_TOTALS,
+        skus={(po, "1"): SIMPLE_SKU},
+    )
+    [cost] = documents(api, instance_id, type="cogs")
+    check_document(
+        cost,
+        instance_id,
+        type="cogs",
+        reason="sale",
+        pos=[po],
+        lines=cogs_lines(po, "1", "13.00"),
+        totals=COGS_TOTALS_13,
         skus={(po, "1"): SIMPLE_SKU},
     )
     assert holds(api, instance_id) == []
@@ -325,9 +349,9 @@ def test_multi_line_order_invoices_each_line_when_it_ships(api, stack, codes):
         )
 
     sync(stack, instance_id, walmart_order(po, [line_a, line_b("Created", ORDERED)]))
-    [first] = documents(api, instance_id)
-    # line 1: product 30.00, shipping 5.97, tax 2.40 + 0.48 = 2.88, receivable 38.85, cogs 12.25 x 1;
-    # marketplace 10% x 38.85 = 3.885 -> 3.89 (half up); payment 3% x 38.85 = 1.1655 -> 1.17
+    [first] = documents(api, instance_id, type="invoice")
+    # line 1: product 30.00, shipping 5.97, tax 2.40 + 0.48 = 2.88, receivable 38.85; on the sales price 35.97:
+    # marketplace 10% = 3.597 -> 3.60 (half up); payment 3% = 1.0791 -> 1.08
     check_document(
         first,
         instance_id,
@@ -337,26 +361,24 @@ def test_multi_line_order_invoices_each_line_when_it_ships(api, stack, codes):
         lines=[
             cr("sales", "30.00", po, "1"),
             cr("shipping_revenue", "5.97", po, "1"),
-            cr("tax", "2.88", po, "1"),
+            cr("facilitator_tax", "2.88", po, "1"),
             dr("accounts_receivable", "38.85", po, "1"),
-            dr("cogs", "12.25", po, "1"),
-            cr("inventory", "12.25", po, "1"),
-            dr("marketplace_cost", "3.89", po),
-            cr("accrued_costs", "3.89", po),
-            dr("payment_cost", "1.17", po),
-            cr("accrued_costs", "1.17", po),
+            dr("marketplace_fees", "3.60", po),
+            cr("accrued_costs", "3.60", po),
+            dr("payment_fees", "1.08", po),
+            cr("accrued_costs", "1.08", po),
         ],
-        # debit 38.85 + 12.25 + 3.89 + 1.17; credit 30.00 + 5.97 + 2.88 + 12.25 + 3.89 + 1.17
-        totals=("56.16", "56.16", "35.97", "2.88", "38.85"),
+        # debit 38.85 + 3.60 + 1.08; credit 30.00 + 5.97 + 2.88 + 3.60 + 1.08
+        totals=("43.53", "43.53", "35.97", "2.88", "38.85"),
         skus={(po, "1"): "SKU-A"},
     )
     assert holds(api, instance_id) == []
 
     sync(stack, instance_id, walmart_order(po, [line_a, line_b("Shipped", LATER)]))
-    old, second = documents(api, instance_id)
+    old, second = documents(api, instance_id, type="invoice")
     assert old == first  # an issued document never changes
-    # line 2: product 45.00, shipping 4.50, tax 3.60 + 0.36 = 3.96, receivable 53.46, cogs 7.10 x 3 = 21.30;
-    # marketplace 10% x 53.46 = 5.346 -> 5.35; payment 3% x 53.46 = 1.6038 -> 1.60
+    # line 2: product 45.00, shipping 4.50, tax 3.60 + 0.36 = 3.96, receivable 53.46; on the sales price 49.50:
+    # marketplace 10% = 4.95; payment 3% = 1.485 -> 1.49 (half up)
     check_document(
         second,
         instance_id,
@@ -366,20 +388,23 @@ def test_multi_line_order_invoices_each_line_when_it_ships(api, stack, codes):
         lines=[
             cr("sales", "45.00", po, "2"),
             cr("shipping_revenue", "4.50", po, "2"),
-            cr("tax", "3.96", po, "2"),
+            cr("facilitator_tax", "3.96", po, "2"),
             dr("accounts_receivable", "53.46", po, "2"),
-            dr("cogs", "21.30", po, "2"),
-            cr("inventory", "21.30", po, "2"),
-            dr("marketplace_cost", "5.35", po),
-            cr("accrued_costs", "5.35", po),
-            dr("payment_cost", "1.60", po),
-            cr("accrued_costs", "1.60", po),
+            dr("marketplace_fees", "4.95", po),
+            cr("accrued_costs", "4.95", po),
+            dr("payment_fees", "1.49", po),
+            cr("accrued_costs", "1.49", po),
         ],
-        # debit 53.46 + 21.30 + 5.35 + 1.60; credit 45.00 + 4.50 + 3.96 + 21.30 + 5.35 + 1.60
-        totals=("81.71", "81.71", "49.50", "3.96", "53.46"),
+        # debit 53.46 + 4.95 + 1.49; credit 45.00 + 4.50 + 3.96 + 4.95 + 1.49
+        totals=("59.90", "59.90", "49.50", "3.96", "53.46"),
         skus={(po, "2"): "SKU-B"},
     )
     assert second["id"] != first["id"]
+    # the cost of goods sold as each line shipped: 12.25 x 1, then 7.10 x 3 = 21.30
+    assert [lines_of(d) for d in documents(api, instance_id, type="cogs")] == [
+        ordered(cogs_lines(po, "1", "12.25")),
+        ordered(cogs_lines(po, "2", "21.30")),
+    ]
 
 
 # -- 3. a partial refund ------------------------------------------------------------------------------
@@ -389,8 +414,8 @@ def test_partial_refund_is_one_credit_note(api, stack, codes):
     po = "1000000000003"
     charges = [charge("PRODUCT", "25.00", "2.00")]
     sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-C", 1, charges, "Delivered", SHIPPED)]))
-    [invoice] = documents(api, instance_id)
-    # receivable 27.00: marketplace 15% = 4.05, payment 2.9% = 0.783 -> 0.78
+    [invoice] = documents(api, instance_id, type="invoice")
+    # receivable 27.00; sales price 25.00: marketplace 15% = 3.75, payment 2.9% = 0.725 -> 0.73 (half up)
     check_document(
         invoice,
         instance_id,
@@ -399,16 +424,15 @@ def test_partial_refund_is_one_credit_note(api, stack, codes):
         pos=[po],
         lines=[
             cr("sales", "25.00", po, "1"),
-            cr("tax", "2.00", po, "1"),
+            cr("facilitator_tax", "2.00", po, "1"),
             dr("accounts_receivable", "27.00", po, "1"),
-            dr("cogs", "10.00", po, "1"),
-            cr("inventory", "10.00", po, "1"),
-            dr("marketplace_cost", "4.05", po),
-            cr("accrued_costs", "4.05", po),
-            dr("payment_cost", "0.78", po),
-            cr("accrued_costs", "0.78", po),
+            dr("marketplace_fees", "3.75", po),
+            cr("accrued_costs", "3.75", po),
+            dr("payment_fees", "0.73", po),
+            cr("accrued_costs", "0.73", po),
         ],
-        totals=("41.83", "41.83", "25.00", "2.00", "27.00"),
+        # debit 27.00 + 3.75 + 0.73; credit 25.00 + 2.00 + 3.75 + 0.73
+        totals=("31.48", "31.48", "25.00", "2.00", "27.00"),
         skus={(po, "1"): "SKU-C"},
     )
 
@@ -416,9 +440,10 @@ def test_partial_refund_is_one_credit_note(api, stack, codes):
         1, "SKU-C", 1, charges, "Delivered", LATER, refunds=[refund_charge("PRODUCT", "-5.00", "-0.40")]
     )
     sync(stack, instance_id, walmart_order(po, [refunded]))
-    same, credit = documents(api, instance_id)
+    same, credit = sales_documents(api, instance_id)
     assert same == invoice
-    # no shipping refunded: no shipping_refund line; no COGS reversal, no proforma
+    # no shipping refunded: no shipping_refund line; the estimate of the fees on the 5.00 credited is reversed:
+    # marketplace 15% = 0.75, payment 2.9% = 0.145 -> 0.15 (half up)
     check_document(
         credit,
         instance_id,
@@ -427,14 +452,19 @@ def test_partial_refund_is_one_credit_note(api, stack, codes):
         pos=[po],
         lines=[
             dr("sales_returns_allowances", "5.00", po, "1"),
-            dr("tax", "0.40", po, "1"),
+            dr("facilitator_tax", "0.40", po, "1"),
             cr("accounts_receivable", "5.40", po, "1"),
+            cr("marketplace_fees", "0.75", po),
+            dr("accrued_costs", "0.75", po),
+            cr("payment_fees", "0.15", po),
+            dr("accrued_costs", "0.15", po),
         ],
-        totals=("5.40", "5.40", "5.00", "0.40", "5.40"),
+        # debit 5.00 + 0.40 + 0.75 + 0.15; credit 5.40 + 0.75 + 0.15
+        totals=("6.30", "6.30", "5.00", "0.40", "5.40"),
         skus={(po, "1"): "SKU-C"},
     )
     evaluate(stack, instance_id, po)  # nothing changed since: nothing new
-    assert documents(api, instance_id) == [invoice, credit]
+    assert sales_documents(api, instance_id) == [invoice, credit]
 
 
 # -- 4. cancellations ---------------------------------------------------------------------------------
@@ -455,8 +485,8 @@ def test_cancellation_after_invoicing_reverses_product_shipping_and_tax(api, sta
     po = "1000000000042"
     charges = [charge("PRODUCT", "40.00", "3.20"), charge("SHIPPING", "6.00", "0.48")]
     sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Shipped", SHIPPED)]))
-    [invoice] = documents(api, instance_id)
-    # tax 3.20 + 0.48 = 3.68; receivable 40.00 + 6.00 + 3.68 = 49.68; cogs 9.00 x 2 = 18.00; no proforma set
+    [invoice] = documents(api, instance_id, type="invoice")
+    # tax 3.20 + 0.48 = 3.68; receivable 40.00 + 6.00 + 3.68 = 49.68; no proforma set
     check_document(
         invoice,
         instance_id,
@@ -466,17 +496,15 @@ def test_cancellation_after_invoicing_reverses_product_shipping_and_tax(api, sta
         lines=[
             cr("sales", "40.00", po, "1"),
             cr("shipping_revenue", "6.00", po, "1"),
-            cr("tax", "3.68", po, "1"),
+            cr("facilitator_tax", "3.68", po, "1"),
             dr("accounts_receivable", "49.68", po, "1"),
-            dr("cogs", "18.00", po, "1"),
-            cr("inventory", "18.00", po, "1"),
         ],
-        totals=("67.68", "67.68", "46.00", "3.68", "49.68"),
+        totals=("49.68", "49.68", "46.00", "3.68", "49.68"),
         skus={(po, "1"): "SKU-D"},
     )
 
     sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-D", 2, charges, "Cancelled", LATER)]))
-    same, credit = documents(api, instance_id)
+    same, credit = sales_documents(api, instance_id)
     assert same == invoice
     check_document(
         credit,
@@ -487,7 +515,7 @@ def test_cancellation_after_invoicing_reverses_product_shipping_and_tax(api, sta
         lines=[
             dr("sales_returns_allowances", "40.00", po, "1"),
             dr("shipping_refund", "6.00", po, "1"),
-            dr("tax", "3.68", po, "1"),
+            dr("facilitator_tax", "3.68", po, "1"),
             cr("accounts_receivable", "49.68", po, "1"),
         ],
         totals=("49.68", "49.68", "46.00", "3.68", "49.68"),
@@ -496,18 +524,16 @@ def test_cancellation_after_invoicing_reverses_product_shipping_and_tax(api, sta
     assert documents(api, instance_id, type="credit") == [credit]
     assert documents(api, instance_id, type="invoice") == [invoice]
     assert documents(api, instance_id, period="daily") == []
-    assert documents(api, instance_id, period="immediate") == [invoice, credit]
+    assert sales_documents(api, instance_id, period="immediate") == [invoice, credit]
 
 
 # -- 5. a daily batch spanning midnight UTC ---------------------------------------------------------------
-def daily_lines(po: str, product: str, tax: str, receivable: str, cogs: str, marketplace: str) -> list[Posting]:
+def daily_lines(po: str, product: str, tax: str, receivable: str, marketplace: str) -> list[Posting]:
     return [
         cr("sales", product, po, "1"),
-        cr("tax", tax, po, "1"),
+        cr("facilitator_tax", tax, po, "1"),
         dr("accounts_receivable", receivable, po, "1"),
-        dr("cogs", cogs, po, "1"),
-        cr("inventory", cogs, po, "1"),
-        dr("marketplace_cost", marketplace, po),
+        dr("marketplace_fees", marketplace, po),
         cr("accrued_costs", marketplace, po),
     ]
 
@@ -544,18 +570,18 @@ def test_daily_batch_spanning_midnight_utc(api, stack, codes):
     )
     evaluate(stack, instance_id, po_a, po_b)
 
-    # a: 10.00 + 0.80 = 10.80, cogs 4.00, marketplace 1.08: debit 10.80 + 4.00 + 1.08 = 15.88
-    # b: 30.00 + 2.40 = 32.40, cogs 12.00, marketplace 3.24: debit 32.40 + 12.00 + 3.24 = 47.64
+    # a: 10.00 + 0.80 = 10.80, marketplace 10% of 10.00 = 1.00: debit 10.80 + 1.00 = 11.80
+    # b: 30.00 + 2.40 = 32.40, marketplace 10% of 30.00 = 3.00: debit 32.40 + 3.00 = 35.40
     expected = {
         day_before.isoformat(): (
             po_a,
-            daily_lines(po_a, "10.00", "0.80", "10.80", "4.00", "1.08"),
-            ("15.88", "15.88", "10.00", "0.80", "10.80"),
+            daily_lines(po_a, "10.00", "0.80", "10.80", "1.00"),
+            ("11.80", "11.80", "10.00", "0.80", "10.80"),
         ),
         yesterday.isoformat(): (
             po_b,
-            daily_lines(po_b, "30.00", "2.40", "32.40", "12.00", "3.24"),
-            ("47.64", "47.64", "30.00", "2.40", "32.40"),
+            daily_lines(po_b, "30.00", "2.40", "32.40", "3.00"),
+            ("35.40", "35.40", "30.00", "2.40", "32.40"),
         ),
     }
 
@@ -577,14 +603,19 @@ def test_daily_batch_spanning_midnight_utc(api, stack, codes):
                 status=status,
             )
 
-    open_docs = documents(api, instance_id)
+    open_docs = documents(api, instance_id, type="invoice")
     check(open_docs, "open")
-    assert len(documents(api, instance_id, status="open")) == 2
+    # the cost of goods sold in daily batches of their own: a 4.00 x 1, b 4.00 x 3 = 12.00
+    assert {(d["period_key"], d["status"], tuple(lines_of(d))) for d in documents(api, instance_id, type="cogs")} == {
+        (day_before.isoformat(), "open", tuple(ordered(cogs_lines(po_a, "1", "4.00")))),
+        (yesterday.isoformat(), "open", tuple(ordered(cogs_lines(po_b, "1", "12.00")))),
+    }
+    assert len(documents(api, instance_id, status="open")) == 4
     assert documents(api, instance_id, status="issued") == []
     assert documents(api, instance_id, period="immediate") == []
 
     close_batches(stack)
-    issued = documents(api, instance_id)
+    issued = documents(api, instance_id, type="invoice")
     check(issued, "issued")
     assert {d["id"] for d in issued} == {d["id"] for d in open_docs}
     assert documents(api, instance_id, status="open") == []
@@ -606,12 +637,12 @@ def test_daily_batch_spanning_midnight_utc(api, stack, codes):
         ),
     )
     assert [d for d in documents(api, instance_id) if d["id"] in {i["id"] for i in issued}] == issued
-    [late] = documents(api, instance_id, status="open")
-    # c: as a; d: 20.00 + 1.60 = 21.60, cogs 8.00, marketplace 2.16: debit 21.60 + 8.00 + 2.16 = 31.76
-    late_lines = daily_lines(po_c, "10.00", "0.80", "10.80", "4.00", "1.08") + daily_lines(
-        po_d, "20.00", "1.60", "21.60", "8.00", "2.16"
+    [late] = documents(api, instance_id, status="open", type="invoice")
+    # c: as a; d: 20.00 + 1.60 = 21.60, marketplace 10% of 20.00 = 2.00: debit 21.60 + 2.00 = 23.60
+    late_lines = daily_lines(po_c, "10.00", "0.80", "10.80", "1.00") + daily_lines(
+        po_d, "20.00", "1.60", "21.60", "2.00"
     )
-    late_totals = ("47.64", "47.64", "30.00", "2.40", "32.40")
+    late_totals = ("35.40", "35.40", "30.00", "2.40", "32.40")
     check_document(
         late,
         instance_id,
@@ -629,7 +660,8 @@ def test_daily_batch_spanning_midnight_utc(api, stack, codes):
     [closed] = [d for d in documents(api, instance_id) if d["id"] == late["id"]]
     assert closed["status"] == "issued"
     assert lines_of(closed) == lines_of(late)
-    assert len(documents(api, instance_id)) == 3
+    assert len(documents(api, instance_id, type="invoice")) == 3
+    assert len(documents(api, instance_id, type="cogs")) == 3
 
 
 # -- 6. holds ---------------------------------------------------------------------------------------------
@@ -643,7 +675,9 @@ def test_missing_sales_nominal_code_is_held_then_released(api, stack, codes):
         instance_id,
         walmart_order(po, [order_line(1, "SKU-F", 1, [charge("PRODUCT", "12.00", "0.96")], "Shipped", SHIPPED)]),
     )
-    assert documents(api, instance_id) == []
+    assert documents(api, instance_id, type="invoice") == []
+    [cost] = documents(api, instance_id, type="cogs")  # the cost does not wait on the revenue
+    assert lines_of(cost) == ordered(cogs_lines(po, "1", "5.00"))
     [hold] = holds(api, instance_id)
     assert (hold["purchase_order_id"], hold["line_number"], hold["sku"], hold["type"]) == (po, "1", "SKU-F", "invoice")
     assert re.search(r"sales[ _]nominal[ _]code", hold["reason"], re.IGNORECASE), hold
@@ -651,7 +685,7 @@ def test_missing_sales_nominal_code_is_held_then_released(api, stack, codes):
 
     patch_settings(api, instance_id, sales_nominal_code_id=1)
     stack.pump(queues={"AccountingQueue": "accounting"})
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
     check_document(
         invoice,
         instance_id,
@@ -660,12 +694,10 @@ def test_missing_sales_nominal_code_is_held_then_released(api, stack, codes):
         pos=[po],
         lines=[
             cr("sales", "12.00", po, "1"),
-            cr("tax", "0.96", po, "1"),
+            cr("facilitator_tax", "0.96", po, "1"),
             dr("accounts_receivable", "12.96", po, "1"),
-            dr("cogs", "5.00", po, "1"),
-            cr("inventory", "5.00", po, "1"),
         ],
-        totals=("17.96", "17.96", "12.00", "0.96", "12.96"),
+        totals=("12.96", "12.96", "12.00", "0.96", "12.96"),
         skus={(po, "1"): "SKU-F"},
     )
     assert holds(api, instance_id) == []
@@ -683,18 +715,9 @@ def test_product_without_cost_is_held_with_its_sku(api, stack, codes):
         ],
     )
     sync(stack, instance_id, raw)
-    assert documents(api, instance_id) == []
-    held = {h["line_number"]: h for h in holds(api, instance_id)}
-    assert set(held) == {"1", "2"}
-    for line_number, sku in (("1", "SKU-NOCOST"), ("2", "SKU-UNKNOWN")):
-        assert (held[line_number]["purchase_order_id"], held[line_number]["sku"]) == (po, sku)
-        assert held[line_number]["type"] == "invoice"
-        assert sku in held[line_number]["reason"], held[line_number]
-
-    add_product(api, "SKU-UNKNOWN", "3.00")
-    evaluate(stack, instance_id, po)
+    # revenue never waits on the cost: both lines are invoiced; only their cost of goods sold is held
     [invoice] = documents(api, instance_id)
-    # line 2 only: 18.00 + 1.44 = 19.44, cogs 3.00 x 2 = 6.00
+    # line 1: 8.00 + 0.64 = 8.64; line 2: 18.00 + 1.44 = 19.44; receivable 28.08
     check_document(
         invoice,
         instance_id,
@@ -702,17 +725,40 @@ def test_product_without_cost_is_held_with_its_sku(api, stack, codes):
         reason="sale",
         pos=[po],
         lines=[
+            cr("sales", "8.00", po, "1"),
+            cr("facilitator_tax", "0.64", po, "1"),
+            dr("accounts_receivable", "8.64", po, "1"),
             cr("sales", "18.00", po, "2"),
-            cr("tax", "1.44", po, "2"),
+            cr("facilitator_tax", "1.44", po, "2"),
             dr("accounts_receivable", "19.44", po, "2"),
-            dr("cogs", "6.00", po, "2"),
-            cr("inventory", "6.00", po, "2"),
         ],
-        totals=("25.44", "25.44", "18.00", "1.44", "19.44"),
+        totals=("28.08", "28.08", "26.00", "2.08", "28.08"),
+        skus={(po, "1"): "SKU-NOCOST", (po, "2"): "SKU-UNKNOWN"},
+    )
+    held = {h["line_number"]: h for h in holds(api, instance_id)}
+    assert set(held) == {"1", "2"}
+    for line_number, sku in (("1", "SKU-NOCOST"), ("2", "SKU-UNKNOWN")):
+        assert (held[line_number]["purchase_order_id"], held[line_number]["sku"]) == (po, sku)
+        assert held[line_number]["type"] == "cogs"
+        assert sku in held[line_number]["reason"], held[line_number]
+
+    add_product(api, "SKU-UNKNOWN", "3.00")
+    evaluate(stack, instance_id, po)
+    [same, cost] = documents(api, instance_id)
+    assert same == invoice
+    # line 2 only: cost 3.00 x 2 = 6.00
+    check_document(
+        cost,
+        instance_id,
+        type="cogs",
+        reason="sale",
+        pos=[po],
+        lines=cogs_lines(po, "2", "6.00"),
+        totals=("6.00", "6.00", "0.00", "0.00", "0.00"),
         skus={(po, "2"): "SKU-UNKNOWN"},
     )
     [still] = holds(api, instance_id)
-    assert (still["line_number"], still["sku"]) == ("1", "SKU-NOCOST")
+    assert (still["line_number"], still["sku"], still["type"]) == ("1", "SKU-NOCOST", "cogs")
 
 
 # -- 7. exactly once ------------------------------------------------------------------------------------
@@ -729,7 +775,7 @@ def test_same_order_synced_three_times_and_delivered_twice_is_one_invoice(api, s
     for _ in range(2):
         sqs.send_message(QueueUrl=stack.env["queue:AccountingQueue"], MessageBody=job(instance_id, po))
     stack.pump(queues={"AccountingQueue": "accounting"})
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
     check_document(
         invoice,
         instance_id,
@@ -740,6 +786,8 @@ def test_same_order_synced_three_times_and_delivered_twice_is_one_invoice(api, s
         totals=SIMPLE_TOTALS,
         skus={(po, "1"): SIMPLE_SKU},
     )
+    [cost] = documents(api, instance_id, type="cogs")
+    assert lines_of(cost) == ordered(cogs_lines(po, "1", "13.00"))
 
 
 # -- 8. flags -------------------------------------------------------------------------------------------
@@ -751,19 +799,20 @@ def test_flags_off_issue_nothing_new_and_keep_what_was_issued(api, stack, codes)
 
     later = create_instance(api, "turned-off", **ALL_CODES, **PROFORMA)
     sync(stack, later, simple_order("1000000000082"))
-    [invoice] = documents(api, later)
+    issued = documents(api, later)
+    assert sorted(d["type"] for d in issued) == ["cogs", "invoice"]
     patch_settings(api, later, sync_sales_order_invoices_to_accounting=False)
     stack.pump(queues={"AccountingQueue": "accounting"})
-    assert documents(api, later) == [invoice]
+    assert documents(api, later) == issued
     sync(stack, later, simple_order("1000000000083"))
-    assert documents(api, later) == [invoice]
+    assert documents(api, later) == issued
 
     no_credits = create_instance(api, "no-credits", **ALL_CODES, sync_sales_credit_to_accounting=False)
     sync(stack, no_credits, simple_order("1000000000084"))
-    [kept] = documents(api, no_credits)
-    assert kept["type"] == "invoice"
+    kept = documents(api, no_credits)
+    assert sorted(d["type"] for d in kept) == ["cogs", "invoice"]
     sync(stack, no_credits, simple_order("1000000000084", status="Cancelled"))
-    assert documents(api, no_credits) == [kept]
+    assert documents(api, no_credits) == kept
 
 
 # -- 9. events ------------------------------------------------------------------------------------------
@@ -802,8 +851,12 @@ def test_issued_documents_are_published_once(api, stack, codes):
     add_product(api, SIMPLE_SKU, "6.50")
     po = "1000000000009"
     sync(stack, instance_id, simple_order(po))
-    [invoice] = documents(api, instance_id)
-    [event] = published(url)
+    [invoice] = documents(api, instance_id, type="invoice")
+    [cost] = documents(api, instance_id, type="cogs")
+    events = {event["detail-type"]: event for event in published(url)}
+    assert set(events) == {"SalesInvoiceIssued", "CostOfGoodsSoldPosted"}
+    assert events["CostOfGoodsSoldPosted"]["detail"]["id"] == cost["id"]
+    event = events["SalesInvoiceIssued"]
     assert event["source"] == "walmart-integration.accounting"
     assert event["detail-type"] == "SalesInvoiceIssued"
     assert event["detail"]["id"] == invoice["id"]
@@ -814,7 +867,7 @@ def test_issued_documents_are_published_once(api, stack, codes):
     assert published(url) == []
 
     sync(stack, instance_id, simple_order(po, status="Cancelled"))
-    invoice_again, credit = documents(api, instance_id)
+    invoice_again, credit = sales_documents(api, instance_id)
     assert invoice_again == invoice
     [event] = published(url)
     assert event["detail-type"] == "SalesCreditIssued"
@@ -833,12 +886,12 @@ def test_batch_document_is_published_when_closed(api, stack, codes):
         shipped - timedelta(hours=2),
     )
     sync(stack, instance_id, raw)
-    [open_doc] = documents(api, instance_id)
+    [open_doc] = documents(api, instance_id, type="invoice")
     assert open_doc["status"] == "open"
     assert published(url) == []
     close_batches(stack)
-    [issued] = documents(api, instance_id)
-    [event] = published(url)
+    [issued] = documents(api, instance_id, type="invoice")
+    [event] = [e for e in published(url) if e["detail-type"] != "CostOfGoodsSoldPosted"]
     assert event["detail-type"] == "SalesInvoiceIssued"
     assert event["detail"]["id"] == issued["id"] == open_doc["id"]
     assert event["detail"]["status"] == "issued"
@@ -852,7 +905,7 @@ def test_another_tenant_cannot_read_documents_or_holds(api, stack, codes):
     add_product(api, SIMPLE_SKU, "6.50")
     po = "1000000000010"
     sync(stack, instance_id, simple_order(po))
-    [invoice] = documents(api, instance_id)
+    before = documents(api, instance_id)
     for path in (
         f"/api/walmart/{instance_id}/accounting-documents",
         f"/api/walmart/{instance_id}/accounting-holds",
@@ -864,7 +917,7 @@ def test_another_tenant_cannot_read_documents_or_holds(api, stack, codes):
     assert api("GET", unknown)["statusCode"] in (404, 422)
     # A job naming another tenant never touches this instance's documents.
     stack.handler("accounting").handler(stack.sqs_event([job(instance_id, po, tenant="intruder")]), stack.context())
-    assert documents(api, instance_id) == [invoice]
+    assert documents(api, instance_id) == before
 
 
 def test_listing_rejects_unknown_filters(api, stack, codes):
@@ -880,15 +933,15 @@ def test_late_charge_changes_are_correcting_documents(api, stack, codes):
     add_product(api, SIMPLE_SKU, "6.50")
     po = "1000000000101"
     sync(stack, instance_id, simple_order(po))
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
 
     def priced(product: str, tax: str) -> dict[str, Any]:
         return walmart_order(po, [order_line(1, SIMPLE_SKU, 2, [charge("PRODUCT", product, tax)], "Shipped", SHIPPED)])
 
     # increase 20.00/1.60 -> 22.00/1.76: +2.00 product, +0.16 tax, +2.16 receivable, cost unchanged;
-    # proforma on 2.16: 15% = 0.324 -> 0.32, 2.9% = 0.06264 -> 0.06 (the same as 3.56 - 3.24 and 0.69 - 0.63)
+    # proforma on the 2.00 of sales price: 15% = 0.30, 2.9% = 0.058 -> 0.06 (the same as 3.30 - 3.00 and 0.64 - 0.58)
     sync(stack, instance_id, priced("22.00", "1.76"))
-    same, increase = documents(api, instance_id)
+    same, increase = sales_documents(api, instance_id)
     assert same == invoice
     assert increase["reason"] in ("sale", "correction")
     check_document(
@@ -899,23 +952,24 @@ def test_late_charge_changes_are_correcting_documents(api, stack, codes):
         pos=[po],
         lines=[
             cr("sales", "2.00", po, "1"),
-            cr("tax", "0.16", po, "1"),
+            cr("facilitator_tax", "0.16", po, "1"),
             dr("accounts_receivable", "2.16", po, "1"),
-            dr("marketplace_cost", "0.32", po),
-            cr("accrued_costs", "0.32", po),
-            dr("payment_cost", "0.06", po),
+            dr("marketplace_fees", "0.30", po),
+            cr("accrued_costs", "0.30", po),
+            dr("payment_fees", "0.06", po),
             cr("accrued_costs", "0.06", po),
         ],
-        totals=("2.54", "2.54", "2.00", "0.16", "2.16"),
+        # debit 2.16 + 0.30 + 0.06; credit 2.00 + 0.16 + 0.30 + 0.06
+        totals=("2.52", "2.52", "2.00", "0.16", "2.16"),
         skus={(po, "1"): SIMPLE_SKU},
     )
 
     # decrease 22.00/1.76 -> 18.00/1.44: a credit "correction". The contract says "the difference is a new correcting
     # document"; this reads it as the negated invoice difference (sales 4000 debited back, the proforma of the
-    # document's 4.32 reversed: 15% = 0.648 -> 0.65, 2.9% = 0.12528 -> 0.13), not as a credit note's postings
-    # (returns 4030, no proforma), which the contract describes for refunds and cancellations.
+    # document's 4.00 of sales price reversed: 15% = 0.60, 2.9% = 0.116 -> 0.12), not as a credit note's postings
+    # (returns 4030), which the contract describes for refunds and cancellations.
     sync(stack, instance_id, priced("18.00", "1.44"))
-    first, second, decrease = documents(api, instance_id)
+    first, second, decrease = sales_documents(api, instance_id)
     assert [first, second] == [invoice, increase]
     check_document(
         decrease,
@@ -925,20 +979,21 @@ def test_late_charge_changes_are_correcting_documents(api, stack, codes):
         pos=[po],
         lines=[
             dr("sales", "4.00", po, "1"),
-            dr("tax", "0.32", po, "1"),
+            dr("facilitator_tax", "0.32", po, "1"),
             cr("accounts_receivable", "4.32", po, "1"),
-            cr("marketplace_cost", "0.65", po),
-            dr("accrued_costs", "0.65", po),
-            cr("payment_cost", "0.13", po),
-            dr("accrued_costs", "0.13", po),
+            cr("marketplace_fees", "0.60", po),
+            dr("accrued_costs", "0.60", po),
+            cr("payment_fees", "0.12", po),
+            dr("accrued_costs", "0.12", po),
         ],
-        # debit 4.00 + 0.32 + 0.65 + 0.13; credit 4.32 + 0.65 + 0.13
-        totals=("5.10", "5.10", "4.00", "0.32", "4.32"),
+        # debit 4.00 + 0.32 + 0.60 + 0.12; credit 4.32 + 0.60 + 0.12
+        totals=("5.04", "5.04", "4.00", "0.32", "4.32"),
         skus={(po, "1"): SIMPLE_SKU},
     )
     evaluate(stack, instance_id, po)
     evaluate(stack, instance_id, po)
-    assert len(documents(api, instance_id)) == 3
+    assert len(sales_documents(api, instance_id)) == 3
+    assert len(documents(api, instance_id, type="cogs")) == 1  # the cost did not change
 
 
 REFUND_CHARGES = [charge("PRODUCT", "15.00", "1.20"), charge("SHIPPING", "3.00", "0.24")]
@@ -948,10 +1003,8 @@ def refund_invoice_lines(po: str) -> list[Posting]:
     return [
         cr("sales", "15.00", po, "1"),
         cr("shipping_revenue", "3.00", po, "1"),
-        cr("tax", "1.44", po, "1"),
+        cr("facilitator_tax", "1.44", po, "1"),
         dr("accounts_receivable", "19.44", po, "1"),
-        dr("cogs", "5.00", po, "1"),
-        cr("inventory", "5.00", po, "1"),
     ]
 
 
@@ -959,18 +1012,18 @@ def full_refund_lines(po: str) -> list[Posting]:
     return [
         dr("sales_returns_allowances", "15.00", po, "1"),
         dr("shipping_refund", "3.00", po, "1"),
-        dr("tax", "1.44", po, "1"),
+        dr("facilitator_tax", "1.44", po, "1"),
         cr("accounts_receivable", "19.44", po, "1"),
     ]
 
 
 def check_refund_pair(api, instance_id: str, po: str, credit_lines: list[Posting], credit_totals: tuple) -> None:
     """The order's invoice (REFUND_CHARGES, cost 5.00) and its one credit note."""
-    docs = [d for d in documents(api, instance_id) if d["purchase_order_ids"] == [po]]
+    docs = [d for d in sales_documents(api, instance_id) if d["purchase_order_ids"] == [po]]
     assert sorted(d["type"] for d in docs) == ["credit", "invoice"], [(d["type"], d["reason"]) for d in docs]
     [invoice] = [d for d in docs if d["type"] == "invoice"]
     [credit] = [d for d in docs if d["type"] == "credit"]
-    # 15.00 + 3.00 + 1.20 + 0.24 = 19.44 receivable; debit 19.44 + 5.00 cogs = 24.44
+    # 15.00 + 3.00 + 1.20 + 0.24 = 19.44 receivable (the cost of goods sold, 5.00, is a document of its own)
     check_document(
         invoice,
         instance_id,
@@ -978,7 +1031,7 @@ def check_refund_pair(api, instance_id: str, po: str, credit_lines: list[Posting
         reason="sale",
         pos=[po],
         lines=refund_invoice_lines(po),
-        totals=("24.44", "24.44", "18.00", "1.44", "19.44"),
+        totals=("19.44", "19.44", "18.00", "1.44", "19.44"),
         skus={(po, "1"): "SKU-R"},
     )
     check_document(
@@ -1001,7 +1054,7 @@ def test_refund_status_without_amounts_credits_the_whole_line(api, stack, codes)
     sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-R", 1, REFUND_CHARGES, "Refund", LATER)]))
     check_refund_pair(api, instance_id, po, full_refund_lines(po), ("19.44", "19.44", "18.00", "1.44", "19.44"))
     evaluate(stack, instance_id, po)
-    assert len(documents(api, instance_id)) == 2
+    assert len(sales_documents(api, instance_id)) == 2
 
 
 def test_order_first_seen_already_refunded_is_invoiced_and_credited_in_one_evaluation(api, stack, codes):
@@ -1035,7 +1088,7 @@ def test_order_first_seen_already_refunded_is_invoiced_and_credited_in_one_evalu
         [
             dr("sales_returns_allowances", "5.00", with_amounts, "1"),
             dr("shipping_refund", "3.00", with_amounts, "1"),
-            dr("tax", "0.64", with_amounts, "1"),
+            dr("facilitator_tax", "0.64", with_amounts, "1"),
             cr("accounts_receivable", "8.64", with_amounts, "1"),
         ],
         ("8.64", "8.64", "8.00", "0.64", "8.64"),
@@ -1060,16 +1113,14 @@ def test_monthly_invoices_and_weekly_credits_have_their_period_keys(api, stack, 
     sync(
         stack, instance_id, walmart_order(po, [order_line(1, "SKU-W", 2, charges, "Delivered", last_month)], last_month)
     )
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
     month_key = f"{last_month.year:04d}-{last_month.month:02d}"
     invoice_lines = [
         cr("sales", "16.00", po, "1"),
-        cr("tax", "1.28", po, "1"),
+        cr("facilitator_tax", "1.28", po, "1"),
         dr("accounts_receivable", "17.28", po, "1"),
-        dr("cogs", "5.00", po, "1"),
-        cr("inventory", "5.00", po, "1"),
     ]
-    invoice_totals = ("22.28", "22.28", "16.00", "1.28", "17.28")
+    invoice_totals = ("17.28", "17.28", "16.00", "1.28", "17.28")
     check_document(
         invoice,
         instance_id,
@@ -1093,7 +1144,7 @@ def test_monthly_invoices_and_weekly_credits_have_their_period_keys(api, stack, 
     week_end = datetime.combine(LATER.date() - timedelta(days=iso_day - 1) + timedelta(days=7), time(0), UTC)
     week_ended = datetime.now(UTC) >= week_end
     close_batches(stack)
-    issued, credit = documents(api, instance_id)
+    issued, credit = sales_documents(api, instance_id)
     check_document(
         issued,
         instance_id,
@@ -1115,7 +1166,7 @@ def test_monthly_invoices_and_weekly_credits_have_their_period_keys(api, stack, 
         pos=[po],
         lines=[
             dr("sales_returns_allowances", "4.00", po, "1"),
-            dr("tax", "0.32", po, "1"),
+            dr("facilitator_tax", "0.32", po, "1"),
             cr("accounts_receivable", "4.32", po, "1"),
         ],
         totals=("4.32", "4.32", "4.00", "0.32", "4.32"),
@@ -1125,7 +1176,9 @@ def test_monthly_invoices_and_weekly_credits_have_their_period_keys(api, stack, 
         status="issued" if week_ended else "open",
     )
     assert documents(api, instance_id, period="weekly") == [credit]
-    assert documents(api, instance_id, period="monthly") == [issued]
+    assert documents(api, instance_id, period="monthly", type="invoice") == [issued]
+    [cost] = documents(api, instance_id, period="monthly", type="cogs")  # 2.50 x 2
+    assert (cost["period_key"], lines_of(cost)) == (month_key, ordered(cogs_lines(po, "1", "5.00")))
 
 
 def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, stack, codes):
@@ -1143,7 +1196,7 @@ def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, st
         ],
     )
     sync(stack, instance_id, raw)
-    [invoice] = documents(api, instance_id)
+    [invoice] = documents(api, instance_id, type="invoice")
     check_document(
         invoice,
         instance_id,
@@ -1152,12 +1205,10 @@ def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, st
         pos=[po],
         lines=[
             cr("sales", "9.00", po, "1"),
-            cr("tax", "0.72", po, "1"),
+            cr("facilitator_tax", "0.72", po, "1"),
             dr("accounts_receivable", "9.72", po, "1"),
-            dr("cogs", "1.00", po, "1"),
-            cr("inventory", "1.00", po, "1"),
         ],
-        totals=("10.72", "10.72", "9.00", "0.72", "9.72"),
+        totals=("9.72", "9.72", "9.00", "0.72", "9.72"),
         skus={(po, "1"): "SKU-S"},
     )
     [hold] = holds(api, instance_id)
@@ -1166,7 +1217,7 @@ def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, st
 
     patch_settings(api, instance_id, shipping_revenue_nominal_code_id=3)
     stack.pump(queues={"AccountingQueue": "accounting"})
-    same, released = documents(api, instance_id)
+    same, released = documents(api, instance_id, type="invoice")
     assert same == invoice
     # line 2: 9.00 + 2.00 shipping (no tax on it) + 0.72 tax = 11.72
     check_document(
@@ -1178,12 +1229,10 @@ def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, st
         lines=[
             cr("sales", "9.00", po, "2"),
             cr("shipping_revenue", "2.00", po, "2"),
-            cr("tax", "0.72", po, "2"),
+            cr("facilitator_tax", "0.72", po, "2"),
             dr("accounts_receivable", "11.72", po, "2"),
-            dr("cogs", "1.00", po, "2"),
-            cr("inventory", "1.00", po, "2"),
         ],
-        totals=("12.72", "12.72", "11.00", "0.72", "11.72"),
+        totals=("11.72", "11.72", "11.00", "0.72", "11.72"),
         skus={(po, "2"): "SKU-S"},
     )
     assert holds(api, instance_id) == []
@@ -1255,9 +1304,9 @@ def test_one_unit_shipped_one_cancelled_then_refunded_unit_by_unit(api, stack, c
         instance_id,
         walmart_order(po, [split_line(1, "SKU-U", charges, [("Shipped", 1), ("Cancelled", 1)], SHIPPED)]),
     )
-    [invoice] = documents(api, instance_id)
-    # one unit of two: product 10.00, shipping 2.50, tax 0.80 + 0.20 = 1.00, receivable 13.50, cogs 6.50 x 1;
-    # marketplace 15% x 13.50 = 2.025 -> 2.03 (half up); payment 2.9% x 13.50 = 0.3915 -> 0.39
+    [invoice] = documents(api, instance_id, type="invoice")
+    # one unit of two: product 10.00, shipping 2.50, tax 0.80 + 0.20 = 1.00, receivable 13.50; on the sales price
+    # 12.50: marketplace 15% = 1.875 -> 1.88 (half up); payment 2.9% = 0.3625 -> 0.36
     check_document(
         invoice,
         instance_id,
@@ -1267,17 +1316,15 @@ def test_one_unit_shipped_one_cancelled_then_refunded_unit_by_unit(api, stack, c
         lines=[
             cr("sales", "10.00", po, "1"),
             cr("shipping_revenue", "2.50", po, "1"),
-            cr("tax", "1.00", po, "1"),
+            cr("facilitator_tax", "1.00", po, "1"),
             dr("accounts_receivable", "13.50", po, "1"),
-            dr("cogs", "6.50", po, "1"),
-            cr("inventory", "6.50", po, "1"),
-            dr("marketplace_cost", "2.03", po),
-            cr("accrued_costs", "2.03", po),
-            dr("payment_cost", "0.39", po),
-            cr("accrued_costs", "0.39", po),
+            dr("marketplace_fees", "1.88", po),
+            cr("accrued_costs", "1.88", po),
+            dr("payment_fees", "0.36", po),
+            cr("accrued_costs", "0.36", po),
         ],
-        # debit 13.50 + 6.50 + 2.03 + 0.39; credit 10.00 + 2.50 + 1.00 + 6.50 + 2.03 + 0.39
-        totals=("22.42", "22.42", "12.50", "1.00", "13.50"),
+        # debit 13.50 + 1.88 + 0.36; credit 10.00 + 2.50 + 1.00 + 1.88 + 0.36
+        totals=("15.74", "15.74", "12.50", "1.00", "13.50"),
         skus={(po, "1"): "SKU-U"},
     )
     # the shipped unit comes back, refunded without amounts: its share is credited; the cancelled one never was invoiced
@@ -1286,8 +1333,9 @@ def test_one_unit_shipped_one_cancelled_then_refunded_unit_by_unit(api, stack, c
         instance_id,
         walmart_order(po, [split_line(1, "SKU-U", charges, [("Refund", 1), ("Cancelled", 1)], LATER)]),
     )
-    same, credit = documents(api, instance_id)
+    same, credit = sales_documents(api, instance_id)
     assert same == invoice
+    # the estimate of the fees on the 12.50 credited is reversed (1.88 and 0.36, as invoiced)
     check_document(
         credit,
         instance_id,
@@ -1297,14 +1345,19 @@ def test_one_unit_shipped_one_cancelled_then_refunded_unit_by_unit(api, stack, c
         lines=[
             dr("sales_returns_allowances", "10.00", po, "1"),
             dr("shipping_refund", "2.50", po, "1"),
-            dr("tax", "1.00", po, "1"),
+            dr("facilitator_tax", "1.00", po, "1"),
             cr("accounts_receivable", "13.50", po, "1"),
+            cr("marketplace_fees", "1.88", po),
+            dr("accrued_costs", "1.88", po),
+            cr("payment_fees", "0.36", po),
+            dr("accrued_costs", "0.36", po),
         ],
-        totals=("13.50", "13.50", "12.50", "1.00", "13.50"),
+        # debit 10.00 + 2.50 + 1.00 + 1.88 + 0.36; credit 13.50 + 1.88 + 0.36
+        totals=("15.74", "15.74", "12.50", "1.00", "13.50"),
         skus={(po, "1"): "SKU-U"},
     )
     evaluate(stack, instance_id, po)
-    assert len(documents(api, instance_id)) == 2
+    assert len(sales_documents(api, instance_id)) == 2
 
 
 def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, codes):
@@ -1313,8 +1366,8 @@ def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, co
     po = "1000000000202"
     charges = [charge("PRODUCT", "30.00", "2.40")]
     sync(stack, instance_id, walmart_order(po, [split_line(1, "SKU-V", charges, [("Shipped", 3)], SHIPPED)]))
-    [invoice] = documents(api, instance_id)
-    # three units: product 30.00, tax 2.40, receivable 32.40, cogs 4.00 x 3 = 12.00; no proforma set
+    [invoice] = documents(api, instance_id, type="invoice")
+    # three units: product 30.00, tax 2.40, receivable 32.40; no proforma set
     check_document(
         invoice,
         instance_id,
@@ -1323,12 +1376,10 @@ def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, co
         pos=[po],
         lines=[
             cr("sales", "30.00", po, "1"),
-            cr("tax", "2.40", po, "1"),
+            cr("facilitator_tax", "2.40", po, "1"),
             dr("accounts_receivable", "32.40", po, "1"),
-            dr("cogs", "12.00", po, "1"),
-            cr("inventory", "12.00", po, "1"),
         ],
-        totals=("44.40", "44.40", "30.00", "2.40", "32.40"),
+        totals=("32.40", "32.40", "30.00", "2.40", "32.40"),
         skus={(po, "1"): "SKU-V"},
     )
     sync(
@@ -1336,7 +1387,7 @@ def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, co
         instance_id,
         walmart_order(po, [split_line(1, "SKU-V", charges, [("Shipped", 2), ("Cancelled", 1)], LATER)]),
     )
-    same, credit = documents(api, instance_id)
+    same, credit = sales_documents(api, instance_id)
     assert same == invoice  # never a negative invoice: the cancelled unit is credited
     # two units keep 30.00 x 2/3 = 20.00 and 2.40 x 2/3 = 1.60: the third is 10.00 and 0.80, receivable 10.80
     check_document(
@@ -1347,7 +1398,7 @@ def test_a_unit_cancelled_after_its_line_was_invoiced_is_credited(api, stack, co
         pos=[po],
         lines=[
             dr("sales_returns_allowances", "10.00", po, "1"),
-            dr("tax", "0.80", po, "1"),
+            dr("facilitator_tax", "0.80", po, "1"),
             cr("accounts_receivable", "10.80", po, "1"),
         ],
         totals=("10.80", "10.80", "10.00", "0.80", "10.80"),
@@ -1372,7 +1423,7 @@ def test_stored_document_and_posting_items_keep_their_shape(api, stack, codes):
     add_product(api, SIMPLE_SKU, "6.50")
     po = "1000000000301"
     sync(stack, instance_id, simple_order(po))
-    [document] = stored_items(stack, instance_id, "ACCTDOC")
+    [document] = [item for item in stored_items(stack, instance_id, "ACCTDOC") if item["type"] == "invoice"]
     assert set(document) == {
         "pk",
         "sk",

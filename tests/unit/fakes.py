@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -394,9 +394,13 @@ class FakePostings:
         return True
 
     def page_documents(
-        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None, where: Mapping[str, str]
     ) -> tuple[list[dict[str, Any]], str | None]:
-        mine = [d for (t, _), d in self.documents.items() if t == tenant_id and d["instance_id"] == instance_id]
+        mine = [
+            d
+            for (t, _), d in self.documents.items()
+            if t == tenant_id and d["instance_id"] == instance_id and all(d.get(k) == v for k, v in where.items())
+        ]
         start = int(cursor or 0)
         more = start + limit < len(mine)
         return mine[start : start + limit], str(start + limit) if more else None

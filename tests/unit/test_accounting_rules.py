@@ -64,11 +64,20 @@ def test_credits_never_exceed_what_was_invoiced_and_need_an_invoice() -> None:
 def test_documents_balance() -> None:
     (target,) = line_targets(order("Delivered"), {"A": Decimal("2.50")})
     entries = Entries({"sales": (1, "4000"), "shipping_revenue": (3, "4010"), "cogs": (2, "5000")})
-    entries.invoice(target, invoice_due(target, Posted()), "1")
-    entries.proforma(Decimal("12.96"), {"proforma_marketplace_cost_percentage": 15}, "1")
+    due = invoice_due(target, Posted())
+    entries.invoice(target, due.revenue, "1")
+    entries.cost(target, due.cost, "1")
+    entries.proforma(due.sales_price, {"proforma_marketplace_cost_percentage": 15}, "1")
     result = totals(entries.lines)
-    assert result["debit"] == result["credit"] == "22.40"  # 12.96 receivable + 7.50 cogs + 1.94 marketplace
-    assert (result["gross"], result["tax"], result["net"]) == ("12.96", "0.96", "12.00")
+    assert result.debit == result.credit == "22.26"  # 12.96 receivable + 7.50 cogs + 15% x 12.00 = 1.80 marketplace
+    assert (result.gross, result.tax, result.net) == ("12.96", "0.96", "12.00")
+    assert entries.missing() == [
+        "accounts_receivable",
+        "facilitator_tax",
+        "inventory",
+        "marketplace_fees",
+        "accrued_costs",
+    ]
 
 
 # -- per-status quantities: invoiced and credited unit by unit (issue #12, point 5) ----------------------------------

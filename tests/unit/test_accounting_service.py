@@ -21,7 +21,7 @@ from tests.unit.fakes import (
 )
 from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
-from walmart_integration.models.instance import InstanceRecord
+from walmart_integration.models.instance import ACCOUNTS, InstanceRecord
 from walmart_integration.models.marketplace import order_from_walmart
 from walmart_integration.models.messages import AccountingJob
 from walmart_integration.services.accounting import ATTEMPTS, AccountingService
@@ -30,14 +30,10 @@ from walmart_integration.worker import Delivery
 TENANT, INSTANCE = "t1", "i1"
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 SHIPPED = NOW - timedelta(hours=3)
-CODES = {1: "4000", 2: "5000", 3: "4010", 4: "4020", 5: "4030"}
-ALL_CODES = {
-    "sales_nominal_code_id": 1,
-    "cogs_nominal_code_id": 2,
-    "shipping_revenue_nominal_code_id": 3,
-    "shipping_refund_nominal_code_id": 4,
-    "sales_returns_allowances_nominal_code_id": 5,
-}
+# every account's nominal code, ids 1-15 in ACCOUNTS' order (sales 4000, cogs 5000, ..., reserves 1150)
+CODE_NUMBERS = ("4000", "5000", "4010", "4020", "4030", "1100", "1000", "6100", "6110", "2200", "1200", "2100")
+CODES = dict(enumerate((*CODE_NUMBERS, "6120", "6900", "1150"), start=1))
+ALL_CODES = {f"{account}_nominal_code_id": number for number, account in enumerate(ACCOUNTS, start=1)}
 PROFORMA = {"proforma_marketplace_cost_percentage": 15, "proforma_payment_cost_percentage": 2.9}
 
 
@@ -122,8 +118,12 @@ class World:
         job = AccountingJob(tenant_id=TENANT, instance_id=INSTANCE, purchase_order_ids=list(pos), release=release)
         self.service.evaluate(job, Delivery(1, 5))
 
-    def documents(self) -> list[dict[str, Any]]:
-        return self.service.documents(TENANT, INSTANCE, 100, None, None, None, None)[0]
+    def documents(self, doc_type: str | None = None) -> list[dict[str, Any]]:
+        found = self.service.documents(TENANT, INSTANCE, 100, None, doc_type, None, None)[0]
+        return [document.model_dump() for document in found]
+
+    def holds(self) -> list[dict[str, Any]]:
+        return [hold.model_dump() for hold in self.service.holds(TENANT, INSTANCE)]
 
     def set(self, **settings: Any) -> None:
         record = self.instances.get(TENANT, INSTANCE)
@@ -135,27 +135,27 @@ def postings(document: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 SIMPLE = [("PRODUCT", "20.00", "1.60")]
-# product 20.00, tax 1.60, receivable 21.60; cogs 6.50 x 2 = 13.00; marketplace 15% of 21.60 = 3.24,
-# payment 2.9% of 21.60 = 0.6264 -> 0.63 (half up)
+# product 20.00, tax 1.60, receivable 21.60; fees on the sales price 20.00 (tax excluded): marketplace 15% = 3.00,
+# payment 2.9% = 0.58; the cost of goods sold, 6.50 x 2 = 13.00, is a document of its own
 SIMPLE_INVOICE = sorted(
     [
         ("accounts_receivable", "21.60", "0.00"),
         ("sales", "0.00", "20.00"),
-        ("tax", "0.00", "1.60"),
-        ("cogs", "13.00", "0.00"),
-        ("inventory", "0.00", "13.00"),
-        ("marketplace_cost", "3.24", "0.00"),
-        ("accrued_costs", "0.00", "3.24"),
-        ("payment_cost", "0.63", "0.00"),
-        ("accrued_costs", "0.00", "0.63"),
+        ("facilitator_tax", "0.00", "1.60"),
+        ("marketplace_fees", "3.00", "0.00"),
+        ("accrued_costs", "0.00", "3.00"),
+        ("payment_fees", "0.58", "0.00"),
+        ("accrued_costs", "0.00", "0.58"),
     ]
 )
+SIMPLE_COGS = sorted([("cogs", "13.00", "0.00"), ("inventory", "0.00", "13.00")])
 
 
 def test_a_shipped_line_is_invoiced_once_and_published_once() -> None:
     world = World(**ALL_CODES, **PROFORMA)
     world.sync(walmart_order("P1", "Shipped", SIMPLE))
-    [invoice] = world.documents()
+    [invoice] = world.documents("invoice")
+    [cost] = world.documents("cogs")
     assert (invoice["type"], invoice["reason"], invoice["period"], invoice["status"]) == (
         "invoice",
         "sale",
@@ -163,13 +163,15 @@ def test_a_shipped_line_is_invoiced_once_and_published_once() -> None:
         "issued",
     )
     assert postings(invoice) == SIMPLE_INVOICE
-    assert invoice["totals"] == {"debit": "38.47", "credit": "38.47", "gross": "21.60", "tax": "1.60", "net": "20.00"}
+    assert invoice["totals"] == {"debit": "25.18", "credit": "25.18", "gross": "21.60", "tax": "1.60", "net": "20.00"}
+    assert (cost["reason"], postings(cost)) == ("sale", SIMPLE_COGS)
+    assert cost["totals"] == {"debit": "13.00", "credit": "13.00", "gross": "0.00", "tax": "0.00", "net": "0.00"}
     world.sync(walmart_order("P1", "Shipped", SIMPLE))  # synced again
     world.evaluate("P1", "P1")  # and delivered twice
-    assert world.documents() == [invoice]
-    assert [(t, d["id"], d["tenant_id"]) for _, t, d in world.events.published] == [
-        ("SalesInvoiceIssued", invoice["id"], TENANT)
-    ]
+    assert sorted(d["id"] for d in world.documents()) == sorted([invoice["id"], cost["id"]])
+    assert sorted((t, d["id"], d["tenant_id"]) for _, t, d in world.events.published) == sorted(
+        [("SalesInvoiceIssued", invoice["id"], TENANT), ("CostOfGoodsSoldPosted", cost["id"], TENANT)]
+    )
 
 
 def test_a_cancellation_after_invoicing_credits_what_was_invoiced() -> None:
@@ -178,14 +180,15 @@ def test_a_cancellation_after_invoicing_credits_what_was_invoiced() -> None:
     world.sync(walmart_order("P2", "Shipped", charges))
     world.clock.advance(hours=1)
     world.sync(walmart_order("P2", "Cancelled", charges, at=NOW))
-    invoice, credit = world.documents()
+    [invoice] = world.documents("invoice")
+    [credit] = world.documents("credit")
     assert (credit["type"], credit["reason"]) == ("credit", "cancellation")
     # tax 3.20 + 0.48 = 3.68; receivable 40.00 + 6.00 + 3.68 = 49.68
     assert postings(credit) == sorted(
         [
             ("sales_returns_allowances", "40.00", "0.00"),
             ("shipping_refund", "6.00", "0.00"),
-            ("tax", "3.68", "0.00"),
+            ("facilitator_tax", "3.68", "0.00"),
             ("accounts_receivable", "0.00", "49.68"),
         ]
     )
@@ -196,33 +199,43 @@ def test_a_line_cancelled_before_it_shipped_posts_nothing() -> None:
     world = World(**ALL_CODES)
     world.sync(walmart_order("P3", "Created", SIMPLE))
     world.sync(walmart_order("P3", "Cancelled", SIMPLE))
-    assert world.documents() == [] and world.service.holds(TENANT, INSTANCE) == []
+    assert world.documents() == [] and world.holds() == []
 
 
 def test_a_missing_code_holds_the_line_until_the_setting_is_fixed() -> None:
-    world = World(cogs_nominal_code_id=2)
+    world = World(**{**ALL_CODES, "sales_nominal_code_id": None})
     world.sync(walmart_order("P4", "Shipped", SIMPLE))
-    assert world.documents() == []
-    [hold] = world.service.holds(TENANT, INSTANCE)
+    assert [d["type"] for d in world.documents()] == ["cogs"]  # the cost does not wait on the revenue
+    [hold] = world.holds()
     assert (hold["purchase_order_id"], hold["line_number"], hold["type"]) == ("P4", "1", "invoice")
     assert hold["reason"] == "No sales nominal code is set on the instance (or it no longer exists)."
     world.clock.advance(minutes=5)
     world.evaluate("P4")  # evaluated again without the fix: still held, since when it was first held
-    assert world.service.holds(TENANT, INSTANCE) == [hold]
+    assert world.holds() == [hold]
     world.set(sales_nominal_code_id=1)
     world.evaluate(release=True)  # what a PATCH of the accounting settings queues
-    [invoice] = world.documents()
+    [invoice] = world.documents("invoice")
     assert ("sales", "0.00", "20.00") in postings(invoice)
-    assert world.service.holds(TENANT, INSTANCE) == []
+    assert world.holds() == []
 
 
 def test_a_product_without_cost_is_held_with_its_sku() -> None:
     world = World(**ALL_CODES)
     world.catalog.products[TENANT]["SKU-1"].cost = None
     world.sync(walmart_order("P5", "Shipped", SIMPLE))
-    assert [h["reason"] for h in world.service.holds(TENANT, INSTANCE)] == [
-        "Product SKU-1 has no cost: create it in /api/products with a cost."
+    assert [(h["type"], h["reason"]) for h in world.holds()] == [
+        ("cogs", "Product SKU-1 has no cost: set it with PATCH /api/products/{id}.")
     ]
+    [invoice] = world.documents()  # revenue never waits on the cost
+    assert postings(invoice) == sorted(
+        [("accounts_receivable", "21.60", "0.00"), ("sales", "0.00", "20.00"), ("facilitator_tax", "0.00", "1.60")]
+    )
+    world.catalog.products[TENANT]["SKU-1"].cost = Decimal("6.50")
+    world.evaluate("P5")
+    assert [d["type"] for d in world.documents()] == ["invoice", "cogs"] and world.holds() == []
+    assert postings(world.documents("cogs")[0]) == SIMPLE_COGS
+    world.evaluate("P5")
+    assert len(world.documents()) == 2
 
 
 def test_an_evaluation_that_lost_a_race_reads_again_and_posts_nothing_twice() -> None:
@@ -239,7 +252,7 @@ def test_an_evaluation_that_lost_a_race_reads_again_and_posts_nothing_twice() ->
 
     world.postings.interfere = concurrent_evaluation
     world.evaluate("P6")
-    assert len(world.documents()) == 1
+    assert [d["type"] for d in world.documents()] == ["invoice", "cogs"]
     assert world.postings.commits == 1
 
 
@@ -266,16 +279,16 @@ def test_a_daily_batch_stays_open_until_its_day_ends_then_is_issued_and_publishe
     world = World(**ALL_CODES, batch_period_sales_order_fulfillments="daily")
     world.sync(walmart_order("P8", "Shipped", SIMPLE))
     world.sync(walmart_order("P9", "Shipped", SIMPLE, at=SHIPPED + timedelta(hours=1)))
-    [batch] = world.documents()
+    [batch] = world.documents("invoice")
     assert (batch["period"], batch["period_key"], batch["status"]) == ("daily", "2026-03-10", "open")
     assert batch["purchase_order_ids"] == ["P8", "P9"]
     assert world.service.close_batches() == 0 and world.events.published == []
     world.clock.advance(hours=10)  # 01:00 the next day
-    assert world.service.close_batches() == 1
-    [issued] = world.documents()
+    assert world.service.close_batches() == 2  # the day's invoice and cost of goods sold
+    [issued] = world.documents("invoice")
     assert issued["status"] == "issued" and issued["totals"]["gross"] == "43.20"
-    assert [t for _, t, _ in world.events.published] == ["SalesInvoiceIssued"]
-    assert world.service.close_batches() == 0 and len(world.events.published) == 1
+    assert sorted(t for _, t, _ in world.events.published) == ["CostOfGoodsSoldPosted", "SalesInvoiceIssued"]
+    assert world.service.close_batches() == 0 and len(world.events.published) == 2
 
 
 def test_only_orders_that_may_owe_a_document_are_queued_in_batches_of_a_hundred() -> None:

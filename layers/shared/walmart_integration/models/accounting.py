@@ -1,14 +1,25 @@
-"""Accounting documents as the API shows them (and as the events carry them)."""
+"""Accounting documents, their posting lines and the lines held back: as stored, as the API shows them and as the
+events carry them (one shape: a stored document is shown as it is)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+DocumentType = Literal["invoice", "credit", "cogs"]
+DocumentReason = Literal["sale", "refund", "cancellation", "correction"]
+Period = Literal["immediate", "daily", "weekly", "monthly"]
+DocumentStatus = Literal["open", "issued"]
 
 
 class PostingLine(BaseModel):
-    account: str = Field(description="sales, shipping_revenue, tax, accounts_receivable, cogs, inventory, ...")
+    account: str = Field(
+        description=(
+            "sales, shipping_revenue, facilitator_tax, accounts_receivable, cogs, inventory, marketplace_fees, "
+            "payment_fees, accrued_costs, ... (each with its instance setting <account>_nominal_code_id)"
+        )
+    )
     nominal_code_id: int | None = None
     nominal_code: str | None = None
     debit: str
@@ -30,11 +41,11 @@ class DocumentTotals(BaseModel):
 class AccountingDocument(BaseModel):
     id: str
     instance_id: str
-    type: Literal["invoice", "credit"]
-    reason: Literal["sale", "refund", "cancellation", "correction"]
-    period: Literal["immediate", "daily", "weekly", "monthly"]
+    type: DocumentType = Field(description="invoice, credit (note) or cogs (cost of goods sold, posted on its own)")
+    reason: DocumentReason
+    period: Period
     period_key: str | None = None
-    status: Literal["open", "issued"]
+    status: DocumentStatus
     currency: str
     issued_at: str | None = None
     created_at: str
@@ -43,10 +54,51 @@ class AccountingDocument(BaseModel):
     totals: DocumentTotals
 
 
+class AccountingDocumentRecord(BaseModel):
+    """A document as stored (``ACCTDOC#<instance>#<id>``): an issued one never changes; an open period batch gets
+    lines appended until the scheduler issues it. None fields are not stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    tenant_id: str
+    instance_id: str
+    type: DocumentType
+    reason: DocumentReason
+    period: Period
+    period_key: str | None = None
+    period_end: str | None = None  # when an open batch's period ends
+    currency: str
+    purchase_order_ids: list[str]
+    lines: list[PostingLine]
+    created_at: str
+    status: DocumentStatus
+    issued_at: str | None = None
+    totals: DocumentTotals | None = None
+    published: bool | None = None  # issued: False until the outbox published it
+
+    def item(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class AccountingHoldRecord(BaseModel):
+    """A line held back from one document type, with why and since when (on the order's posting state)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["accounting_hold"] = "accounting_hold"
+    purchase_order_id: str
+    line_number: str
+    sku: str | None = None
+    document_type: DocumentType
+    reason: str
+    held_at: str
+
+
 class AccountingHold(BaseModel):
     purchase_order_id: str
     line_number: str
     sku: str | None = None
-    type: Literal["invoice", "credit"]
+    type: DocumentType
     reason: str
     held_at: str

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from walmart_integration.config import Settings
 from walmart_integration.errors import NotFound, RetryLater
+from walmart_integration.models.accounting import (
+    AccountingDocument,
+    AccountingDocumentRecord,
+    AccountingHold,
+    AccountingHoldRecord,
+    DocumentTotals,
+    PostingLine,
+)
 from walmart_integration.models.common import iso, new_id, precise_iso, utcnow
+from walmart_integration.models.instance import ACCOUNTS
 from walmart_integration.models.messages import AccountingJob
 from walmart_integration.observability import logger
 from walmart_integration.services.accounting_rules import (
@@ -46,17 +55,11 @@ if TYPE_CHECKING:
     )
     from walmart_integration.worker import Delivery
 
-CODE_SETTINGS = {
-    "sales": "sales_nominal_code_id",
-    "shipping_revenue": "shipping_revenue_nominal_code_id",
-    "cogs": "cogs_nominal_code_id",
-    "sales_returns_allowances": "sales_returns_allowances_nominal_code_id",
-    "shipping_refund": "shipping_refund_nominal_code_id",
-}
-EVENT_TYPES = {"invoice": "SalesInvoiceIssued", "credit": "SalesCreditIssued"}
+EVENT_TYPES = {"invoice": "SalesInvoiceIssued", "credit": "SalesCreditIssued", "cogs": "CostOfGoodsSoldPosted"}
 EVENT_SOURCE = "walmart-integration.accounting"
 ACCOUNTED_STATUSES = INVOICED_STATUSES | {"Cancelled"}  # line statuses that may owe an invoice or a credit
 ATTEMPTS = 4
+Codes = dict[str, tuple[int, str] | None]  # account -> (nominal code id, code), None when not set or gone
 
 
 def period_key(period: str, moment: datetime) -> tuple[str, datetime]:
@@ -95,19 +98,24 @@ class _Context:
     tenant_id: str
     instance_id: str
     settings: dict[str, Any]
-    codes: dict[str, tuple[int, str] | None]
+    codes: Codes
 
 
 def _amount(value: Decimal) -> str:
     return str(cents(value))
 
 
+def missing_codes_reason(accounts: list[str]) -> str:
+    names = ", ".join(account.replace("_", " ") for account in accounts)
+    return f"No {names} nominal code is set on the instance (or it no longer exists)."
+
+
 class Entries:
     """Double-entry lines of one document; debits and credits balance by construction."""
 
-    def __init__(self, codes: dict[str, tuple[int, str] | None]) -> None:
+    def __init__(self, codes: Codes) -> None:
         self.codes = codes
-        self.lines: list[dict[str, Any]] = []
+        self.lines: list[PostingLine] = []
 
     def add(self, account: str, debit: Decimal, target: LineTarget | None, po: str, description: str) -> None:
         """``debit`` > 0 debits the account, < 0 credits it."""
@@ -115,63 +123,82 @@ class Entries:
             return
         code = self.codes.get(account)
         self.lines.append(
-            {
-                "account": account,
-                "nominal_code_id": code[0] if code else None,
-                "nominal_code": code[1] if code else None,
-                "debit": _amount(debit) if debit > 0 else "0.00",
-                "credit": _amount(-debit) if debit < 0 else "0.00",
-                "purchase_order_id": po,
-                "line_number": target.line_number if target else None,
-                "sku": target.sku if target else None,
-                "description": description,
-            }
+            PostingLine(
+                account=account,
+                nominal_code_id=code[0] if code else None,
+                nominal_code=code[1] if code else None,
+                debit=_amount(debit) if debit > 0 else "0.00",
+                credit=_amount(-debit) if debit < 0 else "0.00",
+                purchase_order_id=po,
+                line_number=target.line_number if target else None,
+                sku=target.sku if target else None,
+                description=description,
+            )
         )
+
+    def missing(self) -> list[str]:
+        """Accounts of these lines without a nominal code (the document would not post anywhere)."""
+        return list(dict.fromkeys(line.account for line in self.lines if line.nominal_code_id is None))
 
     def invoice(self, target: LineTarget, amounts: LineAmounts, po: str) -> None:
         self.add("accounts_receivable", amounts.gross, target, po, "Amount due from the marketplace")
         self.add("sales", -amounts.product, target, po, "Product revenue")
         self.add("shipping_revenue", -amounts.shipping, target, po, "Shipping revenue")
-        self.add("tax", -amounts.tax, target, po, "Sales tax")
+        self.add(
+            "facilitator_tax", -amounts.tax, target, po, "Sales tax collected by Walmart (marketplace facilitator)"
+        )
+
+    def cost(self, target: LineTarget, amounts: LineAmounts, po: str) -> None:
         self.add("cogs", amounts.cogs, target, po, "Cost of goods sold")
         self.add("inventory", -amounts.cogs, target, po, "Inventory")
 
     def credit(self, target: LineTarget, amounts: LineAmounts, po: str) -> None:
         self.add("sales_returns_allowances", amounts.product, target, po, "Product refund")
         self.add("shipping_refund", amounts.shipping, target, po, "Shipping refund")
-        self.add("tax", amounts.tax, target, po, "Sales tax refunded")
+        self.add("facilitator_tax", amounts.tax, target, po, "Sales tax refunded (marketplace facilitator)")
         self.add("accounts_receivable", -amounts.gross, target, po, "Refund owed to the customer")
 
-    def proforma(self, gross: Decimal, settings: dict[str, Any], po: str) -> None:
-        for name, account in (("marketplace", "marketplace_cost"), ("payment", "payment_cost")):
+    def proforma(self, sales_price: Decimal, settings: dict[str, Any], po: str) -> None:
+        """Estimated marketplace and payment fees on the sales price (item + shipping, tax excluded: Walmart's
+        referral-fee base, docs/walmart/FACTS.md "Referral fees"); a negative price reverses the estimate."""
+        for name, account in (("marketplace", "marketplace_fees"), ("payment", "payment_fees")):
             percentage = settings.get(f"proforma_{name}_cost_percentage")
-            if percentage is None or gross == 0:
+            if percentage is None or sales_price == 0:
                 continue
-            estimate = cents(gross * money(percentage) / 100)
-            self.add(account, estimate, None, po, f"Estimated {name} cost ({percentage}%)")
-            self.add("accrued_costs", -estimate, None, po, f"Accrued {name} cost")
+            estimate = cents(sales_price * money(percentage) / 100)
+            self.add(account, estimate, None, po, f"Estimated {name} fees ({percentage}%)")
+            self.add("accrued_costs", -estimate, None, po, f"Accrued {name} fees")
 
 
-def totals(lines: list[dict[str, Any]]) -> dict[str, str]:
-    debit = sum((Decimal(line["debit"]) for line in lines), ZERO)
-    credit = sum((Decimal(line["credit"]) for line in lines), ZERO)
-    tax = sum((Decimal(line["credit"]) - Decimal(line["debit"]) for line in lines if line["account"] == "tax"), ZERO)
+def totals(lines: list[PostingLine]) -> DocumentTotals:
+    debit = sum((Decimal(line.debit) for line in lines), ZERO)
+    credit = sum((Decimal(line.credit) for line in lines), ZERO)
+    tax = sum((Decimal(line.credit) - Decimal(line.debit) for line in lines if line.account == "facilitator_tax"), ZERO)
     receivable = sum(
-        (
-            Decimal(line["debit"]) - Decimal(line["credit"])
-            for line in lines
-            if line["account"] == "accounts_receivable"
-        ),
-        ZERO,
+        (Decimal(line.debit) - Decimal(line.credit) for line in lines if line.account == "accounts_receivable"), ZERO
     )
     gross = abs(receivable)
-    return {
-        "debit": _amount(debit),
-        "credit": _amount(credit),
-        "gross": _amount(gross),
-        "tax": _amount(abs(tax)),
-        "net": _amount(gross - abs(tax)),
-    }
+    return DocumentTotals(
+        debit=_amount(debit),
+        credit=_amount(credit),
+        gross=_amount(gross),
+        tax=_amount(abs(tax)),
+        net=_amount(gross - abs(tax)),
+    )
+
+
+@dataclass
+class _Due:
+    """What one evaluation of an order posts: (line, amounts) per part, and the lines held with their reasons."""
+
+    invoices: list[tuple[LineTarget, LineAmounts]] = field(default_factory=list)
+    costs: list[tuple[LineTarget, LineAmounts]] = field(default_factory=list)
+    credits: list[tuple[LineTarget, LineAmounts]] = field(default_factory=list)
+    holds: dict[str, AccountingHoldRecord] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.invoices or self.costs or self.credits)
 
 
 class AccountingService:
@@ -208,11 +235,39 @@ class AccountingService:
         ):
             return
         relevant = [str(order["purchase_order_id"]) for order in orders if _may_owe_a_document(order)]
-        for start in range(0, len(relevant), 100):
+        self._enqueue(tenant_id, instance_id, relevant)
+
+    def _enqueue(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> None:
+        for start in range(0, len(purchase_order_ids), 100):
             job = AccountingJob(
-                tenant_id=tenant_id, instance_id=instance_id, purchase_order_ids=relevant[start : start + 100]
+                tenant_id=tenant_id, instance_id=instance_id, purchase_order_ids=purchase_order_ids[start : start + 100]
             )
             self.queues.send(self.settings.accounting_queue_url, job)
+
+    def product_changed(self, tenant_id: str, sku: str) -> int:
+        """A product's cost (or name) changed: the orders with lines of it held, in every instance of the tenant, are
+        evaluated again at once (their accounting jobs queued). The number of orders queued."""
+        queued = 0
+        for instance_id in self._instance_ids(tenant_id):
+            pos = sorted(
+                {
+                    str(posting["purchase_order_id"])
+                    for posting in self.repo.held(tenant_id, instance_id)
+                    if any(hold.get("sku") == sku for hold in (posting.get("holds") or {}).values())
+                }
+            )
+            self._enqueue(tenant_id, instance_id, pos)
+            queued += len(pos)
+        return queued
+
+    def _instance_ids(self, tenant_id: str) -> list[str]:
+        ids: list[str] = []
+        cursor = None
+        while True:
+            records, cursor = self.instances.page(tenant_id, 100, cursor)
+            ids += [record.id for record in records]
+            if not cursor:
+                return ids
 
     # -- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, job: AccountingJob, delivery: Delivery) -> None:
@@ -241,8 +296,8 @@ class AccountingService:
         if posted_any:
             self.publish_outbox()
 
-    def _codes(self, tenant_id: str, settings: dict[str, Any]) -> dict[str, tuple[int, str] | None]:
-        wanted = {account: settings.get(name) for account, name in CODE_SETTINGS.items()}
+    def _codes(self, tenant_id: str, settings: dict[str, Any]) -> Codes:
+        wanted = {account: settings.get(f"{account}_nominal_code_id") for account in ACCOUNTS}
         found = self.reference.nominal_codes(tenant_id, {int(v) for v in wanted.values() if v is not None})
         return {
             account: (int(number), found[int(number)]) if number is not None and int(number) in found else None
@@ -267,60 +322,90 @@ class AccountingService:
                 return posted
         raise RetryLater(f"Order {po}: its accounting changed concurrently; evaluated again later")
 
+    def _due(self, context: _Context, po: str, targets: list[LineTarget], posted: Posted, now: datetime) -> _Due:
+        """What each line owes, part by part (invoice, cost of goods sold, credit), each part held on its own when it
+        cannot post (a missing nominal code, a product without cost): revenue never waits on the cost."""
+        settings = context.settings
+        due = _Due()
+
+        def hold(target: LineTarget, doc_type: str, reason: str) -> None:
+            due.holds[f"{target.line_number}#{doc_type}"] = AccountingHoldRecord(
+                purchase_order_id=po,
+                line_number=target.line_number,
+                sku=target.sku,
+                document_type=doc_type,  # type: ignore[arg-type]
+                reason=reason,
+                held_at=iso(now) or "",
+            )
+
+        def missing(part: str, target: LineTarget, amounts: LineAmounts) -> list[str]:
+            """The accounts of this part's lines (its proforma fees included) that have no nominal code."""
+            scratch = Entries(context.codes)
+            if part == "invoice":
+                scratch.invoice(target, amounts, po)
+                scratch.proforma(amounts.sales_price, settings, po)
+            elif part == "cogs":
+                scratch.cost(target, amounts, po)
+            else:
+                scratch.credit(target, amounts, po)
+                scratch.proforma(-amounts.sales_price, settings, po)
+            return scratch.missing()
+
+        for target in targets:
+            line = target.line_number
+            if settings.get("sync_sales_order_invoices_to_accounting", True):
+                owed = invoice_due(target, posted)
+                revenue, cost = owed.revenue, owed.cost
+                if not revenue.is_zero:
+                    if absent := missing("invoice", target, revenue):
+                        hold(target, "invoice", missing_codes_reason(absent))
+                    else:
+                        due.invoices.append((target, revenue))
+                        posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(revenue)
+                if target.cost_missing and target.shipped:
+                    hold(target, "cogs", f"Product {target.sku} has no cost: set it with PATCH /api/products/{{id}}.")
+                elif not cost.is_zero:
+                    if absent := missing("cogs", target, cost):
+                        hold(target, "cogs", missing_codes_reason(absent))
+                    else:
+                        due.costs.append((target, cost))
+                        posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(cost)
+            if settings.get("sync_sales_credit_to_accounting", True):
+                # A line first seen already refunded or cancelled is invoiced and credited in this one evaluation.
+                owed = credit_due(target, posted)
+                if owed.is_zero:
+                    continue
+                if absent := missing("credit", target, owed):
+                    hold(target, "credit", missing_codes_reason(absent))
+                else:
+                    due.credits.append((target, owed))
+                    posted.credit[line] = posted.credit.get(line, LineAmounts()).plus(owed)
+        return due
+
     def _post(
         self, context: _Context, order: dict[str, Any], targets: list[LineTarget], state: dict[str, Any] | None
     ) -> tuple[bool, bool]:
         """(done, posted a document): not done when another evaluation changed the order's postings meanwhile."""
-        tenant_id, instance_id, settings, codes = (
-            context.tenant_id,
-            context.instance_id,
-            context.settings,
-            context.codes,
-        )
+        tenant_id, instance_id = context.tenant_id, context.instance_id
         po = str(order["purchase_order_id"])
         posted = Posted.of(state)
         version = int((state or {}).get("version") or 0)
         now = self.clock()
-        invoices: list[tuple[LineTarget, LineAmounts]] = []
-        credits: list[tuple[LineTarget, LineAmounts]] = []
-        holds: dict[str, dict[str, Any]] = {}
-        for target in targets:
-            if settings.get("sync_sales_order_invoices_to_accounting", True):
-                due = invoice_due(target, posted)
-                if not due.is_zero:
-                    reason = self._invoice_hold(target, due, codes)
-                    if reason:
-                        holds[f"{target.line_number}#invoice"] = self._hold(po, target, "invoice", reason, now)
-                    else:
-                        invoices.append((target, due))
-                        posted.invoice[target.line_number] = posted.invoice.get(target.line_number, LineAmounts()).plus(
-                            due
-                        )
-            if settings.get("sync_sales_credit_to_accounting", True):
-                # A line first seen already refunded or cancelled is invoiced and credited in this one evaluation.
-                due = credit_due(target, posted)
-                if not due.is_zero:
-                    reason = self._credit_hold(due, codes)
-                    if reason:
-                        holds[f"{target.line_number}#credit"] = self._hold(po, target, "credit", reason, now)
-                    else:
-                        credits.append((target, due))
+        due = self._due(context, po, targets, posted, now)
+        holds = due.holds
         existing_holds = dict((state or {}).get("holds") or {})
-        if not invoices and not credits and set(existing_holds) == set(holds):
+        if due.empty and set(existing_holds) == set(holds):
             return True, False  # nothing new to post; holds as they were (their first reason and time kept)
-        for key, hold in existing_holds.items():
-            if key in holds:
-                holds[key] = hold  # still held: keep when and why it was first held
-        for target, due in credits:
-            posted.credit[target.line_number] = posted.credit.get(target.line_number, LineAmounts()).plus(due)
-        documents = self._documents(po, order, settings, codes, invoices, credits, now)
+        kept = {key: AccountingHoldRecord.model_validate(hold) for key, hold in existing_holds.items() if key in holds}
+        holds.update(kept)  # still held: keep when and why it was first held
+        documents = self._documents(context, po, order, due, now)
         actions: list[dict[str, Any]] = []
         for document in documents:
-            actions += self._document_actions(tenant_id, instance_id, document, now)
+            actions += self._document_actions(tenant_id, document, now)
         posting = {
             "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
             "credit": {k: v.as_dict() for k, v in posted.credit.items()},
-            "holds": holds or None,
+            "holds": {key: hold.model_dump() for key, hold in holds.items()} or None,
             "updated_at": iso(now),
         }
         actions.append(self.repo.posting_action(tenant_id, instance_id, po, posting, version))
@@ -329,95 +414,66 @@ class AccountingService:
         for document in documents:
             logger.info(
                 "Accounting document posted",
-                extra={"document_id": document["id"], "type": document["type"], "period": document["period"]},
+                extra={"document_id": document.id, "type": document.type, "period": document.period},
             )
         return True, bool(documents)
 
-    @staticmethod
-    def _hold(po: str, target: LineTarget, doc_type: str, reason: str, now: datetime) -> dict[str, Any]:
-        return {
-            "type": "accounting_hold",
-            "purchase_order_id": po,
-            "line_number": target.line_number,
-            "sku": target.sku,
-            "document_type": doc_type,
-            "reason": reason,
-            "held_at": iso(now),
-        }
-
-    @staticmethod
-    def _invoice_hold(target: LineTarget, due: LineAmounts, codes: dict[str, tuple[int, str] | None]) -> str | None:
-        missing = []
-        if due.product != 0 and codes.get("sales") is None:
-            missing.append("sales")
-        if due.shipping != 0 and codes.get("shipping_revenue") is None:
-            missing.append("shipping revenue")
-        if codes.get("cogs") is None:
-            missing.append("cost of goods sold")
-        if missing:
-            return f"No {', '.join(missing)} nominal code is set on the instance (or it no longer exists)."
-        if target.cost_missing:
-            return f"Product {target.sku} has no cost: create it in /api/products with a cost."
-        return None
-
-    @staticmethod
-    def _credit_hold(due: LineAmounts, codes: dict[str, tuple[int, str] | None]) -> str | None:
-        missing = []
-        if due.product != 0 and codes.get("sales_returns_allowances") is None:
-            missing.append("sales returns and allowances")
-        if due.shipping != 0 and codes.get("shipping_refund") is None:
-            missing.append("shipping refund")
-        if missing:
-            return f"No {', '.join(missing)} nominal code is set on the instance (or it no longer exists)."
-        return None
-
     # -- documents ----------------------------------------------------------------------------------------
     def _documents(
-        self,
-        po: str,
-        order: dict[str, Any],
-        settings: dict[str, Any],
-        codes: dict[str, tuple[int, str] | None],
-        invoices: list[tuple[LineTarget, LineAmounts]],
-        credits: list[tuple[LineTarget, LineAmounts]],
-        now: datetime,
-    ) -> list[dict[str, Any]]:
-        """Documents (or batch lines) of one evaluation, grouped by type, reason and period."""
+        self, context: _Context, po: str, order: dict[str, Any], due: _Due, now: datetime
+    ) -> list[AccountingDocumentRecord]:
+        """Documents (or batch lines) of one evaluation, grouped by type, reason and period; each invoice or credit
+        carries the proforma fees of the sales price it posts (a credit reverses them)."""
+        settings = context.settings
         groups: dict[tuple[str, str, Period], Entries] = {}
-        gross: dict[tuple[str, str, Period], Decimal] = defaultdict(lambda: ZERO)
+        sales_price: dict[tuple[str, str, Period], Decimal] = defaultdict(lambda: ZERO)
+        sales_period = settings.get("batch_period_sales_order_fulfillments") or "immediate"
+        returns_period = settings.get("batch_period_customer_returns") or "immediate"
+
+        def group(
+            doc_type: str, reason: str, period: str, target: LineTarget
+        ) -> tuple[tuple[str, str, Period], Entries]:
+            key = (doc_type, reason, self._period(period, target, now))
+            return key, groups.setdefault(key, Entries(context.codes))
+
+        for target, amounts in due.invoices:
+            key, entries = group(
+                *(("invoice", "sale") if amounts.gross >= 0 else ("credit", "correction")), sales_period, target
+            )
+            entries.invoice(target, amounts, po)
+            sales_price[key] += amounts.sales_price
+        for target, amounts in due.costs:
+            _, entries = group("cogs", "sale" if amounts.cogs >= 0 else "correction", sales_period, target)
+            entries.cost(target, amounts, po)
+        for target, amounts in due.credits:
+            reason = target.credit_reason or "refund"
+            key, entries = group(
+                *(("credit", reason) if amounts.gross >= 0 else ("invoice", "correction")), returns_period, target
+            )
+            entries.credit(target, amounts, po)
+            sales_price[key] -= amounts.sales_price
+        for key, price in sales_price.items():
+            groups[key].proforma(price, settings, po)
         currency = self._currency(order)
-        for target, due in invoices:
-            doc_type, reason = ("invoice", "sale") if due.gross >= 0 else ("credit", "correction")
-            period = settings.get("batch_period_sales_order_fulfillments") or "immediate"
-            key = (doc_type, reason, self._period(period, target, now))
-            entries = groups.setdefault(key, Entries(codes))
-            entries.invoice(target, due, po)
-            gross[key] += due.gross
-        for invoice_key, entries in groups.items():
-            entries.proforma(gross[invoice_key], settings, po)
-        for target, due in credits:
-            doc_type, reason = (
-                ("credit", target.credit_reason or "refund") if due.gross >= 0 else ("invoice", "correction")
+        created = iso(now) or ""
+        return [
+            AccountingDocumentRecord(
+                id=new_id(),
+                tenant_id=context.tenant_id,
+                instance_id=context.instance_id,
+                type=doc_type,  # type: ignore[arg-type]
+                reason=reason,  # type: ignore[arg-type]
+                period=period.name,  # type: ignore[arg-type]
+                period_key=period.key,
+                period_end=period.end,
+                currency=currency,
+                purchase_order_ids=[po],
+                lines=entries.lines,
+                created_at=created,
+                status="open",
             )
-            period = settings.get("batch_period_customer_returns") or "immediate"
-            key = (doc_type, reason, self._period(period, target, now))
-            groups.setdefault(key, Entries(codes)).credit(target, due, po)
-        documents = []
-        for (doc_type, reason, period), entries in groups.items():
-            documents.append(
-                {
-                    "type": doc_type,
-                    "reason": reason,
-                    "period": period.name,
-                    "period_key": period.key,
-                    "period_end": period.end,
-                    "currency": currency,
-                    "purchase_order_ids": [po],
-                    "lines": entries.lines,
-                    "id": new_id(),
-                }
-            )
-        return documents
+            for (doc_type, reason, period), entries in groups.items()
+        ]
 
     @staticmethod
     def _currency(order: dict[str, Any]) -> str:
@@ -439,20 +495,20 @@ class AccountingService:
         return Period(period, key, precise_iso(end))
 
     def _document_actions(
-        self, tenant_id: str, instance_id: str, document: dict[str, Any], now: datetime
+        self, tenant_id: str, document: AccountingDocumentRecord, now: datetime
     ) -> list[dict[str, Any]]:
-        document = {**document, "tenant_id": tenant_id, "instance_id": instance_id, "created_at": iso(now)}
-        if document["period"] == "immediate":
-            document.pop("period_end", None)
-            issued = {
-                **document,
-                "status": "issued",
-                "issued_at": iso(now),
-                "totals": totals(document["lines"]),
-                "published": False,
-            }
-            return [self.repo.issued_document_action(tenant_id, issued, precise_iso(now))]
-        return self.repo.batch_actions(tenant_id, {**document, "status": "open"})
+        if document.period == "immediate":
+            issued = document.model_copy(
+                update={
+                    "period_end": None,
+                    "status": "issued",
+                    "issued_at": iso(now),
+                    "totals": totals(document.lines),
+                    "published": False,
+                }
+            )
+            return [self.repo.issued_document_action(tenant_id, issued.item(), precise_iso(now))]
+        return self.repo.batch_actions(tenant_id, document.item())
 
     # -- closing and publishing ------------------------------------------------------------------------------
     def close_batches(self) -> int:
@@ -460,7 +516,8 @@ class AccountingService:
         now = self.clock()
         closed = 0
         for document in self.repo.due_batches(precise_iso(now)):
-            values = {"issued_at": iso(now), "totals": totals(document.get("lines") or []), "published": False}
+            lines = AccountingDocumentRecord.model_validate(document).lines
+            values = {"issued_at": iso(now), "totals": totals(lines).model_dump(), "published": False}
             if self.repo.issue(document, values, precise_iso(now)):
                 closed += 1
         published = self.publish_outbox()
@@ -471,33 +528,33 @@ class AccountingService:
     def publish_outbox(self) -> int:
         published = 0
         for document in self.repo.outbox():
-            tenant_id = str(document["tenant_id"])
-            self.events.publish(
-                EVENT_SOURCE, EVENT_TYPES[document["type"]], {**self.view(document), "tenant_id": tenant_id}
-            )
+            view = self.view(document)
+            detail = {**view.model_dump(mode="json"), "tenant_id": str(document["tenant_id"])}
+            self.events.publish(EVENT_SOURCE, EVENT_TYPES[view.type], detail)
             self.repo.published(document["pk"], document["sk"])
             published += 1
         return published
 
     # -- reads -----------------------------------------------------------------------------------------------
     @staticmethod
-    def view(document: dict[str, Any]) -> dict[str, Any]:
-        lines = document.get("lines") or []
-        return {
-            "id": document["id"],
-            "instance_id": document["instance_id"],
-            "type": document["type"],
-            "reason": document.get("reason") or "sale",
-            "period": document["period"],
-            "period_key": document.get("period_key"),
-            "status": document["status"],
-            "currency": document.get("currency") or "USD",
-            "issued_at": document.get("issued_at"),
-            "created_at": document["created_at"],
-            "purchase_order_ids": list(dict.fromkeys(document.get("purchase_order_ids") or [])),
-            "lines": lines,
-            "totals": document.get("totals") or totals(lines),
-        }
+    def view(item: dict[str, Any]) -> AccountingDocument:
+        """A stored document as the API and the events show it."""
+        document = AccountingDocumentRecord.model_validate(item)
+        return AccountingDocument(
+            id=document.id,
+            instance_id=document.instance_id,
+            type=document.type,
+            reason=document.reason,
+            period=document.period,
+            period_key=document.period_key,
+            status=document.status,
+            currency=document.currency,
+            issued_at=document.issued_at,
+            created_at=document.created_at,
+            purchase_order_ids=list(dict.fromkeys(document.purchase_order_ids)),
+            lines=document.lines,
+            totals=document.totals or totals(document.lines),
+        )
 
     def documents(
         self,
@@ -508,32 +565,26 @@ class AccountingService:
         doc_type: str | None,
         period: str | None,
         status: str | None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[AccountingDocument], str | None]:
         if self.instances.find(tenant_id, instance_id) is None:
             raise NotFound("Instance not found.")
-        items, next_cursor = self.repo.page_documents(tenant_id, instance_id, limit, cursor)
-        views = [self.view(item) for item in items]
-        views = [
-            v
-            for v in views
-            if (doc_type is None or v["type"] == doc_type)
-            and (period is None or v["period"] == period)
-            and (status is None or v["status"] == status)
-        ]
-        return views, next_cursor
+        wanted = {"type": doc_type, "period": period, "status": status}
+        where = {name: value for name, value in wanted.items() if value is not None}
+        items, next_cursor = self.repo.page_documents(tenant_id, instance_id, limit, cursor, where)
+        return [self.view(item) for item in items], next_cursor
 
-    def holds(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]:
+    def holds(self, tenant_id: str, instance_id: str) -> list[AccountingHold]:
         if self.instances.find(tenant_id, instance_id) is None:
             raise NotFound("Instance not found.")
         return [
-            {
-                "purchase_order_id": hold["purchase_order_id"],
-                "line_number": hold["line_number"],
-                "sku": hold.get("sku"),
-                "type": hold["document_type"],
-                "reason": hold["reason"],
-                "held_at": hold["held_at"],
-            }
+            AccountingHold(
+                purchase_order_id=hold.purchase_order_id,
+                line_number=hold.line_number,
+                sku=hold.sku,
+                type=hold.document_type,
+                reason=hold.reason,
+                held_at=hold.held_at,
+            )
             for posting in self.repo.held(tenant_id, instance_id)
-            for hold in (posting.get("holds") or {}).values()
+            for hold in (AccountingHoldRecord.model_validate(h) for h in (posting.get("holds") or {}).values())
         ]

@@ -10,6 +10,10 @@ charges are for all its units; the units that shipped (Shipped, Delivered, Refun
 them, rounded half-up to cents (all units: the charges exactly). A cancelled unit is never invoiced; one cancelled
 after it was invoiced is credited (reason ``cancellation``); a refunded unit is credited for Walmart's refund amounts,
 or for its share when Walmart gives none (reason ``refund``).
+
+Walmart zeroes the charges of a line it cancels (every amount and tax 0:
+docs/walmart/examples/POST_v3_orders_purchaseOrderId_cancel__200__example.json): such a line keeps what was invoiced
+for it, and the invoiced amounts are credited, since its charges no longer say what its units came to.
 """
 
 from __future__ import annotations
@@ -64,6 +68,22 @@ class LineAmounts:
     def gross(self) -> Decimal:
         return self.product + self.shipping + self.tax
 
+    @property
+    def sales_price(self) -> Decimal:
+        """Item price plus shipping, tax excluded: the base of Walmart's referral fee (docs/walmart/FACTS.md,
+        "Referral fees")."""
+        return self.product + self.shipping
+
+    @property
+    def revenue(self) -> LineAmounts:
+        """The invoice's part: everything but the cost of goods sold."""
+        return LineAmounts(self.product, self.shipping, self.tax, ZERO)
+
+    @property
+    def cost(self) -> LineAmounts:
+        """The cost of goods sold alone (its own document)."""
+        return LineAmounts(cogs=self.cogs)
+
     def each(self, other: LineAmounts, pick: Any) -> LineAmounts:
         """``pick(mine, theirs)`` amount by amount."""
         return LineAmounts(*(pick(getattr(self, n), getattr(other, n)) for n in AMOUNTS))
@@ -83,6 +103,16 @@ class LineTarget:
     # the share of the units that shipped or were cancelled: what may stay invoiced when units are cancelled after
     # they were invoiced (they are credited, not taken off the invoice)
     invoice_ceiling: LineAmounts | None = None
+    shipped: int = 0  # units that shipped (their cost of goods sold is owed)
+    # Walmart zeroed the charges of the cancelled line: what was invoiced stays invoiced and is credited
+    charges_zeroed: bool = False
+
+    def ceiling(self, invoiced: LineAmounts) -> LineAmounts:
+        """What may stay on the invoice: the shipped and cancelled units' share (what was invoiced, when Walmart
+        zeroed the cancelled line's charges)."""
+        if self.charges_zeroed:
+            return invoiced
+        return self.invoice_ceiling or self.invoice
 
 
 def _charges(charges: list[dict[str, Any]], units: int = 1, quantity: int = 1) -> tuple[Decimal, Decimal, Decimal]:
@@ -168,6 +198,7 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
         cancelled = units.get(CANCELLED, 0)
         refunded = units.get(REFUND, 0)
         cost = costs.get(sku)
+        zeroed = bool(cancelled) and all(money(c.get("amount")) == 0 and money(c.get("tax")) == 0 for c in charges)
         reason = None
         refund = _refund(line)
         if refund is not None:
@@ -189,6 +220,8 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
                 credit_reason=reason,
                 cost_missing=cost is None,
                 invoice_ceiling=_amounts(charges, shipped + cancelled, quantity, cost),
+                shipped=shipped,
+                charges_zeroed=zeroed,
             )
         )
     return targets
@@ -217,7 +250,7 @@ def invoice_due(target: LineTarget, posted: Posted) -> LineAmounts:
     they are reversed by a credit, never by a negative invoice.
     """
     already = posted.invoice.get(target.line_number, LineAmounts())
-    ceiling = target.invoice_ceiling or target.invoice
+    ceiling = target.ceiling(already)
     wanted = target.invoice.each(already.each(ceiling, min), max)
     return wanted.minus(already)
 
@@ -231,7 +264,7 @@ def credit_due(target: LineTarget, posted: Posted) -> LineAmounts:
     invoiced = posted.invoice.get(target.line_number, LineAmounts())
     if invoiced.is_zero or target.credit_reason is None:
         return LineAmounts()
-    ceiling = target.invoice_ceiling or target.invoice
+    ceiling = target.ceiling(invoiced)
     cancelled = invoiced.each(ceiling, min).minus(target.invoice).each(LineAmounts(), max)
     owed = target.credit.plus(cancelled)
     wanted = LineAmounts(

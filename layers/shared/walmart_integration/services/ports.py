@@ -5,7 +5,7 @@ fakes (``tests/unit/fakes.py``), and mypy checks both against these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -169,7 +169,7 @@ class Postings(Protocol):
     def batch_actions(self, tenant_id: str, document: dict[str, Any]) -> list[dict[str, Any]]: ...
 
     def page_documents(
-        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None, where: Mapping[str, str]
     ) -> tuple[list[dict[str, Any]], str | None]: ...
 
     def held(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]: ...

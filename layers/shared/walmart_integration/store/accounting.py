@@ -13,7 +13,7 @@ lines and holds in one transaction: a duplicate or concurrent evaluation cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from walmart_integration.store import dynamo, keys
@@ -150,10 +150,11 @@ class AccountingRepository(Repository):
 
     # -- reads ------------------------------------------------------------------------------------------------
     def page_documents(
-        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None, where: Mapping[str, str]
     ) -> tuple[list[dict[str, Any]], str | None]:
-        items, next_cursor = self.query_page(
-            keys.tenant_pk(tenant_id), keys.document_prefix(instance_id), limit, cursor
+        """Documents oldest first, only those whose attributes equal ``where``'s (type, period, status)."""
+        items, next_cursor = self.filtered_page(
+            keys.tenant_pk(tenant_id), keys.document_prefix(instance_id), limit, cursor, where
         )
         return [dynamo.deserialize(item, exact=True) for item in items], next_cursor
 

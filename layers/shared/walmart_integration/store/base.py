@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from walmart_integration.store import dynamo
+from walmart_integration.store.expressions import Expression
 
 
 class AwsAdapter:
@@ -51,6 +52,38 @@ class Repository(AwsAdapter):
             params["ExclusiveStartKey"] = start
         response = self.client.query(**params)
         return list(response.get("Items", [])), dynamo.encode_cursor(response.get("LastEvaluatedKey"))
+
+    def filtered_page(
+        self, pk: str, prefix: str, limit: int, cursor: str | None, where: Mapping[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to ``limit`` items of ``query_page``'s listing whose attributes equal ``where``'s values: DynamoDB filters
+        after its own Limit, so this reads on until the page is full or the listing ends. A cursor is only returned
+        when more items may follow (never with an empty page), and continues right after the last item returned."""
+        guard = Expression()
+        key_condition = f"pk = {guard.value(pk)} AND begins_with(sk, {guard.value(prefix)})"
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": key_condition,
+            "Limit": max(limit, 100),
+        }
+        if where:
+            params["FilterExpression"] = " AND ".join(guard.compare(name, "=", value) for name, value in where.items())
+        params.update(guard.attributes())
+        start = dynamo.decode_cursor(cursor, pk, prefix)
+        if start:
+            params["ExclusiveStartKey"] = start
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**params)
+            items = list(response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if len(found) + len(items) > limit or (len(found) + len(items) == limit and last_key):
+                found += items[: limit - len(found)]
+                return found, dynamo.encode_cursor({"sk": found[-1]["sk"]})
+            found += items
+            if not last_key:
+                return found, None
+            params["ExclusiveStartKey"] = last_key
 
     def query_all(self, exact: bool = False, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item a query matches, page after page, deserialised (``exact``: money stays ``Decimal``)."""
