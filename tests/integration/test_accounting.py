@@ -1456,3 +1456,256 @@ def test_stored_document_and_posting_items_keep_their_shape(api, stack, codes):
     assert state["type"] == "accounting_posting"
     assert state["version"] == 1
     assert set(state["invoice"]["1"]) == {"product", "shipping", "tax", "cogs"}
+
+
+# -- issue #13: products with a cost, cancellations as Walmart sends them, paging, the journal, the codes ------------
+def product_id(api, sku: str) -> int:
+    listed = response_json(api("GET", "/api/products", query={"limit": "100"}))["data"]
+    [found] = [p for p in listed if p["sku"] == sku]
+    return int(found["id"])
+
+
+def test_patching_a_products_cost_posts_its_held_cost_of_goods_sold_at_once(api, stack, codes):
+    instance_id = create_instance(api, "patch-cost", **ALL_CODES)
+    add_product(api, "SKU-LATE", None)
+    po = "1000000000401"
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [order_line(1, "SKU-LATE", 3, [charge("PRODUCT", "33.00", "2.64")], "Shipped", SHIPPED)]),
+    )
+    [invoice] = documents(api, instance_id)
+    assert invoice["type"] == "invoice"
+    [hold] = holds(api, instance_id)
+    assert (hold["line_number"], hold["sku"], hold["type"]) == ("1", "SKU-LATE", "cogs")
+
+    identifier = product_id(api, "SKU-LATE")
+    response = api("PATCH", f"/api/products/{identifier}", {"cost": "4.125"})
+    assert response["statusCode"] == 200, response["body"]
+    assert response_json(response)["data"] == {
+        "id": identifier,
+        "sku": "SKU-LATE",
+        "name": "Product SKU-LATE",
+        "cost": "4.125",
+        "created_at": response_json(response)["data"]["created_at"],
+    }
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    same, cost = documents(api, instance_id)
+    assert same == invoice
+    # 4.125 x 3 = 12.375 -> 12.38 (half up)
+    check_document(
+        cost,
+        instance_id,
+        type="cogs",
+        reason="sale",
+        pos=[po],
+        lines=cogs_lines(po, "1", "12.38"),
+        totals=("12.38", "12.38", "0.00", "0.00", "0.00"),
+        skus={(po, "1"): "SKU-LATE"},
+    )
+    assert holds(api, instance_id) == []
+    # the same PATCH again changes nothing and posts nothing
+    assert api("PATCH", f"/api/products/{identifier}", {"cost": "4.125"})["statusCode"] == 200
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    evaluate(stack, instance_id, po)
+    assert len(documents(api, instance_id)) == 2
+
+
+def test_patching_a_product_validates_and_hides_other_tenants_products(api, stack, codes):
+    add_product(api, "SKU-MINE", "1.00")
+    identifier = product_id(api, "SKU-MINE")
+    path = f"/api/products/{identifier}"
+    for body, field in (
+        ({"cost": "-1"}, "cost"),
+        ({"cost": "1.1234567"}, "cost"),
+        ({"cost": "abc"}, "cost"),
+        ({"name": "  "}, "name"),
+        ({"name": None}, None),
+        ({"sku": "OTHER"}, "sku"),
+        ({}, None),
+    ):
+        response = api("PATCH", path, body)
+        assert response["statusCode"] == 422, (body, response["body"])
+        if field:
+            assert field in response_json(response)["errors"], (body, response["body"])
+    assert api("PATCH", path, {"name": "Renamed"}, tenant="intruder")["statusCode"] == 404
+    assert api("PATCH", "/api/products/999999", {"name": "Renamed"})["statusCode"] == 404
+    renamed = api("PATCH", path, {"name": "Renamed"})
+    assert renamed["statusCode"] == 200
+    assert (response_json(renamed)["data"]["name"], response_json(renamed)["data"]["cost"]) == ("Renamed", "1.00")
+
+
+def test_a_line_cancelled_after_it_was_invoiced_with_its_charges_zeroed_is_credited(api, stack, codes):
+    """Walmart zeroes a cancelled line's charges (docs/walmart/examples/POST_v3_orders_purchaseOrderId_cancel__200__
+    example.json): the credit note reverses what was invoiced, the proforma fees on it included."""
+    instance_id = create_instance(api, "zeroed", **ALL_CODES, proforma_marketplace_cost_percentage=15)
+    add_product(api, "SKU-Z", "3.00")
+    po = "1000000000402"
+    charges = [charge("PRODUCT", "24.00", "1.92"), charge("SHIPPING", "4.00", "0.32")]
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-Z", 2, charges, "Shipped", SHIPPED)]))
+    [invoice] = sales_documents(api, instance_id)
+    # receivable 24.00 + 4.00 + 1.92 + 0.32 = 30.24; marketplace 15% of 28.00 = 4.20
+    assert lines_of(invoice) == ordered(
+        [
+            cr("sales", "24.00", po, "1"),
+            cr("shipping_revenue", "4.00", po, "1"),
+            cr("facilitator_tax", "2.24", po, "1"),
+            dr("accounts_receivable", "30.24", po, "1"),
+            dr("marketplace_fees", "4.20", po),
+            cr("accrued_costs", "4.20", po),
+        ]
+    )
+    zeroed = [charge("PRODUCT", "0", "0"), charge("SHIPPING", "0", "0")]
+    sync(stack, instance_id, walmart_order(po, [order_line(1, "SKU-Z", 2, zeroed, "Cancelled", LATER)]))
+    same, credit = sales_documents(api, instance_id)
+    assert same == invoice
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="cancellation",
+        pos=[po],
+        lines=[
+            dr("sales_returns_allowances", "24.00", po, "1"),
+            dr("shipping_refund", "4.00", po, "1"),
+            dr("facilitator_tax", "2.24", po, "1"),
+            cr("accounts_receivable", "30.24", po, "1"),
+            cr("marketplace_fees", "4.20", po),
+            dr("accrued_costs", "4.20", po),
+        ],
+        # debit 24.00 + 4.00 + 2.24 + 4.20; credit 30.24 + 4.20
+        totals=("34.44", "34.44", "28.00", "2.24", "30.24"),
+        skus={(po, "1"): "SKU-Z"},
+    )
+    evaluate(stack, instance_id, po, copies=2)  # a duplicate delivery posts nothing twice
+    assert sales_documents(api, instance_id) == [invoice, credit]
+
+
+def test_a_filtered_listing_never_answers_an_empty_page_with_a_cursor(api, stack, codes):
+    instance_id = create_instance(api, "paging", **ALL_CODES)
+    add_product(api, SIMPLE_SKU, "6.50")
+    for n in range(1, 4):
+        sync(stack, instance_id, simple_order(f"100000000050{n}"))
+    sync(stack, instance_id, simple_order("1000000000503", status="Cancelled"))
+    path = f"/api/walmart/{instance_id}/accounting-documents"
+    # 7 documents (3 invoices, 3 cogs, then the credit): the one credit is on the first page, and nothing follows
+    page = response_json(api("GET", path, query={"type": "credit", "limit": "1"}))
+    assert [d["purchase_order_ids"] for d in page["data"]] == [["1000000000503"]]
+    assert page["next_cursor"] is None
+    pages = []
+    cursor = None
+    while True:
+        query = {"type": "invoice", "limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = response_json(api("GET", path, query=query))
+        pages.append([d["purchase_order_ids"][0] for d in page["data"]])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == [["1000000000501", "1000000000502"], ["1000000000503"]]
+    assert api("GET", path, query={"cursor": "not-a-cursor"})["statusCode"] == 422
+
+
+def test_documents_as_a_csv_journal_one_row_per_posting_line(api, stack, codes):
+    instance_id = create_instance(api, "journal", **ALL_CODES, **PROFORMA)
+    add_product(api, SIMPLE_SKU, "6.50")
+    po = "1000000000601"
+    sync(stack, instance_id, simple_order(po))
+    [invoice] = documents(api, instance_id, type="invoice")
+    [cost] = documents(api, instance_id, type="cogs")
+    path = f"/api/walmart/{instance_id}/accounting-documents"
+    first = api("GET", path, query={"format": "csv", "limit": "1"})
+    assert first["statusCode"] == 200, first["body"]
+    headers = {k.lower(): v[0] for k, v in first["multiValueHeaders"].items()}
+    assert headers["content-type"].startswith("text/csv")
+    cursor = headers["x-next-cursor"]
+    assert (
+        headers["link"]
+        == f'</api/walmart/{instance_id}/accounting-documents?format=csv&limit=1&cursor={cursor}>; rel="next"'
+    )
+    day = invoice["issued_at"][:10]
+    assert first["body"].split("\r\n") == [
+        "date,reference,nominal_code,description,debit,credit,currency,document_type,account,purchase_order_id,"
+        "line_number,sku",
+        *[
+            f"{day},{invoice['id']},{code},{description},{debit},{credit},USD,invoice,{account},{po},{line},{sku}"
+            for account, code, description, debit, credit, line, sku in (
+                ("accounts_receivable", "1100", "Amount due from the marketplace", "21.60", "0.00", "1", SIMPLE_SKU),
+                ("sales", "4000", "Product revenue", "0.00", "20.00", "1", SIMPLE_SKU),
+                (
+                    "facilitator_tax",
+                    "2200",
+                    "Sales tax collected by Walmart (marketplace facilitator)",
+                    "0.00",
+                    "1.60",
+                    "1",
+                    SIMPLE_SKU,
+                ),
+                ("marketplace_fees", "6100", "Estimated marketplace fees (15%)", "3.00", "0.00", "", ""),
+                ("accrued_costs", "2100", "Accrued marketplace fees", "0.00", "3.00", "", ""),
+                ("payment_fees", "6110", "Estimated payment fees (2.9%)", "0.58", "0.00", "", ""),
+                ("accrued_costs", "2100", "Accrued payment fees", "0.00", "0.58", "", ""),
+            )
+        ],
+        "",
+    ]
+    second = api("GET", path, query={"format": "csv", "limit": "1", "cursor": cursor})
+    rows = second["body"].split("\r\n")
+    assert rows[1:] == [
+        f"{day},{cost['id']},5000,Cost of goods sold,13.00,0.00,USD,cogs,cogs,{po},1,{SIMPLE_SKU}",
+        f"{day},{cost['id']},1200,Inventory,0.00,13.00,USD,cogs,inventory,{po},1,{SIMPLE_SKU}",
+        "",
+    ]
+    assert not {k.lower() for k in second["multiValueHeaders"]} & {"link", "x-next-cursor"}
+    assert api("GET", path, query={"format": "xml"})["statusCode"] == 422
+    assert api("GET", path, query={"format": "csv"}, tenant="intruder")["statusCode"] == 404
+
+
+def test_control_account_codes_are_the_tenants_own_and_a_missing_one_holds_its_part(api, stack, codes):
+    body: dict[str, Any] = {
+        "name": "foreign-code",
+        "integration_id": 1,
+        "integration_settings": {
+            "start_date": "2025-01-01",
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            "facilitator_tax_nominal_code_id": 999,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"] == {
+        "integration_settings.facilitator_tax_nominal_code_id": ["Nominal code 999 does not exist."]
+    }
+    body["integration_settings"] = {**body["integration_settings"], "facilitator_tax_nominal_code_id": None}
+    body["integration_settings"]["returned_goods"] = "donate"
+    assert api("POST", "/api/walmart", body)["statusCode"] == 422
+
+    without = {
+        k: v
+        for k, v in ALL_CODES.items()
+        if k not in ("accounts_receivable_nominal_code_id", "inventory_nominal_code_id")
+    }
+    instance_id = create_instance(api, "no-control-codes", **without)
+    response = api("PATCH", f"/api/walmart/{instance_id}", {"integration_settings": {"bank_nominal_code_id": 999}})
+    assert response["statusCode"] == 422
+    assert list(response_json(response)["errors"]) == ["integration_settings.bank_nominal_code_id"]
+    add_product(api, "SKU-K", "2.00")
+    po = "1000000000701"
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [order_line(1, "SKU-K", 1, [charge("PRODUCT", "10.00", "0.80")], "Shipped", SHIPPED)]),
+    )
+    assert documents(api, instance_id) == []
+    reasons = {h["type"]: h["reason"] for h in holds(api, instance_id)}
+    assert reasons == {
+        "invoice": "No accounts receivable nominal code is set on the instance (or it no longer exists).",
+        "cogs": "No inventory nominal code is set on the instance (or it no longer exists).",
+    }
+    patch_settings(api, instance_id, accounts_receivable_nominal_code_id=6, inventory_nominal_code_id=11)
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    assert sorted(d["type"] for d in documents(api, instance_id)) == ["cogs", "invoice"]
+    assert holds(api, instance_id) == []
+    view = response_json(api("GET", f"/api/walmart/{instance_id}"))["data"]["integration_settings"]
+    assert (view["returned_goods"], view["inventory_nominal_code_id"]) == ("restock", 11)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.instances import InstanceService
     from walmart_integration.services.locations import LocationsService
     from walmart_integration.services.marketplace_sync import MarketplaceSync
+    from walmart_integration.services.products import ProductService
     from walmart_integration.services.profile_discovery import ProfileDiscovery
     from walmart_integration.services.reference import ReferenceService
     from walmart_integration.services.scheduler import AutomaticSyncScheduler
@@ -341,6 +342,12 @@ class Composition:
         )
 
     # -- accounting ---------------------------------------------------------------------------------------
+    @cached_property
+    def product_service(self) -> ProductService:
+        from walmart_integration.services.products import ProductService
+
+        return ProductService(self.catalog, self.accounting.product_changed)
+
     @cached_property
     def accounting(self) -> AccountingService:
         from walmart_integration.services.accounting import AccountingService

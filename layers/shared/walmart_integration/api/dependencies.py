@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.advertising import AdvertisingService
     from walmart_integration.services.authorization import AuthorizationService
     from walmart_integration.services.instances import InstanceService
+    from walmart_integration.services.products import ProductService
     from walmart_integration.services.reference import ReferenceService
     from walmart_integration.services.synced_data import SyncedDataService
 
@@ -56,6 +57,10 @@ def accounting_service() -> AccountingService:
     return composition.current().accounting
 
 
+def product_service() -> ProductService:
+    return composition.current().product_service
+
+
 Tenant = Annotated[str, Depends(current_tenant)]
 
 if TYPE_CHECKING:
@@ -65,6 +70,7 @@ if TYPE_CHECKING:
     SyncedData = Annotated[SyncedDataService, Depends(synced_data_service)]
     Advertising = Annotated[AdvertisingService, Depends(advertising_service)]
     Accounting = Annotated[AccountingService, Depends(accounting_service)]
+    Products = Annotated[ProductService, Depends(product_service)]
 else:
     # Powertools reads these annotations at run time, where the service classes stay unimported: their modules (and
     # the repositories and clients they import) load with the first request that uses them, not at the cold start.
@@ -74,3 +80,4 @@ else:
     SyncedData = Annotated[Any, Depends(synced_data_service)]
     Advertising = Annotated[Any, Depends(advertising_service)]
     Accounting = Annotated[Any, Depends(accounting_service)]
+    Products = Annotated[Any, Depends(product_service)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from typing import Annotated
 
-from walmart_integration.api.dependencies import Reference, SyncedData, Tenant
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from walmart_integration.api.dependencies import Products, Reference, SyncedData, Tenant
 from walmart_integration.api.errors import responses
 from walmart_integration.api.parameters import Cursor, Limit
+from walmart_integration.models.catalog import InternalProductUpdate
 from walmart_integration.models.common import DataResponse, ListResponse
 from walmart_integration.models.marketplace import InternalProduct, InternalProductCreate
 from walmart_integration.models.reference import Integration, NominalCode, NominalCodeCreate, Store, StoreCreate
@@ -67,3 +71,19 @@ def create_internal_product(
     body: InternalProductCreate, tenant: Tenant, synced: SyncedData
 ) -> tuple[DataResponse[InternalProduct], int]:
     return DataResponse(data=synced.create_product(tenant, body)), 201
+
+
+@router.patch(
+    "/api/products/<product_id>",
+    tags=TAGS,
+    summary="Change an internal (SKU) product: name or unit cost",
+    description=(
+        "Only the fields sent change; the sku never does. A new cost posts at once the cost of goods sold that was "
+        "held for want of it (GET .../accounting-holds shows what is still held)."
+    ),
+    responses=responses(404, body=True),
+)
+def update_internal_product(
+    product_id: Annotated[int, Path(ge=1)], body: InternalProductUpdate, tenant: Tenant, products: Products
+) -> DataResponse[InternalProduct]:
+    return DataResponse(data=InternalProduct.model_validate(products.update(tenant, product_id, body).model_dump()))

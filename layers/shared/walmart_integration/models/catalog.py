@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from walmart_integration.models.common import StrictModel
 
 
 class InternalProductRecord(BaseModel):
@@ -15,3 +17,42 @@ class InternalProductRecord(BaseModel):
     name: str
     cost: Decimal | None = None  # exact unit cost; None until the tenant sets one
     created_at: str | None = None
+
+
+class InternalProductUpdate(StrictModel):
+    """``PATCH /api/products/{id}``: the fields sent are changed (the sku is the product's key: it never changes).
+
+    A new cost applies to what is posted from now on: lines whose cost of goods sold was held for want of it post."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    cost: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=18,
+        decimal_places=6,
+        strict=False,
+        description="Unit cost, exact decimal (string or number): at most 12 digits before the point and 6 after",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("The name must not be blank.")
+        return value.strip() if value is not None else None
+
+    @field_validator("cost")
+    @classmethod
+    def _without_exponent(cls, value: Decimal | None) -> Decimal | None:
+        """1E+2 is stored and shown as 100 (as on create)."""
+        if value is not None and value.as_tuple().exponent > 0:  # type: ignore[operator]
+            return value.quantize(Decimal(1))
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> InternalProductUpdate:
+        if not self.model_fields_set:
+            raise ValueError("Send name or cost.")
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("The name cannot be removed.")
+        return self

@@ -165,8 +165,9 @@ class Entries:
             percentage = settings.get(f"proforma_{name}_cost_percentage")
             if percentage is None or sales_price == 0:
                 continue
-            estimate = cents(sales_price * money(percentage) / 100)
-            self.add(account, estimate, None, po, f"Estimated {name} fees ({percentage}%)")
+            rate = money(percentage)
+            estimate = cents(sales_price * rate / 100)
+            self.add(account, estimate, None, po, f"Estimated {name} fees ({format(rate.normalize(), 'f')}%)")
             self.add("accrued_costs", -estimate, None, po, f"Accrued {name} fees")
 
 
@@ -456,9 +457,10 @@ class AccountingService:
             groups[key].proforma(price, settings, po)
         currency = self._currency(order)
         created = iso(now) or ""
+        ids = sorted(new_id() for _ in groups)  # listed in the order they were built (ids of one millisecond vary)
         return [
             AccountingDocumentRecord(
-                id=new_id(),
+                id=document_id,
                 tenant_id=context.tenant_id,
                 instance_id=context.instance_id,
                 type=doc_type,  # type: ignore[arg-type]
@@ -472,7 +474,7 @@ class AccountingService:
                 created_at=created,
                 status="open",
             )
-            for (doc_type, reason, period), entries in groups.items()
+            for document_id, ((doc_type, reason, period), entries) in zip(ids, groups.items(), strict=True)
         ]
 
     @staticmethod

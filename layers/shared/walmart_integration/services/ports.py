@@ -149,6 +149,14 @@ class Catalog(Protocol):
     def create_missing(self, tenant_id: str, wanted: dict[str, str]) -> dict[str, InternalProductRecord]: ...
 
 
+class Products(Protocol):
+    """Reading and changing one internal product (``store.catalog.CatalogRepository``)."""
+
+    def product(self, tenant_id: str, product_id: int) -> InternalProductRecord | None: ...
+
+    def update(self, tenant_id: str, sku: str, changes: dict[str, Any]) -> InternalProductRecord: ...
+
+
 class Postings(Protocol):
     """Accounting postings, documents, batches and the outbox (``store.accounting.AccountingRepository``).
 

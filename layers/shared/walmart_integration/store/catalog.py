@@ -79,6 +79,33 @@ class CatalogRepository(Repository):
                     raise
         return {**existing, **self.by_skus(tenant_id, [s for s in missing if s not in existing])}
 
+    def product(self, tenant_id: str, product_id: int) -> InternalProductRecord | None:
+        """The tenant's product with this id. Products are keyed by sku: this reads the tenant's products (a filter on
+        the id), as rare as a person editing a product is."""
+        guard = Expression()
+        key = (
+            f"pk = {guard.value(keys.tenant_pk(tenant_id))} AND begins_with(sk, {guard.value(keys.SKU_PRODUCT_PREFIX)})"
+        )
+        for item in self.query_all(
+            exact=True,
+            KeyConditionExpression=key,
+            FilterExpression=guard.compare("id", "=", product_id),
+            **guard.attributes(),
+        ):
+            return InternalProductRecord.model_validate(item)
+        return None
+
+    def update(self, tenant_id: str, sku: str, changes: dict[str, Any]) -> InternalProductRecord:
+        """Set these fields of the product (it exists: the condition fails only if it was deleted meanwhile)."""
+        update = Update().set_all(changes)
+        response = self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": keys.tenant_pk(tenant_id)}, "sk": {"S": keys.sku_product_sk(sku)}},
+            ReturnValues="ALL_NEW",
+            **update.params(update.exists("pk")),
+        )
+        return _record(response["Attributes"])
+
     def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[InternalProductRecord], str | None]:
         items, next_cursor = self.query_page(keys.tenant_pk(tenant_id), keys.SKU_PRODUCT_PREFIX, limit, cursor)
         return [_record(item) for item in items], next_cursor
