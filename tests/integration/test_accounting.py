@@ -1452,8 +1452,12 @@ def test_stored_document_and_posting_items_keep_their_shape(api, stack, codes):
         }  # fmt: skip
         assert isinstance(line["debit"], str) and isinstance(line["credit"], str)
     [state] = stored_items(stack, instance_id, "ACCTPOST")
-    assert set(state) == {"pk", "sk", "type", "purchase_order_id", "invoice", "credit", "updated_at", "version"}
+    # cogs_units (issue #13): the units whose cost of goods sold was posted, so a later cost never revalues them
+    assert set(state) == {
+        "pk", "sk", "type", "purchase_order_id", "invoice", "credit", "cogs_units", "updated_at", "version",
+    }  # fmt: skip
     assert state["type"] == "accounting_posting"
+    assert state["cogs_units"] == {"1": 2}
     assert state["version"] == 1
     assert set(state["invoice"]["1"]) == {"product", "shipping", "tax", "cogs"}
 
@@ -1504,11 +1508,16 @@ def test_patching_a_products_cost_posts_its_held_cost_of_goods_sold_at_once(api,
         skus={(po, "1"): "SKU-LATE"},
     )
     assert holds(api, instance_id) == []
-    # the same PATCH again changes nothing and posts nothing
-    assert api("PATCH", f"/api/products/{identifier}", {"cost": "4.125"})["statusCode"] == 200
+    # a later cost applies to what ships from then on: what was posted is never revalued
+    assert api("PATCH", f"/api/products/{identifier}", {"cost": "9.99"})["statusCode"] == 200
     stack.pump(queues={"AccountingQueue": "accounting"})
-    evaluate(stack, instance_id, po)
-    assert len(documents(api, instance_id)) == 2
+    sync(
+        stack,
+        instance_id,
+        walmart_order(po, [order_line(1, "SKU-LATE", 3, [charge("PRODUCT", "33.00", "2.64")], "Delivered", LATER)]),
+    )
+    evaluate(stack, instance_id, po, copies=2)
+    assert documents(api, instance_id) == [invoice, cost]
 
 
 def test_patching_a_product_validates_and_hides_other_tenants_products(api, stack, codes):

@@ -37,6 +37,7 @@ from walmart_integration.services.accounting_rules import (
     LineTarget,
     Posted,
     cents,
+    cost_due,
     credit_due,
     invoice_due,
     line_targets,
@@ -355,22 +356,24 @@ class AccountingService:
         for target in targets:
             line = target.line_number
             if settings.get("sync_sales_order_invoices_to_accounting", True):
-                owed = invoice_due(target, posted)
-                revenue, cost = owed.revenue, owed.cost
+                revenue = invoice_due(target, posted).revenue
                 if not revenue.is_zero:
                     if absent := missing("invoice", target, revenue):
                         hold(target, "invoice", missing_codes_reason(absent))
                     else:
                         due.invoices.append((target, revenue))
                         posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(revenue)
+                costed, units, amount = cost_due(target, posted)
+                cost = LineAmounts(cogs=amount)
                 if target.cost_missing and target.shipped:
                     hold(target, "cogs", f"Product {target.sku} has no cost: set it with PATCH /api/products/{{id}}.")
-                elif not cost.is_zero:
+                elif units:
                     if absent := missing("cogs", target, cost):
                         hold(target, "cogs", missing_codes_reason(absent))
                     else:
                         due.costs.append((target, cost))
                         posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(cost)
+                        posted.cost_units[line] = costed
             if settings.get("sync_sales_credit_to_accounting", True):
                 # A line first seen already refunded or cancelled is invoiced and credited in this one evaluation.
                 owed = credit_due(target, posted)
@@ -406,6 +409,7 @@ class AccountingService:
         posting = {
             "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
             "credit": {k: v.as_dict() for k, v in posted.credit.items()},
+            "cogs_units": posted.cost_units or None,
             "holds": {key: hold.model_dump() for key, hold in holds.items()} or None,
             "updated_at": iso(now),
         }

@@ -104,6 +104,8 @@ class LineTarget:
     # they were invoiced (they are credited, not taken off the invoice)
     invoice_ceiling: LineAmounts | None = None
     shipped: int = 0  # units that shipped (their cost of goods sold is owed)
+    cancelled: int = 0  # units cancelled
+    unit_cost: Decimal | None = None  # the internal product's cost (None: no product, or no cost yet)
     # Walmart zeroed the charges of the cancelled line: what was invoiced stays invoiced and is credited
     charges_zeroed: bool = False
 
@@ -221,6 +223,8 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
                 cost_missing=cost is None,
                 invoice_ceiling=_amounts(charges, shipped + cancelled, quantity, cost),
                 shipped=shipped,
+                cancelled=cancelled,
+                unit_cost=cost,
                 charges_zeroed=zeroed,
             )
         )
@@ -233,6 +237,7 @@ class Posted:
 
     invoice: dict[str, LineAmounts] = field(default_factory=dict)
     credit: dict[str, LineAmounts] = field(default_factory=dict)
+    cost_units: dict[str, int] = field(default_factory=dict)  # units whose cost of goods sold was posted, per line
 
     @classmethod
     def of(cls, item: Mapping[str, Any] | None) -> Posted:
@@ -240,6 +245,7 @@ class Posted:
         return cls(
             {k: LineAmounts.of(v) for k, v in (item.get("invoice") or {}).items()},
             {k: LineAmounts.of(v) for k, v in (item.get("credit") or {}).items()},
+            {k: int(v) for k, v in (item.get("cogs_units") or {}).items()},
         )
 
 
@@ -253,6 +259,24 @@ def invoice_due(target: LineTarget, posted: Posted) -> LineAmounts:
     ceiling = target.ceiling(already)
     wanted = target.invoice.each(already.each(ceiling, min), max)
     return wanted.minus(already)
+
+
+def cost_due(target: LineTarget, posted: Posted) -> tuple[int, int, Decimal]:
+    """(units costed once posted, units, amount) of cost of goods sold a line owes: the units that shipped since, at
+    the product's cost now.
+
+    Counted in units, so a cost changed later (``PATCH /api/products/{id}``) applies to what ships from then on and
+    never revalues what was posted. Units cancelled after they shipped keep their cost here (as they stay invoiced and
+    are credited). A line posted before units were kept counts every unit shipped so far as posted.
+    """
+    line = target.line_number
+    done = posted.cost_units.get(line)
+    if done is None:
+        done = target.shipped if posted.invoice.get(line, LineAmounts()).cogs else 0
+    wanted = max(target.shipped, min(done, target.shipped + target.cancelled))
+    if wanted == done or target.unit_cost is None:
+        return done, 0, ZERO
+    return wanted, wanted - done, cents(target.unit_cost * (wanted - done))
 
 
 def credit_due(target: LineTarget, posted: Posted) -> LineAmounts:
