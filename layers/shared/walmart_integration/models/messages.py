@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SyncStream = Literal["products", "orders"]
+SyncStream = Literal["products", "orders", "settlements", "returns"]
 
 
 class _Message(BaseModel):
@@ -106,9 +106,13 @@ class AdsChangeJob(_AdsMessage):
 
 
 class AccountingJob(_AdsMessage):
-    """Evaluate orders of an instance for accounting documents (``release``: also every order with held lines)."""
+    """Evaluate orders of an instance for accounting documents (``release``: also every order with held lines).
+
+    ``settlement_ids``: settlement periods that became final with every line stored
+    (``SettlementPeriod.settlement_id``), for accounting to post."""
 
     tenant_id: str
     instance_id: str
     purchase_order_ids: list[str] = []
     release: bool = False
+    settlement_ids: list[str] = []
