@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.profile_discovery import ProfileDiscovery
     from walmart_integration.services.reference import ReferenceService
     from walmart_integration.services.scheduler import AutomaticSyncScheduler
+    from walmart_integration.services.settlements import SettlementService
     from walmart_integration.services.synced_data import SyncedDataService
     from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
     from walmart_integration.store.catalog import CatalogRepository
@@ -298,6 +299,12 @@ class Composition:
         from walmart_integration.services.synced_data import SyncedDataService
 
         return SyncedDataService(self.settings, self.instances, self.locations, self.synced, self.catalog, self.queues)
+
+    @cached_property
+    def settlement_service(self) -> SettlementService:
+        from walmart_integration.services.settlements import SettlementService
+
+        return SettlementService(self.instances, self.settlements, self.returns)
 
     @cached_property
     def automatic_sync(self) -> AutomaticSyncScheduler:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.authorization import AuthorizationService
     from walmart_integration.services.instances import InstanceService
     from walmart_integration.services.reference import ReferenceService
+    from walmart_integration.services.settlements import SettlementService
     from walmart_integration.services.synced_data import SyncedDataService
 
 
@@ -48,6 +49,10 @@ def synced_data_service() -> SyncedDataService:
     return composition.current().synced_data_service
 
 
+def settlement_service() -> SettlementService:
+    return composition.current().settlement_service
+
+
 def advertising_service() -> AdvertisingService:
     return composition.current().advertising
 
@@ -63,6 +68,7 @@ if TYPE_CHECKING:
     Authorizations = Annotated[AuthorizationService, Depends(authorization_service)]
     Reference = Annotated[ReferenceService, Depends(reference_service)]
     SyncedData = Annotated[SyncedDataService, Depends(synced_data_service)]
+    SettlementsService = Annotated[SettlementService, Depends(settlement_service)]
     Advertising = Annotated[AdvertisingService, Depends(advertising_service)]
     Accounting = Annotated[AccountingService, Depends(accounting_service)]
 else:
@@ -72,5 +78,6 @@ else:
     Authorizations = Annotated[Any, Depends(authorization_service)]
     Reference = Annotated[Any, Depends(reference_service)]
     SyncedData = Annotated[Any, Depends(synced_data_service)]
+    SettlementsService = Annotated[Any, Depends(settlement_service)]
     Advertising = Annotated[Any, Depends(advertising_service)]
     Accounting = Annotated[Any, Depends(accounting_service)]

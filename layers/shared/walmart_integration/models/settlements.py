@@ -251,3 +251,31 @@ def group_lines(lines: list[SettlementLine]) -> list[SettlementLineGroup]:
             SettlementLineGroup(transaction_type=kind, total=total, totals_by_amount_type=by_amount, lines=members)
         )
     return result
+
+
+# -- API views ------------------------------------------------------------------------------------------------------
+class SettlementPeriodView(BaseModel):
+    """A payment period as the API lists it."""
+
+    settlement_id: str = Field(description="Walmart's report date, yyyy-mm-dd")
+    period_start: date | None = None
+    period_end: date | None = None
+    deposit: Decimal | None = Field(default=None, description="Walmart's Total Payable (null while pending)")
+    currency: str | None = None
+    status: SettlementStatus
+    unexplained: Decimal | None = Field(
+        default=None, description="Deposit minus everything accounting posted; null until accounting posted it"
+    )
+    line_count: int
+    fetched_at: str | None = None
+
+    @classmethod
+    def of(cls, period: SettlementPeriod) -> SettlementPeriodView:
+        return cls.model_validate(period.model_dump())
+
+
+class SettlementDetailView(SettlementPeriodView):
+    """A period with its lines grouped by transaction type (totals per type and per amount type)."""
+
+    lines_total: Decimal = Field(description="The sum of every line's amount")
+    groups: list[SettlementLineGroup]
