@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import connect, consent, control, errors, marketplace
+from . import finance as _finance  # noqa: F401  (registers the reconciliation report and returns routes)
 from . import items as _items  # noqa: F401  (registers GET /v3/items routes on marketplace.bp)
 from . import orders as _orders  # noqa: F401  (registers GET /v3/orders routes on marketplace.bp)
 from . import reports as _reports  # noqa: F401  (registers the on-request report routes on marketplace.bp)

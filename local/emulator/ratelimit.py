@@ -35,6 +35,10 @@ MARKETPLACE_RATE_LIMITS: dict[str, float] = {
     "GET /v3/reports/reportRequests": 60,
     "GET /v3/reports/reportRequests/{requestId}": 60,
     "GET /v3/reports/downloadReport": 60,
+    # Reconciliation reports and returns: not published (UNCONFIRMED, docs/walmart/FACTS.md "Settlements and returns:
+    # rate limits"); our client's budgets are the same guesses
+    "GET /v3/report/reconreport/*": 30,
+    "GET /v3/returns": 60,
 }
 
 

@@ -43,7 +43,14 @@ DEFAULT_ORDER_NOT_FOUND_CODE = "NOT_FOUND.GMP_ORDER_API"
 DEFAULT_SINGLE_OBJECT_RATE = 0.05
 # In-flight calls past which the gateway answers 200 with an HTML page ("Checked behaviours" 8)
 DEFAULT_GATEWAY_BUSY_CONCURRENCY = 32
+# Settlements (finance.py): 14-day payment cycles; a report carries its PaymentSummary (deposit) row this many days
+# after its period ended (Walmart publishes no such delay: UNCONFIRMED, docs/walmart/FACTS.md "Settlements"); a share
+# of shipped order lines is returned through GET /v3/returns.
+DEFAULT_SETTLEMENT_CYCLE_DAYS = 14
+DEFAULT_SETTLEMENT_FINAL_AFTER_DAYS = 2
+DEFAULT_RETURN_RATE = 0.05
 RATE_KNOBS = (
+    "return_rate",
     "malformed_record_rate",
     "duplicate_item_rate",
     "wrapped_order_rate",
@@ -176,6 +183,10 @@ class Faults:
                           Retry-After: N and the seller's bucket answers 429 until then
     gateway_busy_concurrency  in-flight calls past which the gateway answers 200 with an HTML page (default 32)
     non_json_rate         0..1: share of calls answered 200 with that HTML page whatever the load (default 0)
+    settlement_cycle_days     length of a payment period (default 14)
+    settlement_final_after_days  days after a period's end before its report carries the PaymentSummary (deposit)
+                          row (default 2); until then the report is pending: its lines, no deposit
+    return_rate           0..1 (default 0.05): share of shipped order lines returned (one unit) through /v3/returns
     fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
                           calls with "seller_id")
     """
@@ -208,6 +219,9 @@ class Faults:
         "retry_after_seconds",
         "gateway_busy_concurrency",
         "non_json_rate",
+        "settlement_cycle_days",
+        "settlement_final_after_days",
+        "return_rate",
     )
 
     def __init__(self) -> None:
@@ -239,6 +253,9 @@ class Faults:
         self.retry_after_seconds: int | None = None
         self.gateway_busy_concurrency: int = DEFAULT_GATEWAY_BUSY_CONCURRENCY
         self.non_json_rate: float = 0.0
+        self.settlement_cycle_days: int = DEFAULT_SETTLEMENT_CYCLE_DAYS
+        self.settlement_final_after_days: int = DEFAULT_SETTLEMENT_FINAL_AFTER_DAYS
+        self.return_rate: float = DEFAULT_RETURN_RATE
         self._forced: list[ForcedFault] = []
 
     # -- forced faults -------------------------------------------------------------------
@@ -354,6 +371,11 @@ class Faults:
                     return None
                 number = int(value)
                 if number < 0:
+                    raise ValueError
+                return number
+            if name in ("settlement_cycle_days", "settlement_final_after_days"):
+                number = int(value)
+                if isinstance(value, bool) or number < (1 if name == "settlement_cycle_days" else 0):
                     raise ValueError
                 return number
             if name in ("orders_max_results", "items_max_offset"):

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +22,8 @@ from walmart_integration.errors import Conflict, NotFound, ValidationFailed
 from walmart_integration.models.catalog import InternalProductRecord
 from walmart_integration.models.common import new_id, utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.returns import ReturnOrder
+from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
 from walmart_integration.store.instances import NAME_TAKEN
 from walmart_integration.store.runs import RunState
 from walmart_integration.walmart.errors import WalmartError
@@ -297,6 +300,99 @@ class FakeSynced:
     def orders(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> dict[str, dict[str, Any]]:
         found = {po: self.records.get((tenant_id, instance_id, "order", po)) for po in purchase_order_ids}
         return {po: record for po, record in found.items() if record is not None}
+
+
+class FakeSettlements:
+    """``store.settlements.SettlementRepository``: periods by id, lines by (period, position), accounting's
+    ``unexplained`` and ``finalised_at`` untouched by ``save_period``."""
+
+    def __init__(self) -> None:
+        self.period_items: dict[tuple[str, str, str], SettlementPeriod] = {}
+        self.line_items: dict[tuple[str, str, str, int], SettlementLine] = {}
+        self.line_writes = 0
+
+    def period(self, tenant_id: str, instance_id: str, settlement_id: str) -> SettlementPeriod | None:
+        return self.period_items.get((tenant_id, instance_id, settlement_id))
+
+    def periods(self, tenant_id: str, instance_id: str) -> list[SettlementPeriod]:
+        mine = [p for (t, i, _), p in self.period_items.items() if (t, i) == (tenant_id, instance_id)]
+        return sorted(mine, key=lambda p: p.settlement_id, reverse=True)
+
+    def page_periods(
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[SettlementPeriod], str | None]:
+        ordered = list(reversed(self.periods(tenant_id, instance_id)))
+        start = int(cursor or 0)
+        following = start + limit
+        return ordered[start:following], str(following) if following < len(ordered) else None
+
+    def save_period(self, tenant_id: str, instance_id: str, period: SettlementPeriod) -> None:
+        key = (tenant_id, instance_id, period.settlement_id)
+        current = self.period_items.get(key)
+        kept = {"unexplained": current.unexplained, "finalised_at": current.finalised_at} if current else {}
+        self.period_items[key] = period.model_copy(update=kept or {"unexplained": None, "finalised_at": None})
+
+    def mark_finalised(self, tenant_id: str, instance_id: str, settlement_id: str, moment: str) -> bool:
+        current = self.period_items.get((tenant_id, instance_id, settlement_id))
+        if current is None or current.finalised_at is not None:
+            return False
+        self.period_items[(tenant_id, instance_id, settlement_id)] = current.model_copy(update={"finalised_at": moment})
+        return True
+
+    def set_unexplained(self, tenant_id: str, instance_id: str, settlement_id: str, amount: Decimal | None) -> None:
+        current = self.period_items[(tenant_id, instance_id, settlement_id)]
+        self.period_items[(tenant_id, instance_id, settlement_id)] = current.model_copy(update={"unexplained": amount})
+
+    def put_lines(self, tenant_id: str, instance_id: str, lines: Iterable[SettlementLine]) -> int:
+        unique = {(line.settlement_id, line.position): line for line in lines}
+        for (settlement_id, position), line in unique.items():
+            self.line_items[(tenant_id, instance_id, settlement_id, position)] = line
+        self.line_writes += len(unique)
+        return len(unique)
+
+    def trim_lines(self, tenant_id: str, instance_id: str, settlement_id: str, count: int) -> int:
+        gone = [k for k in self.line_items if k[:3] == (tenant_id, instance_id, settlement_id) and k[3] >= count]
+        for key in gone:
+            del self.line_items[key]
+        return len(gone)
+
+    def lines(self, tenant_id: str, instance_id: str, settlement_id: str) -> list[SettlementLine]:
+        mine = [(k[3], line) for k, line in self.line_items.items() if k[:3] == (tenant_id, instance_id, settlement_id)]
+        return [line for _, line in sorted(mine, key=lambda pair: pair[0])]
+
+
+class FakeReturns:
+    """``store.settlements.ReturnRepository``: return orders by id, written only when changed."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str, str], ReturnOrder] = {}
+        self.writes = 0
+
+    def upsert_changed(self, tenant_id: str, instance_id: str, returns: Iterable[ReturnOrder], now: str) -> int:
+        written = 0
+        for order in {r.return_order_id: r for r in returns}.values():
+            key = (tenant_id, instance_id, order.return_order_id)
+            if self.records.get(key) != order:
+                self.records[key] = order
+                written += 1
+        self.writes += written
+        return written
+
+    def get(self, tenant_id: str, instance_id: str, return_order_id: str) -> ReturnOrder | None:
+        return self.records.get((tenant_id, instance_id, return_order_id))
+
+    def page(
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[ReturnOrder], str | None]:
+        mine = [r for (t, i, _), r in self.records.items() if (t, i) == (tenant_id, instance_id)]
+        ordered = sorted(mine, key=lambda r: (r.return_order_date or "", r.return_order_id), reverse=True)
+        start = int(cursor or 0)
+        following = start + limit
+        return ordered[start:following], str(following) if following < len(ordered) else None
+
+    def of_order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> list[ReturnOrder]:
+        mine = [r for (t, i, _), r in self.records.items() if (t, i) == (tenant_id, instance_id)]
+        return sorted((r for r in mine if purchase_order_id in r.purchase_order_ids), key=lambda r: r.return_order_id)
 
 
 class FakeCatalog:

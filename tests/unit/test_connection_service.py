@@ -116,7 +116,7 @@ def test_a_token_connects_the_instance_and_starts_every_job_of_one_run() -> None
     sent = {url: world.queues.bodies(url) for url in ("q/locations", "q/sync", "q/backfill")}
     run_ids = {body["run_id"] for bodies in sent.values() for body in bodies}
     assert len(run_ids) == 1
-    assert [b.get("stream") for b in sent["q/sync"]] == ["products", "orders"]
+    assert [b.get("stream") for b in sent["q/sync"]] == ["products", "orders", "settlements", "returns"]
     assert all(b["credentials_version"] == 1 for bodies in sent.values() for b in bodies)
     assert len(sent["q/locations"]) == len(sent["q/backfill"]) == 1
 

@@ -67,6 +67,8 @@ def test_create_seals_the_credentials_queues_the_token_job_and_shows_the_secret_
         "products": "pending",
         "orders": "pending",
         "backfill": "pending",
+        "settlements": "pending",
+        "returns": "pending",
     }
     assert record.credentials is not None and b"secret-1" not in record.credentials
     assert open_credentials(world.vault, record) == ("client-1", "secret-1")
@@ -165,7 +167,7 @@ def test_accounting_settings_release_held_lines_and_other_settings_do_not(world:
         TENANT, view.id, InstanceUpdate.model_validate({"integration_settings": {"sales_nominal_code_id": 3}})
     )
     assert world.queues.bodies(ACCOUNTING) == [
-        {"tenant_id": TENANT, "instance_id": view.id, "purchase_order_ids": [], "release": True}
+        {"tenant_id": TENANT, "instance_id": view.id, "purchase_order_ids": [], "release": True, "settlement_ids": []}
     ]
     settings = world.instances.get(TENANT, view.id).integration_settings
     assert (settings["store_id"], settings["sales_nominal_code_id"], settings["start_date"]) == (2, 3, "2026-01-01")

@@ -21,6 +21,7 @@ from walmart_integration.config import Settings, get_settings
 from walmart_integration.store.idempotency import DEFAULT_EXPIRY_SECONDS
 
 if TYPE_CHECKING:
+    from walmart_integration.models.returns import ReturnOrder
     from walmart_integration.services.accounting import AccountingService
     from walmart_integration.services.ads_changes import AdsChanges
     from walmart_integration.services.ads_reports import AdsReports
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.profile_discovery import ProfileDiscovery
     from walmart_integration.services.reference import ReferenceService
     from walmart_integration.services.scheduler import AutomaticSyncScheduler
+    from walmart_integration.services.settlements import SettlementService
     from walmart_integration.services.synced_data import SyncedDataService
     from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
     from walmart_integration.store.catalog import CatalogRepository
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from walmart_integration.store.rate_limits import RateLimiter
     from walmart_integration.store.reference import ReferenceRepository
     from walmart_integration.store.runs import RunRepository
+    from walmart_integration.store.settlements import ReturnRepository, SettlementRepository
     from walmart_integration.store.synced import SyncedDataRepository
     from walmart_integration.store.tenants import TenantRepository
     from walmart_integration.store.vault import Vault
@@ -249,10 +252,23 @@ class Composition:
         return LocationsService(self.instances, self.locations, self.connection)
 
     @cached_property
-    def marketplace_sync(self) -> MarketplaceSync:
-        from walmart_integration.services.marketplace_sync import MarketplaceSync
+    def settlements(self) -> SettlementRepository:
+        from walmart_integration.store.settlements import SettlementRepository
 
-        return MarketplaceSync(
+        return SettlementRepository(self.settings.data_table_name, self.settings.region)
+
+    @cached_property
+    def returns(self) -> ReturnRepository:
+        from walmart_integration.store.settlements import ReturnRepository
+
+        return ReturnRepository(self.settings.data_table_name, self.settings.region)
+
+    @cached_property
+    def marketplace_sync(self) -> MarketplaceSync:
+        """Every stream of the sync and backfill queues: products, orders, settlements, returns, the backfill."""
+        from walmart_integration.services.settlements_sync import SettlementsSync
+
+        return SettlementsSync(
             self.settings,
             self.instances,
             self.runs,
@@ -261,14 +277,35 @@ class Composition:
             self.connection,
             self.queues,
             self.run_once,
+            self.settlements,
+            self.returns,
             orders_stored=lambda *args: self.accounting.orders_stored(*args),  # noqa: PLW0108 (wired on first use)
+            returns_stored=self._returns_stored,
         )
+
+    def _returns_stored(self, tenant_id: str, instance_id: str, returns: list[ReturnOrder]) -> None:
+        """Accounting evaluates the sales orders a page of returns refers to (a refund made through Walmart's returns
+        may owe a credit note)."""
+        from walmart_integration.models.messages import AccountingJob
+
+        orders = sorted({po for order in returns for po in order.purchase_order_ids})
+        for start in range(0, len(orders), 100):
+            job = AccountingJob(
+                tenant_id=tenant_id, instance_id=instance_id, purchase_order_ids=orders[start : start + 100]
+            )
+            self.queues.send(self.settings.accounting_queue_url, job)
 
     @cached_property
     def synced_data_service(self) -> SyncedDataService:
         from walmart_integration.services.synced_data import SyncedDataService
 
         return SyncedDataService(self.settings, self.instances, self.locations, self.synced, self.catalog, self.queues)
+
+    @cached_property
+    def settlement_service(self) -> SettlementService:
+        from walmart_integration.services.settlements import SettlementService
+
+        return SettlementService(self.instances, self.settlements, self.returns)
 
     @cached_property
     def automatic_sync(self) -> AutomaticSyncScheduler:

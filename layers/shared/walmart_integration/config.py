@@ -71,6 +71,9 @@ class Settings(BaseModel):
     item_report_poll_max_seconds: float = Field(default=300, ge=0, le=900)
     item_report_rows_per_page: int = Field(default=5000, ge=1)  # report rows stored per invocation
     item_report_attempts: int = Field(default=3, ge=1)  # report requests that ended in ERROR before the run fails
+    # Settlements and returns
+    recon_rows_per_page: int = Field(default=1000, ge=1, le=1000)  # reconFileJson noOfRecords: "max limit 1000"
+    returns_page_size: int = Field(default=200, ge=1, le=200)  # GET /v3/returns limit: "Cannot be larger than 200"
     orders_max_per_query: int = Field(default=10_000, ge=1)
     order_history_days: int = Field(default=180, ge=1)
     backfill_window_days: float = Field(default=15, gt=0)

@@ -1,6 +1,7 @@
 """The REST API: the resolver with its OpenAPI document and Swagger UI, made of one Powertools Router per area.
 
-- ``instances``, ``synced``, ``accounting``, ``advertising``, ``reference``: the routes, one Router each
+- ``instances``, ``synced``, ``settlements``, ``accounting``, ``advertising``, ``reference``: the routes, one Router
+  each
 - ``dependencies``: what routes receive through ``Depends`` (the tenant, the services); tests override them
 - ``errors``: every error status, documented and mapped from exceptions in one place
 - ``middlewares``: what runs around every route (JSON bodies only, validation, control characters)
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from walmart_integration.api import accounting, advertising, errors, instances, reference, synced
+from walmart_integration.api import accounting, advertising, errors, instances, reference, settlements, synced
 from walmart_integration.api.middlewares import json_bodies_only, no_control_characters
 
 TITLE = "Walmart Integration Service API"
@@ -49,7 +50,7 @@ app.configure_openapi(
 )
 app.enable_swagger(path="/api/docs", title=TITLE, version=VERSION, description=DESCRIPTION)
 
-for area in (reference, instances, synced, advertising, accounting):
+for area in (reference, instances, synced, settlements, advertising, accounting):
     app.include_router(area.router)
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from walmart_integration.services.instances import InstanceService
     from walmart_integration.services.products import ProductService
     from walmart_integration.services.reference import ReferenceService
+    from walmart_integration.services.settlements import SettlementService
     from walmart_integration.services.synced_data import SyncedDataService
 
 
@@ -49,6 +50,10 @@ def synced_data_service() -> SyncedDataService:
     return composition.current().synced_data_service
 
 
+def settlement_service() -> SettlementService:
+    return composition.current().settlement_service
+
+
 def advertising_service() -> AdvertisingService:
     return composition.current().advertising
 
@@ -68,6 +73,7 @@ if TYPE_CHECKING:
     Authorizations = Annotated[AuthorizationService, Depends(authorization_service)]
     Reference = Annotated[ReferenceService, Depends(reference_service)]
     SyncedData = Annotated[SyncedDataService, Depends(synced_data_service)]
+    SettlementsService = Annotated[SettlementService, Depends(settlement_service)]
     Advertising = Annotated[AdvertisingService, Depends(advertising_service)]
     Accounting = Annotated[AccountingService, Depends(accounting_service)]
     Products = Annotated[ProductService, Depends(product_service)]
@@ -78,6 +84,7 @@ else:
     Authorizations = Annotated[Any, Depends(authorization_service)]
     Reference = Annotated[Any, Depends(reference_service)]
     SyncedData = Annotated[Any, Depends(synced_data_service)]
+    SettlementsService = Annotated[Any, Depends(settlement_service)]
     Advertising = Annotated[Any, Depends(advertising_service)]
     Accounting = Annotated[Any, Depends(accounting_service)]
     Products = Annotated[Any, Depends(product_service)]

@@ -16,8 +16,8 @@ BatchPeriod = Literal["immediate", "daily", "weekly", "monthly"]
 InstanceStatus = Literal["pending", "connecting", "connected", "credentials_missing", "credentials_invalid", "error"]
 AuthMethod = Literal["client_credentials", "oauth"]
 JobStatus = Literal["pending", "queued", "running", "succeeded", "failed", "skipped"]
-JOB_NAMES = ("token", "locations", "products", "orders", "backfill")
-SYNC_JOB_NAMES = ("locations", "products", "orders", "backfill")
+JOB_NAMES = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
+SYNC_JOB_NAMES = ("locations", "products", "orders", "backfill", "settlements", "returns")
 SECRET_MASK = "********"  # noqa: S105 (the mask, not a secret)
 
 

@@ -303,8 +303,8 @@ def order_from_walmart(raw: Any) -> dict[str, Any]:
 
 
 # -- API views ---------------------------------------------------------------------------------------
-SyncStreamName = Literal["locations", "products", "orders", "backfill"]
-DEFAULT_STREAMS: tuple[SyncStreamName, ...] = ("locations", "products", "orders")
+SyncStreamName = Literal["locations", "products", "orders", "backfill", "settlements", "returns"]
+DEFAULT_STREAMS: tuple[SyncStreamName, ...] = ("locations", "products", "orders", "settlements", "returns")
 
 
 class Address(BaseModel):

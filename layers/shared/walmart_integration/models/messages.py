@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SyncStream = Literal["products", "orders"]
+from walmart_integration.models.settlements import PeriodSummary
+
+SyncStream = Literal["products", "orders", "settlements", "returns"]
+# The streams of the sync queue, each a run of its own: started by the first sync after connecting, by every automatic
+# incremental sync and by ``POST .../sync`` without ``streams``.
+SYNC_STREAMS: tuple[SyncStream, ...] = ("products", "orders", "settlements", "returns")
 
 
 class _Message(BaseModel):
@@ -42,6 +48,9 @@ class PagedJob(_ConnectionJob):
     listings started again from ``*`` after an expired cursor. The ``item-report`` unit lists a catalogue through
     Walmart's ITEM report: ``report_request_id`` once requested, ``polls`` made, ``report_ready`` once READY (then
     ``offset`` is the first row of the page), ``restarts`` the requests that ended in ERROR.
+    Settlements: the ``report|<settlement id>`` unit pages through Walmart's reconciliation report of ``report_date``
+    (as Walmart spells it): ``cursor`` is Walmart's ``nextOffset``, ``offset`` the position of the page's first row,
+    ``lines_total`` the sum of the amounts stored so far and ``period_summary`` the PaymentSummary row once seen.
     """
 
     unit: str | None = None
@@ -56,6 +65,9 @@ class PagedJob(_ConnectionJob):
     window_start: str | None = None
     window_end: str | None = None
     created_from: str | None = None
+    report_date: str | None = None
+    lines_total: Decimal | None = None
+    period_summary: PeriodSummary | None = None
 
 
 class SyncJob(PagedJob):
@@ -106,9 +118,13 @@ class AdsChangeJob(_AdsMessage):
 
 
 class AccountingJob(_AdsMessage):
-    """Evaluate orders of an instance for accounting documents (``release``: also every order with held lines)."""
+    """Evaluate orders of an instance for accounting documents (``release``: also every order with held lines).
+
+    ``settlement_ids``: settlement periods that became final with every line stored
+    (``SettlementPeriod.settlement_id``), for accounting to post."""
 
     tenant_id: str
     instance_id: str
     purchase_order_ids: list[str] = []
     release: bool = False
+    settlement_ids: list[str] = []

@@ -18,7 +18,7 @@ from walmart_integration.config import Settings
 from walmart_integration.errors import RetryLater
 from walmart_integration.models.common import iso, new_id, utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
-from walmart_integration.models.messages import BackfillJob, LocationsJob, SyncJob, TokenJob
+from walmart_integration.models.messages import SYNC_STREAMS, BackfillJob, LocationsJob, SyncJob, TokenJob
 from walmart_integration.observability import MetricUnit, logger, metrics
 from walmart_integration.services.instances import open_credentials
 from walmart_integration.services.ports import Instances, MarketplaceApi, MessageQueues, Secrets
@@ -133,7 +133,7 @@ class ConnectionService:
             self._save(record, {"token": failed}, status="error")
             return
         run_id = new_id()
-        queued = {name: Job(status="queued") for name in ("locations", "products", "orders", "backfill")}
+        queued = {name: Job(status="queued") for name in ("locations", *SYNC_STREAMS, "backfill")}
         done = Job(status="succeeded", records=1, started_at=started, finished_at=iso(self.clock()))
         if not self._save(record, {"token": done, **queued}, status="connected"):
             return
@@ -308,6 +308,6 @@ class ConnectionService:
         self.queues.send(self.settings.locations_queue_url, LocationsJob.model_validate(ids))
         self.queues.send_many(
             self.settings.sync_queue_url,
-            [SyncJob.model_validate({**ids, "stream": stream}) for stream in ("products", "orders")],
+            [SyncJob.model_validate({**ids, "stream": stream}) for stream in SYNC_STREAMS],
         )
         self.queues.send(self.settings.backfill_queue_url, BackfillJob.model_validate(ids))

@@ -46,6 +46,7 @@ ITEMS_UNIT = "items"
 REPORT_UNIT = "item-report"  # the catalogue through Walmart's ITEM report
 ITEM_REPORT = "ITEM"
 REUSE_REPORT_WITHIN = timedelta(hours=1)  # Walmart takes one request per report type and hour
+WATERMARKED_STREAMS = ("orders", "returns")  # incremental: the watermark moves once a whole run has landed
 
 
 # run_once(key, work, lambda_context): ``work`` once per key; the context bounds an in-progress claim
@@ -141,6 +142,38 @@ class MarketplaceSync:
             "credentials_version": job.credentials_version,
         }
         extra: dict[str, object] = {}
+        first, queue = self._first_jobs(record, job, stream, base, now, extra)
+        units = [str(message.unit) for message in first]
+        state = self.runs.plan(job.tenant_id, job.instance_id, stream, job.run_id, units)
+        running = Job(
+            status="running",
+            records=state.total_records,
+            started_at=state.started_at and iso(_parse(state.started_at)),
+            run_id=job.run_id,
+        )
+        if not self.instances.save_progress(
+            job.tenant_id,
+            job.instance_id,
+            job.credentials_version,
+            {stream: running},
+            extra=extra or None,
+            progress_of_run=job.run_id,
+        ):
+            return
+        self.queues.send_many(queue, list(first))
+        logger.info("Run planned", extra={"stream": stream, "run_id": job.run_id, "units": len(units)})
+
+    def _first_jobs(
+        self,
+        record: InstanceRecord,
+        job: PagedJob,
+        stream: str,
+        base: dict[str, Any],
+        now: datetime,
+        extra: dict[str, object],
+    ) -> tuple[list[PagedJob], str]:
+        """The first message of every unit of a new run of ``stream``, and the queue they go to (``extra``: instance
+        fields to save with the run's start)."""
         first: list[PagedJob]
         if stream == "products":
             first = [SyncJob.model_validate({**base, "stream": "products", "unit": ITEMS_UNIT, "cursor": "*"})]
@@ -183,25 +216,7 @@ class MarketplaceSync:
                 for ws, we in windows
             ]
             queue = self.settings.backfill_queue_url
-        units = [str(message.unit) for message in first]
-        state = self.runs.plan(job.tenant_id, job.instance_id, stream, job.run_id, units)
-        running = Job(
-            status="running",
-            records=state.total_records,
-            started_at=state.started_at and iso(_parse(state.started_at)),
-            run_id=job.run_id,
-        )
-        if not self.instances.save_progress(
-            job.tenant_id,
-            job.instance_id,
-            job.credentials_version,
-            {stream: running},
-            extra=extra or None,
-            progress_of_run=job.run_id,
-        ):
-            return
-        self.queues.send_many(queue, list(first))
-        logger.info("Run planned", extra={"stream": stream, "run_id": job.run_id, "units": len(units)})
+        return first, queue
 
     def _history_start(self, now: datetime) -> datetime:
         """Walmart serves orders of the last 180 days (spec, getAllOrders); stay an hour inside that bound."""
@@ -501,8 +516,8 @@ class MarketplaceSync:
             run_id=job.run_id,
         )
         self.instances.save_progress(job.tenant_id, job.instance_id, job.credentials_version, {stream: done})
-        if stream == "orders" and job.window_end:
-            self.runs.advance_watermark(job.tenant_id, job.instance_id, "orders", job.window_end)
+        if stream in WATERMARKED_STREAMS and job.window_end:
+            self.runs.advance_watermark(job.tenant_id, job.instance_id, stream, job.window_end)
         logger.info("Run complete", extra={"stream": stream, "run_id": job.run_id, "records": records})
 
     # -- Walmart calls ----------------------------------------------------------------------------

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from walmart_integration.models.catalog import InternalProductRecord
 from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.returns import ReturnOrder
+from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
 from walmart_integration.store.runs import RunState
 from walmart_integration.walmart.marketplace import AccessToken, AppCredentials, OAuthTokens
 
@@ -139,6 +142,44 @@ class SyncedData(Protocol):
     def count(self, tenant_id: str, instance_id: str, kind: str) -> int: ...
 
     def orders(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+
+class Settlements(Protocol):
+    """Settlement periods and their report lines (``store.settlements.SettlementRepository``)."""
+
+    def period(self, tenant_id: str, instance_id: str, settlement_id: str) -> SettlementPeriod | None: ...
+
+    def periods(self, tenant_id: str, instance_id: str) -> list[SettlementPeriod]: ...
+
+    def page_periods(
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[SettlementPeriod], str | None]: ...
+
+    def save_period(self, tenant_id: str, instance_id: str, period: SettlementPeriod) -> None: ...
+
+    def mark_finalised(self, tenant_id: str, instance_id: str, settlement_id: str, moment: str) -> bool: ...
+
+    def set_unexplained(self, tenant_id: str, instance_id: str, settlement_id: str, amount: Decimal | None) -> None: ...
+
+    def put_lines(self, tenant_id: str, instance_id: str, lines: Iterable[SettlementLine]) -> int: ...
+
+    def trim_lines(self, tenant_id: str, instance_id: str, settlement_id: str, count: int) -> int: ...
+
+    def lines(self, tenant_id: str, instance_id: str, settlement_id: str) -> list[SettlementLine]: ...
+
+
+class Returns(Protocol):
+    """Walmart return orders (``store.settlements.ReturnRepository``)."""
+
+    def upsert_changed(self, tenant_id: str, instance_id: str, returns: Iterable[ReturnOrder], now: str) -> int: ...
+
+    def get(self, tenant_id: str, instance_id: str, return_order_id: str) -> ReturnOrder | None: ...
+
+    def page(
+        self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[ReturnOrder], str | None]: ...
+
+    def of_order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> list[ReturnOrder]: ...
 
 
 class Catalog(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from walmart_integration.config import Settings
 from walmart_integration.models.common import new_id
-from walmart_integration.models.messages import SyncJob
+from walmart_integration.models.messages import SYNC_STREAMS, SyncJob
 from walmart_integration.observability import logger
 from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.queues import Queues
@@ -17,20 +17,21 @@ class AutomaticSyncScheduler:
         self.queues = queues
 
     def run(self) -> int:
-        """Enqueue products and orders runs for every connected auto-sync instance (sparse index, no scan)."""
+        """Enqueue a run of every sync stream (``SYNC_STREAMS``) for each connected auto-sync instance (sparse index,
+        no scan)."""
         jobs: list[SyncJob] = []
         for record in self.instances.automatic_sync_instances():
             if record.status != "connected":
                 continue
             run_id = new_id()
-            for stream in ("products", "orders"):
+            for stream in SYNC_STREAMS:
                 jobs.append(
                     SyncJob(
                         tenant_id=record.tenant_id,
                         instance_id=record.id,
                         run_id=run_id,
                         credentials_version=record.credentials_version,
-                        stream=stream,  # type: ignore[arg-type]
+                        stream=stream,
                     )
                 )
         self.queues.send_many(self.settings.sync_queue_url, list(jobs))

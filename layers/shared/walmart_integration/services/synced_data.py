@@ -16,7 +16,7 @@ from walmart_integration.models.marketplace import (
     ProductView,
     SyncStarted,
 )
-from walmart_integration.models.messages import BackfillJob, LocationsJob, SyncJob
+from walmart_integration.models.messages import SYNC_STREAMS, BackfillJob, LocationsJob, SyncJob
 from walmart_integration.store.catalog import CatalogRepository
 from walmart_integration.store.instances import InstanceRepository
 from walmart_integration.store.locations import LocationRepository
@@ -88,7 +88,7 @@ class SyncedDataService:
             raise Conflict("The instance changed meanwhile; read it again and retry.")
         if "locations" in wanted:
             self.queues.send(self.settings.locations_queue_url, LocationsJob.model_validate(base))
-        sync_jobs = [SyncJob.model_validate({**base, "stream": s}) for s in wanted if s in ("products", "orders")]
+        sync_jobs = [SyncJob.model_validate({**base, "stream": s}) for s in wanted if s in SYNC_STREAMS]
         if sync_jobs:
             self.queues.send_many(self.settings.sync_queue_url, list(sync_jobs))
         if "backfill" in wanted:

@@ -40,6 +40,13 @@ DataTable (pk, sk; gsi1):
   INSTANCE#<tenant>#<instance>  PRODUCT#<sku>            Walmart listing
   INSTANCE#<tenant>#<instance>  ORDER#<purchaseOrderId>  order with its lines (one item)
   gsi1: ORDERS#<tenant>#<instance> / <orderDate>#<po>    orders newest first
+  INSTANCE#<tenant>#<instance>  SETTLEMENT#<yyyy-mm-dd>  settlement period (one reconciliation report): dates, deposit,
+                                                         status, accounting's ``unexplained``
+  INSTANCE#<tenant>#<instance>  SETTLEMENTLINE#<yyyy-mm-dd>#<position 9 digits>
+                                                         one report row (a re-fetch overwrites by position: never twice)
+  INSTANCE#<tenant>#<instance>  RETURN#<returnOrderId>   return order with its lines (one item)
+  INSTANCE#<tenant>#<instance>  RETURNOF#<po>#<returnOrderId>  a return of a sales order (link; the return is above)
+  gsi1: RETURNS#<tenant>#<instance> / <returnOrderDate>#<returnOrderId>  returns newest first
   ADPERF#<advertiserId>#<reportType>  <date>#<campaignId>#<adGroupId>[#<keywordId>]  one day of one entity (a re-pull
                                                          of a day overwrites it: never duplicated)
 IdempotencyTable: Powertools' own keys (``store/idempotency``), not designed here.
@@ -164,6 +171,44 @@ def orders_index_pk(tenant_id: str, instance_id: str) -> str:
 
 def orders_index_sk(order_date: str, purchase_order_id: str) -> str:
     return f"{order_date}#{purchase_order_id}"
+
+
+# -- settlements and returns (DataTable) ------------------------------------------------------------------------
+SETTLEMENT_PREFIX = "SETTLEMENT#"
+RETURN_PREFIX = "RETURN#"
+LINE_POSITION_WIDTH = 9
+
+
+def settlement_sk(settlement_id: str) -> str:
+    return f"{SETTLEMENT_PREFIX}{settlement_id}"
+
+
+def settlement_line_prefix(settlement_id: str) -> str:
+    return f"SETTLEMENTLINE#{settlement_id}#"
+
+
+def settlement_line_sk(settlement_id: str, position: int) -> str:
+    return f"{settlement_line_prefix(settlement_id)}{position:0{LINE_POSITION_WIDTH}d}"
+
+
+def return_sk(return_order_id: str) -> str:
+    return f"{RETURN_PREFIX}{return_order_id}"
+
+
+def return_link_prefix(purchase_order_id: str) -> str:
+    return f"RETURNOF#{purchase_order_id}#"
+
+
+def return_link_sk(purchase_order_id: str, return_order_id: str) -> str:
+    return f"{return_link_prefix(purchase_order_id)}{return_order_id}"
+
+
+def returns_index_pk(tenant_id: str, instance_id: str) -> str:
+    return f"RETURNS#{tenant_id}#{instance_id}"
+
+
+def returns_index_sk(return_order_date: str, return_order_id: str) -> str:
+    return f"{return_order_date}#{return_order_id}"
 
 
 # -- Walmart Connect (advertising) -------------------------------------------------------------------------------

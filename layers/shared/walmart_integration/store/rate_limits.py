@@ -77,6 +77,9 @@ DEFAULT_LIMITS: dict[str, BucketSpec] = {
     "shipnodes": BucketSpec.per_minute(50),  # GET /v3/settings/shipping/shipnodes
     "token": BucketSpec.per_minute(60),  # POST /v3/token
     "reports": BucketSpec.per_minute(30),  # /v3/reports/* (on-request reports): not published, a conservative guess
+    # Not published (UNCONFIRMED, docs/walmart/FACTS.md "Settlements and returns: rate limits"): conservative guesses.
+    "recon": BucketSpec.per_minute(30),  # /v3/report/reconreport/* (availableReconFiles, reconFileJson, reconFile)
+    "returns": BucketSpec.per_minute(60),  # GET /v3/returns
 }
 
 
