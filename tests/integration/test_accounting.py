@@ -198,16 +198,16 @@ def holds(api, instance_id: str) -> list[dict[str, Any]]:
 
 
 # -- expected postings ---------------------------------------------------------------------------------
-def posting(account: str, po: str, line: str | None, debit: str = "0.00", credit: str = "0.00") -> Posting:
+def posting(account: str, po: str | None, line: str | None, debit: str = "0.00", credit: str = "0.00") -> Posting:
     code_id, code = CODES.get(account, (None, None))
     return (account, code_id, code, debit, credit, po, line)
 
 
-def dr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
+def dr(account: str, amount: str, po: str | None, line: str | None = None) -> Posting:
     return posting(account, po, line, debit=amount)
 
 
-def cr(account: str, amount: str, po: str, line: str | None = None) -> Posting:
+def cr(account: str, amount: str, po: str | None, line: str | None = None) -> Posting:
     return posting(account, po, line, credit=amount)
 
 
@@ -1452,12 +1452,15 @@ def test_stored_document_and_posting_items_keep_their_shape(api, stack, codes):
         }  # fmt: skip
         assert isinstance(line["debit"], str) and isinstance(line["credit"], str)
     [state] = stored_items(stack, instance_id, "ACCTPOST")
-    # cogs_units (issue #13): the units whose cost of goods sold was posted, so a later cost never revalues them
+    # issue #13: cogs_units, the units whose cost of goods sold was posted (a later cost never revalues them), and
+    # accrued_fees, the proforma fees accrued on the order (a settlement replaces them with Walmart's actual fees)
     assert set(state) == {
-        "pk", "sk", "type", "purchase_order_id", "invoice", "credit", "cogs_units", "updated_at", "version",
+        "pk", "sk", "type", "purchase_order_id", "invoice", "credit", "cogs_units", "accrued_fees", "updated_at",
+        "version",
     }  # fmt: skip
     assert state["type"] == "accounting_posting"
     assert state["cogs_units"] == {"1": 2}
+    assert state["accrued_fees"] == {"marketplace_fees": "3.00", "payment_fees": "0.58"}
     assert state["version"] == 1
     assert set(state["invoice"]["1"]) == {"product", "shipping", "tax", "cogs"}
 
@@ -1718,3 +1721,205 @@ def test_control_account_codes_are_the_tenants_own_and_a_missing_one_holds_its_p
     assert holds(api, instance_id) == []
     view = response_json(api("GET", f"/api/walmart/{instance_id}"))["data"]["integration_settings"]
     assert (view["returned_goods"], view["inventory_nominal_code_id"]) == ("restock", 11)
+
+
+# -- a settlement document per payment period (issue #13 items 2 and 3) ------------------------------------------------
+SETTLEMENT_ID = "2026-11-29"
+
+
+def report_row(kind: str, amount_type: str, amount: str, po: str = "", description: str = "Purchase") -> dict[str, str]:
+    """A transaction row of Walmart's reconciliation report, shaped as the spec's reconFileJson example's Sale row
+    (docs/walmart/examples/GET_v3_report_reconreport_reconFileJson__200__example.json): every value text."""
+    return {
+        "Period Start Date": '""',
+        "Transaction Key": f"2026_11_29_{po or 'x'}",
+        "Transaction Posted Timestamp": "11/27/2026",
+        "Transaction Type": kind,
+        "Transaction Description": description,
+        "Amount": amount,
+        "Amount Type": amount_type,
+        "Currency": "USD",
+        "Purchase Order #": po,
+        "Purchase Order line #": "1" if po else "",
+        "Partner Item Id": "",
+    }
+
+
+def store_settlement(stack, instance_id: str, rows: list[dict[str, str]], deposit: str) -> None:
+    """Store a final period and its lines the way the settlements sync does (PaymentSummary row first, as Walmart's
+    example has it)."""
+    from walmart_integration.models.settlements import SettlementPeriod, settlement_line_from_row
+    from walmart_integration.store.settlements import SettlementRepository
+
+    summary = {
+        "Period Start Date": "11/16/2026",
+        "Period End Date": "11/29/2026",
+        "Currency": "USD",
+        "Transaction Type": "PaymentSummary",
+        "Total Payable": deposit,
+        "Transaction Description": "Deposited in  account",
+        "Transaction Posted Timestamp": "12/01/2026",
+    }
+    lines = [settlement_line_from_row(SETTLEMENT_ID, n, row) for n, row in enumerate([summary, *rows])]
+    repo = SettlementRepository(stack.env["DATA_TABLE_NAME"], REGION)
+    repo.put_lines(TENANT, instance_id, lines)
+    total = sum((line.amount or Decimal("0") for line in lines[1:]), Decimal("0"))
+    repo.save_period(
+        TENANT,
+        instance_id,
+        SettlementPeriod(
+            settlement_id=SETTLEMENT_ID,
+            report_date="11292026",
+            status="final",
+            period_start=datetime(2026, 11, 16).date(),
+            period_end=datetime(2026, 11, 29).date(),
+            deposit=Decimal(deposit),
+            currency="USD",
+            line_count=len(lines),
+            lines_total=total,
+        ),
+    )
+
+
+def post_settlement(stack, instance_id: str, copies: int = 1) -> None:
+    body = json.dumps({"tenant_id": TENANT, "instance_id": instance_id, "settlement_ids": [SETTLEMENT_ID]})
+    result = stack.handler("accounting").handler(stack.sqs_event([body] * copies), stack.context())
+    assert not (result or {}).get("batchItemFailures"), result
+
+
+def settlement_view(api, instance_id: str) -> dict[str, Any]:
+    response = api("GET", f"/api/walmart/{instance_id}/settlements/{SETTLEMENT_ID}")
+    assert response["statusCode"] == 200, response["body"]
+    return dict(response_json(response)["data"])
+
+
+SALE_A, SALE_B, RETURNED_C = "1000000000801", "1000000000802", "1000000000803"
+
+
+def settlement_rows() -> list[dict[str, str]]:
+    """Sales of three orders, a partial refund of B (on the order), C refunded whole through a return, a WFS fee, an
+    adjustment, a reserve held and the previous one released. Sum: A 20.00 + 1.60 - 1.60 + 5.00 + 0.40 - 0.40 - 3.00 =
+    22.00; B 40.00 + 3.20 - 3.20 - 6.00 = 34.00; B's refund -10.00 - 0.80 + 0.80 + 1.50 = -8.50; C 15.00 + 1.20 - 1.20 -
+    2.25 = 12.75; C's return -15.00 - 1.20 + 1.20 + 2.25 = -12.75; WFS -3.45; adjustment -2.50; reserve -3.00 + 1.00:
+    deposit 39.55."""
+    withheld = "Marketplace facilitator tax withheld"
+    return [
+        report_row("Sale", "Product Price", "20.00", SALE_A),
+        report_row("Sale", "Product tax", "1.60", SALE_A),
+        report_row("Sale", "Product tax withheld", "-1.60", SALE_A, withheld),
+        report_row("Sale", "Shipping Price", "5.00", SALE_A),
+        report_row("Sale", "Shipping tax", "0.40", SALE_A),
+        report_row("Sale", "Shipping tax withheld", "-0.40", SALE_A, withheld),
+        report_row("Sale", "Commission on Product", "-3.00", SALE_A, "Commission"),
+        report_row("Sale", "Product Price", "40.00", SALE_B),
+        report_row("Sale", "Product tax", "3.20", SALE_B),
+        report_row("Sale", "Product tax withheld", "-3.20", SALE_B, withheld),
+        report_row("Sale", "Commission on Product", "-6.00", SALE_B, "Commission"),
+        report_row("Refund", "Product Price", "-10.00", SALE_B, "Refund"),
+        report_row("Refund", "Product tax", "-0.80", SALE_B, "Refund"),
+        report_row("Refund", "Product tax withheld", "0.80", SALE_B, withheld),
+        report_row("Refund", "Commission on Product", "1.50", SALE_B, "Commission refund"),
+        report_row("Sale", "Product Price", "15.00", RETURNED_C),
+        report_row("Sale", "Product tax", "1.20", RETURNED_C),
+        report_row("Sale", "Product tax withheld", "-1.20", RETURNED_C, withheld),
+        report_row("Sale", "Commission on Product", "-2.25", RETURNED_C, "Commission"),
+        report_row("Refund", "Product Price", "-15.00", RETURNED_C, "Return refund"),
+        report_row("Refund", "Product tax", "-1.20", RETURNED_C, "Return refund"),
+        report_row("Refund", "Product tax withheld", "1.20", RETURNED_C, withheld),
+        report_row("Refund", "Commission on Product", "2.25", RETURNED_C, "Commission refund"),
+        report_row("Adjustment", "WFS Fulfillment fee", "-3.45", SALE_A, "WFS Fulfillment fee"),
+        report_row("Adjustment", "Fee/Reimbursement", "-2.50", "", "Return shipping label fee"),
+        report_row("Reserve", "Reserve", "-3.00", "", "Reserve held for future refunds"),
+        report_row("Release Reserve", "Reserve", "1.00", "", "Previous reserve released"),
+    ]
+
+
+def settled_orders(api, stack, instance_id: str) -> None:
+    """A: 20.00 + 5.00 shipping, tax 1.60 + 0.40; B: 2 x 20.00, tax 3.20, refunded 10.00 + 0.80 on the order;
+    C: 15.00, tax 1.20 (its return's refund comes through /v3/returns)."""
+    for sku in ("SKU-SA", "SKU-SB", "SKU-SC"):
+        add_product(api, sku, "5.00")
+    sync(
+        stack,
+        instance_id,
+        walmart_order(
+            SALE_A,
+            [
+                order_line(
+                    1,
+                    "SKU-SA",
+                    1,
+                    [charge("PRODUCT", "20.00", "1.60"), charge("SHIPPING", "5.00", "0.40")],
+                    "Shipped",
+                    SHIPPED,
+                )
+            ],
+        ),
+    )
+    sync(
+        stack,
+        instance_id,
+        walmart_order(
+            SALE_B,
+            [
+                order_line(
+                    1,
+                    "SKU-SB",
+                    2,
+                    [charge("PRODUCT", "40.00", "3.20")],
+                    "Delivered",
+                    SHIPPED,
+                    refunds=[refund_charge("PRODUCT", "-10.00", "-0.80")],
+                )
+            ],
+        ),
+    )
+    sync(
+        stack,
+        instance_id,
+        walmart_order(
+            RETURNED_C, [order_line(1, "SKU-SC", 1, [charge("PRODUCT", "15.00", "1.20")], "Delivered", SHIPPED)]
+        ),
+    )
+
+
+def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, stack, codes):
+    url = capture_events(stack)
+    instance_id = create_instance(api, "settlement", **ALL_CODES, **PROFORMA)
+    settled_orders(api, stack, instance_id)
+    published(url)
+    store_settlement(stack, instance_id, settlement_rows(), "39.55")
+    post_settlement(stack, instance_id, copies=2)  # a duplicate delivery posts nothing twice
+    post_settlement(stack, instance_id)
+    [settlement] = documents(api, instance_id, type="settlement")
+    assert (settlement["reason"], settlement["settlement_id"], settlement["purchase_order_ids"]) == (
+        "settlement",
+        SETTLEMENT_ID,
+        [],
+    )
+    # Accruals (15% and 2.9% of the sales price): A 25.00 -> 3.75 and 0.725 -> 0.73; B 40.00 -> 6.00 and 1.16, less
+    # its credit's 10.00 -> 1.50 and 0.29: 4.50 and 0.87; C 15.00 -> 2.25 and 0.435 -> 0.44 (no credit note: the
+    # return's refund is not on the order). Reversed: 3.75 + 0.73 + 4.50 + 0.87 + 2.25 + 0.44 = 12.54.
+    # Commission: A 3.00 (estimate 3.75: -0.75), B 6.00 - 1.50 = 4.50 (estimate 4.50: 0), C 2.25 - 2.25 = 0 (estimate
+    # 2.25: -2.25): marketplace fees -3.00; payment fees -(0.73 + 0.87 + 0.44) = -2.04.
+    # Receivable: 27.00 + 43.20 - 10.80 + 16.20 - 16.20 = 59.40; tax withheld 1.60 + 0.40 + 3.20 - 0.80 + 1.20 - 1.20
+    # = 4.40; reserve 3.00 - 1.00 = 2.00.
+    assert lines_of(settlement) == ordered(
+        [
+            dr("bank", "39.55", None),
+            cr("accounts_receivable", "59.40", None),
+            dr("facilitator_tax", "4.40", None),
+            dr("accrued_costs", "12.54", None),
+            cr("marketplace_fees", "3.00", None),
+            cr("payment_fees", "2.04", None),
+            dr("wfs_fees", "3.45", None),
+            dr("adjustments", "2.50", None),
+            dr("reserves", "2.00", None),
+        ]
+    )
+    # debit 39.55 + 4.40 + 12.54 + 3.45 + 2.50 + 2.00 = 64.44; credit 59.40 + 3.00 + 2.04 = 64.44
+    assert (settlement["totals"]["debit"], settlement["totals"]["credit"]) == ("64.44", "64.44")
+    assert settlement_view(api, instance_id)["unexplained"] == "0.00"
+    [event] = published(url)
+    assert event["detail-type"] == "SettlementPosted" and event["detail"]["id"] == settlement["id"]
+    assert holds(api, instance_id) == []

@@ -434,6 +434,9 @@ class FakePostings:
         self.batches: dict[tuple[str, str], str] = {}  # (tenant, batch pointer) -> document id
         self.commits = 0
         self.interfere: Callable[[], None] | None = None
+        self.cleared: dict[tuple[str, str, str], dict[str, dict[str, str]]] = {}
+        self.settled_guards: set[tuple[str, str, str]] = set()
+        self.settlement_hold_items: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def posting(self, tenant_id: str, instance_id: str, po: str) -> dict[str, Any] | None:
         found = self.postings_by_po.get((tenant_id, instance_id, po))
@@ -527,6 +530,41 @@ class FakePostings:
 
     def published(self, pk: str, sk: str) -> None:
         self.documents[(pk, sk)]["published"] = True
+
+    def clearings(self, tenant_id: str, instance_id: str, pos: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+        return {
+            po: dict(self.cleared[(tenant_id, instance_id, po)])
+            for po in pos
+            if (tenant_id, instance_id, po) in self.cleared
+        }
+
+    def record_clearing(
+        self, tenant_id: str, instance_id: str, po: str, settlement_id: str, amounts: dict[str, str]
+    ) -> None:
+        self.cleared.setdefault((tenant_id, instance_id, po), {})[settlement_id] = dict(amounts)
+
+    def issue_settlement(self, tenant_id: str, document: dict[str, Any], settlement_id: str, issued_at: str) -> bool:
+        guard = (tenant_id, document["instance_id"], settlement_id)
+        if guard in self.settled_guards:
+            return False
+        self.settled_guards.add(guard)
+        self.settlement_hold_items.pop(guard, None)
+        self.documents[(tenant_id, document["id"])] = {**document, "pk": tenant_id}
+        return True
+
+    def settled(self, tenant_id: str, instance_id: str, settlement_id: str) -> bool:
+        return (tenant_id, instance_id, settlement_id) in self.settled_guards
+
+    def hold_settlement(
+        self, tenant_id: str, instance_id: str, settlement_id: str, holds: list[dict[str, Any]]
+    ) -> None:
+        self.settlement_hold_items[(tenant_id, instance_id, settlement_id)] = {
+            "settlement_id": settlement_id,
+            "holds": holds,
+        }
+
+    def settlement_holds(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return [v for (t, i, _), v in self.settlement_hold_items.items() if (t, i) == (tenant_id, instance_id)]
 
 
 class FakeEvents:

@@ -401,4 +401,5 @@ class Composition:
             AccountingRepository(s.app_table_name, s.region),
             self.queues,
             EventPublisher(s.accounting_event_bus_name, s.region),
+            settlements=self.settlements,
         )

@@ -57,7 +57,7 @@ def list_accounting_documents(  # type: ignore[no-untyped-def]
     accounting: Accounting,
     limit: Limit = 50,
     cursor: Cursor = None,
-    type: Annotated[Literal["invoice", "credit", "cogs"] | None, Query()] = None,
+    type: Annotated[Literal["invoice", "credit", "cogs", "settlement"] | None, Query()] = None,
     period: Annotated[Literal["immediate", "daily", "weekly", "monthly"] | None, Query()] = None,
     status: Annotated[Literal["open", "issued"] | None, Query()] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv (a journal)")] = "json",

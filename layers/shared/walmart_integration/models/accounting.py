@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DocumentType = Literal["invoice", "credit", "cogs"]
-DocumentReason = Literal["sale", "refund", "cancellation", "correction"]
+DocumentType = Literal["invoice", "credit", "cogs", "settlement"]
+DocumentReason = Literal["sale", "refund", "cancellation", "correction", "settlement"]
 Period = Literal["immediate", "daily", "weekly", "monthly"]
 DocumentStatus = Literal["open", "issued"]
 
@@ -24,7 +24,7 @@ class PostingLine(BaseModel):
     nominal_code: str | None = None
     debit: str
     credit: str
-    purchase_order_id: str
+    purchase_order_id: str | None = None  # None on a settlement's lines (they sum many orders)
     line_number: str | None = None
     sku: str | None = None
     description: str
@@ -41,7 +41,9 @@ class DocumentTotals(BaseModel):
 class AccountingDocument(BaseModel):
     id: str
     instance_id: str
-    type: DocumentType = Field(description="invoice, credit (note) or cogs (cost of goods sold, posted on its own)")
+    type: DocumentType = Field(
+        description="invoice, credit (note), cogs (cost of goods sold, posted on its own) or settlement (a payment)"
+    )
     reason: DocumentReason
     period: Period
     period_key: str | None = None
@@ -50,6 +52,7 @@ class AccountingDocument(BaseModel):
     issued_at: str | None = None
     created_at: str
     purchase_order_ids: list[str]
+    settlement_id: str | None = Field(default=None, description="The payment period a settlement document posts")
     lines: list[PostingLine]
     totals: DocumentTotals
 
@@ -70,6 +73,7 @@ class AccountingDocumentRecord(BaseModel):
     period_end: str | None = None  # when an open batch's period ends
     currency: str
     purchase_order_ids: list[str]
+    settlement_id: str | None = None
     lines: list[PostingLine]
     created_at: str
     status: DocumentStatus
@@ -96,8 +100,8 @@ class AccountingHoldRecord(BaseModel):
 
 
 class AccountingHold(BaseModel):
-    purchase_order_id: str
-    line_number: str
+    purchase_order_id: str | None = None
+    line_number: str = Field(description="The order's line; for a settlement: <settlement id>#<report row>")
     sku: str | None = None
     type: DocumentType
     reason: str

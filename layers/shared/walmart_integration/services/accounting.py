@@ -52,11 +52,17 @@ if TYPE_CHECKING:
         MessageQueues,
         Postings,
         ReferenceData,
+        Settlements,
         SyncedData,
     )
     from walmart_integration.worker import Delivery
 
-EVENT_TYPES = {"invoice": "SalesInvoiceIssued", "credit": "SalesCreditIssued", "cogs": "CostOfGoodsSoldPosted"}
+EVENT_TYPES = {
+    "invoice": "SalesInvoiceIssued",
+    "credit": "SalesCreditIssued",
+    "cogs": "CostOfGoodsSoldPosted",
+    "settlement": "SettlementPosted",
+}
 EVENT_SOURCE = "walmart-integration.accounting"
 ACCOUNTED_STATUSES = INVOICED_STATUSES | {"Cancelled"}  # line statuses that may owe an invoice or a credit
 ATTEMPTS = 4
@@ -215,6 +221,7 @@ class AccountingService:
         queues: MessageQueues,
         events: Events,
         clock: Callable[[], datetime] = utcnow,
+        settlements: Settlements | None = None,
     ) -> None:
         self.settings = settings
         self.instances = instances
@@ -225,6 +232,7 @@ class AccountingService:
         self.queues = queues
         self.events = events
         self.clock = clock
+        self.settlements = settlements
 
     # -- triggers -----------------------------------------------------------------------------------------
     def orders_stored(
@@ -277,6 +285,10 @@ class AccountingService:
         if record is None:
             return
         settings = dict(record.integration_settings)
+        if job.settlement_ids:
+            codes = self._codes(job.tenant_id, settings)
+            for settlement_id in job.settlement_ids:
+                self.post_settlement(job.tenant_id, job.instance_id, settlement_id, codes)
         ids = list(job.purchase_order_ids)
         if job.release:
             ids += sorted({str(p["purchase_order_id"]) for p in self.repo.held(job.tenant_id, job.instance_id)})
@@ -406,7 +418,14 @@ class AccountingService:
         actions: list[dict[str, Any]] = []
         for document in documents:
             actions += self._document_actions(tenant_id, document, now)
+        accrued = {account: money(value) for account, value in ((state or {}).get("accrued_fees") or {}).items()}
+        for document in documents:
+            for entry in document.lines:
+                if entry.account in ("marketplace_fees", "payment_fees"):
+                    change = money(entry.debit) - money(entry.credit)
+                    accrued[entry.account] = accrued.get(entry.account, ZERO) + change
         posting = {
+            "accrued_fees": {account: str(value) for account, value in accrued.items()} or None,
             "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
             "credit": {k: v.as_dict() for k, v in posted.credit.items()},
             "cogs_units": posted.cost_units or None,
@@ -516,6 +535,50 @@ class AccountingService:
             return [self.repo.issued_document_action(tenant_id, issued.item(), precise_iso(now))]
         return self.repo.batch_actions(tenant_id, document.item())
 
+    # -- settlements ------------------------------------------------------------------------------------------
+    def post_settlement(self, tenant_id: str, instance_id: str, settlement_id: str, codes: Codes) -> bool:
+        """Issue the settlement's document once (``settlement_posting``); True when issued now. Its ``unexplained``
+        is written on the period either way (0.00 once issued; what waits, while lines are held)."""
+        from walmart_integration.services.settlement_posting import build_journal, settlement_document
+
+        if self.settlements is None:
+            return False
+        period = self.settlements.period(tenant_id, instance_id, settlement_id)
+        if period is None or period.status != "final" or self.repo.settled(tenant_id, instance_id, settlement_id):
+            return False
+        report = self.settlements.lines(tenant_id, instance_id, settlement_id)
+        pos = sorted({line.purchase_order_id for line in report if line.purchase_order_id})
+        postings = self.repo.postings(tenant_id, instance_id, pos)
+        cleared = self.repo.clearings(tenant_id, instance_id, pos)
+        now = self.clock()
+        journal = build_journal(period, report, postings, cleared, codes, now)
+        absent = list(dict.fromkeys(line.account for line in journal.lines if line.nominal_code_id is None))
+        if absent and not journal.holds:
+            journal.holds.append(
+                {
+                    "purchase_order_id": None,
+                    "line_number": "document",
+                    "sku": None,
+                    "reason": missing_codes_reason(absent),
+                    "amount": "",
+                    "held_at": iso(now) or "",
+                }
+            )
+        if journal.holds:
+            self.repo.hold_settlement(tenant_id, instance_id, settlement_id, journal.holds)
+            self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained or None)
+            logger.warning("Settlement held", extra={"settlement_id": settlement_id, "holds": len(journal.holds)})
+            return False
+        for po, amounts in journal.clearings.items():  # first: a retry computes the same journal
+            self.repo.record_clearing(tenant_id, instance_id, po, settlement_id, amounts)
+        document = settlement_document(tenant_id, instance_id, period, journal.lines, now)
+        issued = self.repo.issue_settlement(tenant_id, document.item(), settlement_id, precise_iso(now))
+        self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained)
+        if issued:
+            logger.info("Settlement posted", extra={"settlement_id": settlement_id, "document_id": document.id})
+            self.publish_outbox()
+        return issued
+
     # -- closing and publishing ------------------------------------------------------------------------------
     def close_batches(self) -> int:
         """Issue every open batch whose period has ended; then publish what waits in the outbox."""
@@ -558,6 +621,7 @@ class AccountingService:
             issued_at=document.issued_at,
             created_at=document.created_at,
             purchase_order_ids=list(dict.fromkeys(document.purchase_order_ids)),
+            settlement_id=document.settlement_id,
             lines=document.lines,
             totals=document.totals or totals(document.lines),
         )
@@ -593,4 +657,15 @@ class AccountingService:
             )
             for posting in self.repo.held(tenant_id, instance_id)
             for hold in (AccountingHoldRecord.model_validate(h) for h in (posting.get("holds") or {}).values())
+        ] + [
+            AccountingHold(
+                purchase_order_id=hold.get("purchase_order_id"),
+                line_number=f"{item['settlement_id']}#{hold['line_number']}",
+                sku=hold.get("sku"),
+                type="settlement",
+                reason=hold["reason"],
+                held_at=hold["held_at"],
+            )
+            for item in self.repo.settlement_holds(tenant_id, instance_id)
+            for hold in item.get("holds") or []
         ]

@@ -231,6 +231,24 @@ class Postings(Protocol):
 
     def published(self, pk: str, sk: str) -> None: ...
 
+    def clearings(self, tenant_id: str, instance_id: str, pos: list[str]) -> dict[str, dict[str, dict[str, str]]]: ...
+
+    def record_clearing(
+        self, tenant_id: str, instance_id: str, po: str, settlement_id: str, amounts: dict[str, str]
+    ) -> None: ...
+
+    def issue_settlement(
+        self, tenant_id: str, document: dict[str, Any], settlement_id: str, issued_at: str
+    ) -> bool: ...
+
+    def settled(self, tenant_id: str, instance_id: str, settlement_id: str) -> bool: ...
+
+    def hold_settlement(
+        self, tenant_id: str, instance_id: str, settlement_id: str, holds: list[dict[str, Any]]
+    ) -> None: ...
+
+    def settlement_holds(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]: ...
+
 
 class Events(Protocol):
     """Publishing domain events (``store.events.EventPublisher``: EventBridge)."""

@@ -186,6 +186,85 @@ class AccountingRepository(Repository):
             ExpressionAttributeValues={":pk": {"S": keys.OUTBOX_GSI_PK}},
         )
 
+    # -- settlements ----------------------------------------------------------------------------------------------
+    def clearings(self, tenant_id: str, instance_id: str, pos: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+        """Per order: the proforma fee accruals each settlement cleared (settlement id -> account -> amount)."""
+        pk = keys.tenant_pk(tenant_id)
+        found: dict[str, dict[str, dict[str, str]]] = {}
+        unique = sorted(set(pos))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [_key(pk, keys.clearing_sk(instance_id, po)) for po in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    record = dynamo.deserialize(item, exact=True)
+                    found[str(record["purchase_order_id"])] = dict(record.get("cleared") or {})
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def record_clearing(
+        self, tenant_id: str, instance_id: str, po: str, settlement_id: str, amounts: dict[str, str]
+    ) -> None:
+        """What ``settlement_id`` cleared of the order's accruals (set again by a retry to the same value)."""
+        current = self._get(tenant_id, keys.clearing_sk(instance_id, po))
+        cleared = {**((current or {}).get("cleared") or {}), settlement_id: amounts}
+        item = {"sk": keys.clearing_sk(instance_id, po), "type": "accounting_clearing", "purchase_order_id": po}
+        self.client.put_item(
+            TableName=self.table, Item=dynamo.serialize({"pk": keys.tenant_pk(tenant_id), **item, "cleared": cleared})
+        )
+
+    def issue_settlement(self, tenant_id: str, document: dict[str, Any], settlement_id: str, issued_at: str) -> bool:
+        """The settlement's document, once: False when it was issued before (its guard exists)."""
+        guard = {
+            "sk": keys.settled_sk(document["instance_id"], settlement_id),
+            "type": "accounting_settled",
+            "document_id": document["id"],
+        }
+        actions = [self._put(tenant_id, guard, new_item), self.issued_document_action(tenant_id, document, issued_at)]
+        actions.append(
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": _key(
+                        keys.tenant_pk(tenant_id), keys.settlement_hold_sk(document["instance_id"], settlement_id)
+                    ),
+                }
+            }
+        )
+        return self.commit(actions)
+
+    def settled(self, tenant_id: str, instance_id: str, settlement_id: str) -> bool:
+        return self._get(tenant_id, keys.settled_sk(instance_id, settlement_id)) is not None
+
+    def hold_settlement(
+        self, tenant_id: str, instance_id: str, settlement_id: str, holds: list[dict[str, Any]]
+    ) -> None:
+        """Why the settlement is not posted (its lines held), replaced by each evaluation."""
+        item = {
+            "sk": keys.settlement_hold_sk(instance_id, settlement_id),
+            "type": "accounting_settlement_hold",
+            "settlement_id": settlement_id,
+            "holds": holds,
+        }
+        self.client.put_item(TableName=self.table, Item=dynamo.serialize({"pk": keys.tenant_pk(tenant_id), **item}))
+
+    def settlement_holds(self, tenant_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.query_all(
+                exact=True,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.tenant_pk(tenant_id)},
+                    ":prefix": {"S": keys.settlement_hold_prefix(instance_id)},
+                },
+            )
+        )
+
     # -- issuing and publishing -----------------------------------------------------------------------------
     def issue(self, document: dict[str, Any], values: dict[str, Any], issued_at: str) -> bool:
         """Close an open batch (as ``due_batches`` listed it): its totals and ``issued`` status, once; it moves to the

@@ -35,6 +35,9 @@ AppTable (pk, sk; sparse GSI ``gsi1``):
   gsi1: ACCTHELD#<tenant>#<instance> / <po>              orders with held lines (the holds live on their posting item)
   gsi1: ACCTOPEN / <period end>#<tenant>#<document>      open batches (closed by the scheduler)
   gsi1: ACCTOUTBOX / <issued at>#<tenant>#<document>     issued documents not yet published (the publisher's outbox)
+  TENANT#<tenant>            ACCTSETTLED#<instance>#<settlement id>  the settlement's document, once issued (its guard)
+  TENANT#<tenant>            ACCTSETHOLD#<instance>#<settlement id>  the settlement's held lines and unexplained amount
+  TENANT#<tenant>            ACCTCLEAR#<instance>#<po>   proforma fee accruals of an order cleared, per settlement
 DataTable (pk, sk; gsi1):
   INSTANCE#<tenant>#<instance>  LOCATION#<shipNode>      ship node
   INSTANCE#<tenant>#<instance>  PRODUCT#<sku>            Walmart listing
@@ -304,3 +307,19 @@ def open_gsi_sk(period_end: str, tenant_id: str, document_id: str) -> str:
 
 def outbox_gsi_sk(issued_at: str, tenant_id: str, document_id: str) -> str:
     return f"{issued_at}#{tenant_id}#{document_id}"
+
+
+def settled_sk(instance_id: str, settlement_id: str) -> str:
+    return f"ACCTSETTLED#{instance_id}#{settlement_id}"
+
+
+def settlement_hold_prefix(instance_id: str) -> str:
+    return f"ACCTSETHOLD#{instance_id}#"
+
+
+def settlement_hold_sk(instance_id: str, settlement_id: str) -> str:
+    return f"{settlement_hold_prefix(instance_id)}{settlement_id}"
+
+
+def clearing_sk(instance_id: str, purchase_order_id: str) -> str:
+    return f"ACCTCLEAR#{instance_id}#{purchase_order_id}"
