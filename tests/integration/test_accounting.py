@@ -1883,10 +1883,59 @@ def settled_orders(api, stack, instance_id: str) -> None:
     )
 
 
+def store_return(stack, instance_id: str, po: str, sku: str, price: str, tax: str, to_stock: bool = True) -> None:
+    """A return of one unit of the order's line 1, refunded through Walmart's returns, stored as the returns sync
+    stores it; its charge as Walmart's example has it (docs/walmart/examples/GET_v3_returns__200__example.json:
+    chargeCategory PRODUCT, chargeName ItemPrice, per unit, with its tax)."""
+    from walmart_integration.models.returns import ReturnCharge, ReturnLine, ReturnOrder
+    from walmart_integration.store.settlements import ReturnRepository
+
+    line = ReturnLine(
+        return_order_line_number=1,
+        purchase_order_id=po,
+        purchase_order_line_number=1,
+        sku=sku,
+        quantity=Decimal(1),
+        refunded_quantity=Decimal(1),
+        refund_status="REFUND_COMPLETED",
+        returned_to_stock=to_stock,
+        charges=[
+            ReturnCharge(
+                category="PRODUCT",
+                name="ItemPrice",
+                amount_per_unit=Decimal(price),
+                tax_per_unit=Decimal(tax),
+                amount=Decimal(price),
+                tax=Decimal(tax),
+            )
+        ],
+    )
+    record = ReturnOrder(return_order_id=f"R{po}", purchase_order_ids=[po], lines=[line], total_refund=Decimal(price))
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ReturnRepository(stack.env["DATA_TABLE_NAME"], REGION).upsert_changed(TENANT, instance_id, [record], now)
+
+
 def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, stack, codes):
     url = capture_events(stack)
     instance_id = create_instance(api, "settlement", **ALL_CODES, **PROFORMA)
     settled_orders(api, stack, instance_id)
+    store_return(stack, instance_id, RETURNED_C, "SKU-SC", "15.00", "1.20")
+    evaluate(stack, instance_id, RETURNED_C)  # what the returns sync queues
+    [c_credit] = [d for d in documents(api, instance_id, type="credit") if d["purchase_order_ids"] == [RETURNED_C]]
+    assert (c_credit["reason"], lines_of(c_credit)) == (
+        "return",
+        ordered(
+            [
+                dr("sales_returns_allowances", "15.00", RETURNED_C, "1"),
+                dr("facilitator_tax", "1.20", RETURNED_C, "1"),
+                cr("accounts_receivable", "16.20", RETURNED_C, "1"),
+                cr("marketplace_fees", "2.25", RETURNED_C),
+                dr("accrued_costs", "2.25", RETURNED_C),
+                cr("payment_fees", "0.44", RETURNED_C),
+                dr("accrued_costs", "0.44", RETURNED_C),
+            ]
+        ),
+    )
     published(url)
     store_settlement(stack, instance_id, settlement_rows(), "39.55")
     post_settlement(stack, instance_id, copies=2)  # a duplicate delivery posts nothing twice
@@ -1898,10 +1947,10 @@ def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, 
         [],
     )
     # Accruals (15% and 2.9% of the sales price): A 25.00 -> 3.75 and 0.725 -> 0.73; B 40.00 -> 6.00 and 1.16, less
-    # its credit's 10.00 -> 1.50 and 0.29: 4.50 and 0.87; C 15.00 -> 2.25 and 0.435 -> 0.44 (no credit note: the
-    # return's refund is not on the order). Reversed: 3.75 + 0.73 + 4.50 + 0.87 + 2.25 + 0.44 = 12.54.
+    # its credit's 10.00 -> 1.50 and 0.29: 4.50 and 0.87; C 15.00 -> 2.25 and 0.435 -> 0.44, less its return's credit
+    # note, the same: 0 and 0. Reversed: 3.75 + 0.73 + 4.50 + 0.87 = 9.85.
     # Commission: A 3.00 (estimate 3.75: -0.75), B 6.00 - 1.50 = 4.50 (estimate 4.50: 0), C 2.25 - 2.25 = 0 (estimate
-    # 2.25: -2.25): marketplace fees -3.00; payment fees -(0.73 + 0.87 + 0.44) = -2.04.
+    # 0: 0): marketplace fees -0.75; payment fees -(0.73 + 0.87) = -1.60.
     # Receivable: 27.00 + 43.20 - 10.80 + 16.20 - 16.20 = 59.40; tax withheld 1.60 + 0.40 + 3.20 - 0.80 + 1.20 - 1.20
     # = 4.40; reserve 3.00 - 1.00 = 2.00.
     assert lines_of(settlement) == ordered(
@@ -1909,17 +1958,106 @@ def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, 
             dr("bank", "39.55", None),
             cr("accounts_receivable", "59.40", None),
             dr("facilitator_tax", "4.40", None),
-            dr("accrued_costs", "12.54", None),
-            cr("marketplace_fees", "3.00", None),
-            cr("payment_fees", "2.04", None),
+            dr("accrued_costs", "9.85", None),
+            cr("marketplace_fees", "0.75", None),
+            cr("payment_fees", "1.60", None),
             dr("wfs_fees", "3.45", None),
             dr("adjustments", "2.50", None),
             dr("reserves", "2.00", None),
         ]
     )
-    # debit 39.55 + 4.40 + 12.54 + 3.45 + 2.50 + 2.00 = 64.44; credit 59.40 + 3.00 + 2.04 = 64.44
-    assert (settlement["totals"]["debit"], settlement["totals"]["credit"]) == ("64.44", "64.44")
+    # debit 39.55 + 4.40 + 9.85 + 3.45 + 2.50 + 2.00 = 61.75; credit 59.40 + 0.75 + 1.60 = 61.75
+    assert (settlement["totals"]["debit"], settlement["totals"]["credit"]) == ("61.75", "61.75")
     assert settlement_view(api, instance_id)["unexplained"] == "0.00"
     [event] = published(url)
     assert event["detail-type"] == "SettlementPosted" and event["detail"]["id"] == settlement["id"]
     assert holds(api, instance_id) == []
+
+    # the receivable of every order it pays is cleared: per order, invoices - credit notes = what Walmart paid for it
+    receivable: dict[str, Decimal] = {}
+    for document in documents(api, instance_id):
+        for line in document["lines"]:
+            if line["account"] == "accounts_receivable" and line["purchase_order_id"]:
+                po = line["purchase_order_id"]
+                receivable[po] = receivable.get(po, Decimal(0)) + Decimal(line["debit"]) - Decimal(line["credit"])
+    # A 27.00; B 43.20 - 10.80 = 32.40; C 16.20 - 16.20 = 0.00: together 59.40, the settlement's credit
+    assert receivable == {SALE_A: Decimal("27.00"), SALE_B: Decimal("32.40"), RETURNED_C: Decimal("0.00")}
+    # and the facilitator tax nets to nothing: invoiced 2.00 + 3.20 + 1.20, credited 0.80 + 1.20, withheld 4.40
+    tax = sum(
+        (Decimal(line["credit"]) - Decimal(line["debit"]))
+        for document in documents(api, instance_id)
+        for line in document["lines"]
+        if line["account"] == "facilitator_tax"
+    )
+    assert tax == Decimal("0.00")
+
+
+def test_a_settlement_line_that_cannot_be_classified_holds_it_and_unexplained_says_so(api, stack, codes):
+    instance_id = create_instance(api, "settlement-held", **ALL_CODES)
+    settled_orders(api, stack, instance_id)
+    rows = [*settlement_rows(), report_row("Deposit Interest", "Interest", "0.45", "", "Interest")]
+    store_settlement(stack, instance_id, rows, "40.00")  # 39.55 + 0.45
+    post_settlement(stack, instance_id)
+    assert documents(api, instance_id, type="settlement") == []
+    assert settlement_view(api, instance_id)["unexplained"] == "0.45"
+    [hold] = [h for h in holds(api, instance_id) if h["type"] == "settlement"]
+    assert hold["line_number"] == f"{SETTLEMENT_ID}#28"  # the PaymentSummary row is 0, the rows follow
+    assert "'Deposit Interest'" in hold["reason"] and "no account" in hold["reason"]
+
+
+def test_a_return_refunded_through_walmarts_returns_is_credited_once_and_restocked(api, stack, codes):
+    instance_id = create_instance(api, "returns", **ALL_CODES)
+    written_off = create_instance(api, "returns-written-off", **ALL_CODES, returned_goods="write_off")
+    add_product(api, "SKU-RT", "4.00")
+    po = "1000000000901"
+    raw = walmart_order(po, [order_line(1, "SKU-RT", 2, [charge("PRODUCT", "30.00", "2.40")], "Delivered", SHIPPED)])
+    for instance in (instance_id, written_off):
+        sync(stack, instance, raw)
+        store_return(stack, instance, po, "SKU-RT", "15.00", "1.20")
+        evaluate(stack, instance, po, copies=2)
+    credit_lines = [
+        dr("sales_returns_allowances", "15.00", po, "1"),
+        dr("facilitator_tax", "1.20", po, "1"),
+        cr("accounts_receivable", "16.20", po, "1"),
+    ]
+    [credit] = documents(api, instance_id, type="credit")
+    check_document(
+        credit,
+        instance_id,
+        type="credit",
+        reason="return",
+        pos=[po],
+        lines=credit_lines,
+        totals=("16.20", "16.20", "15.00", "1.20", "16.20"),
+        skus={(po, "1"): "SKU-RT"},
+    )
+    # restocked: one unit's cost (4.00 x 2 = 8.00 posted, 4.00 a unit) back to inventory
+    shipped_cost, returned_cost = documents(api, instance_id, type="cogs")
+    assert lines_of(shipped_cost) == ordered(cogs_lines(po, "1", "8.00"))
+    check_document(
+        returned_cost,
+        instance_id,
+        type="cogs",
+        reason="return",
+        pos=[po],
+        lines=[dr("inventory", "4.00", po, "1"), cr("cogs", "4.00", po, "1")],
+        totals=("4.00", "4.00", "0.00", "0.00", "0.00"),
+        skus={(po, "1"): "SKU-RT"},
+    )
+    # written off: the credit note alone
+    [kept] = documents(api, written_off, type="credit")
+    assert lines_of(kept) == ordered(credit_lines)
+    assert len(documents(api, written_off, type="cogs")) == 1
+    # the same refund then shows on the order too: nothing is credited twice
+    refunded = order_line(
+        1,
+        "SKU-RT",
+        2,
+        [charge("PRODUCT", "30.00", "2.40")],
+        "Delivered",
+        LATER,
+        refunds=[refund_charge("PRODUCT", "-15.00", "-1.20")],
+    )
+    sync(stack, instance_id, walmart_order(po, [refunded]))
+    assert len(documents(api, instance_id, type="credit")) == 1
+    assert len(documents(api, instance_id)) == 4

@@ -402,4 +402,5 @@ class Composition:
             self.queues,
             EventPublisher(s.accounting_event_bus_name, s.region),
             settlements=self.settlements,
+            returns=self.returns,
         )

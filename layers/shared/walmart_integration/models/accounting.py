@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DocumentType = Literal["invoice", "credit", "cogs", "settlement"]
-DocumentReason = Literal["sale", "refund", "cancellation", "correction", "settlement"]
+DocumentReason = Literal["sale", "refund", "return", "cancellation", "correction", "settlement"]
 Period = Literal["immediate", "daily", "weekly", "monthly"]
 DocumentStatus = Literal["open", "issued"]
 

@@ -42,6 +42,7 @@ from walmart_integration.services.accounting_rules import (
     invoice_due,
     line_targets,
     money,
+    returned_by_line,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         MessageQueues,
         Postings,
         ReferenceData,
+        Returns,
         Settlements,
         SyncedData,
     )
@@ -222,6 +224,7 @@ class AccountingService:
         events: Events,
         clock: Callable[[], datetime] = utcnow,
         settlements: Settlements | None = None,
+        returns: Returns | None = None,
     ) -> None:
         self.settings = settings
         self.instances = instances
@@ -233,6 +236,7 @@ class AccountingService:
         self.events = events
         self.clock = clock
         self.settlements = settlements
+        self.returns = returns
 
     # -- triggers -----------------------------------------------------------------------------------------
     def orders_stored(
@@ -327,7 +331,8 @@ class AccountingService:
     ) -> bool:
         """Post what the order owes; True when a document was posted."""
         po = str(order["purchase_order_id"])
-        targets = line_targets(order, costs)
+        returns = self.returns.of_order(context.tenant_id, context.instance_id, po) if self.returns else []
+        targets = line_targets(order, costs, returned_by_line(returns, po))
         for attempt in range(ATTEMPTS):
             if attempt:
                 state = self.repo.posting(context.tenant_id, context.instance_id, po)
@@ -375,7 +380,8 @@ class AccountingService:
                     else:
                         due.invoices.append((target, revenue))
                         posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(revenue)
-                costed, units, amount = cost_due(target, posted)
+                restock = settings.get("returned_goods", "restock") == "restock"
+                costed, units, amount = cost_due(target, posted, restock)
                 cost = LineAmounts(cogs=amount)
                 if target.cost_missing and target.shipped:
                     hold(target, "cogs", f"Product {target.sku} has no cost: set it with PATCH /api/products/{{id}}.")
@@ -467,7 +473,10 @@ class AccountingService:
             entries.invoice(target, amounts, po)
             sales_price[key] += amounts.sales_price
         for target, amounts in due.costs:
-            _, entries = group("cogs", "sale" if amounts.cogs >= 0 else "correction", sales_period, target)
+            if amounts.cogs >= 0:
+                _, entries = group("cogs", "sale", sales_period, target)
+            else:  # goods returned to stock
+                _, entries = group("cogs", "return", returns_period, target)
             entries.cost(target, amounts, po)
         for target, amounts in due.credits:
             reason = target.credit_reason or "refund"

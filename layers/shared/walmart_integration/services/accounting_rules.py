@@ -11,6 +11,14 @@ them, rounded half-up to cents (all units: the charges exactly). A cancelled uni
 after it was invoiced is credited (reason ``cancellation``); a refunded unit is credited for Walmart's refund amounts,
 or for its share when Walmart gives none (reason ``refund``).
 
+A refund Walmart made through its returns flow (``GET /v3/returns``:
+docs/walmart/specs/marketplace__returns.openapi.yml, returnOrderLines[] with purchaseOrderId/purchaseOrderLineNumber,
+charges[] per unit, refundedQty, currentRefundStatus) is credited once, whether or not the order also shows it: a
+line's refund is the larger of what the order and its returns say, amount by amount (reason ``return`` when the
+returns say more). Returned goods that came back
+(``returned_to_stock``) are units whose cost of goods sold is reversed when the instance restocks them
+(``returned_goods``: ``restock``; ``write_off`` keeps the cost).
+
 Walmart zeroes the charges of a line it cancels (every amount and tax 0:
 docs/walmart/examples/POST_v3_orders_purchaseOrderId_cancel__200__example.json): such a line keeps what was invoiced
 for it, and the invoiced amounts are credited, since its charges no longer say what its units came to.
@@ -104,6 +112,7 @@ class LineTarget:
     # they were invoiced (they are credited, not taken off the invoice)
     invoice_ceiling: LineAmounts | None = None
     shipped: int = 0  # units that shipped (their cost of goods sold is owed)
+    restocked: int = 0  # units returned to stock (their cost of goods sold is reversed when restocking)
     cancelled: int = 0  # units cancelled
     unit_cost: Decimal | None = None  # the internal product's cost (None: no product, or no cost yet)
     # Walmart zeroed the charges of the cancelled line: what was invoiced stays invoiced and is credited
@@ -187,8 +196,46 @@ def _refund(line: Mapping[str, Any]) -> tuple[Decimal, Decimal, Decimal] | None:
     return product, shipping, tax
 
 
-def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) -> list[LineTarget]:
-    """Every line's invoice and credit targets from the stored order and the internal products' unit costs."""
+@dataclass(frozen=True)
+class Returned:
+    """What a line's returns (``/v3/returns``) refunded, and how many of its units came back to stock."""
+
+    refund: LineAmounts = LineAmounts()
+    restocked: int = 0
+
+
+def returned_by_line(returns: list[Any], purchase_order_id: str) -> dict[str, Returned]:
+    """Per line number of the order: the refunds of its returns' lines that were refunded (``refundedQty`` > 0 or
+    ``currentRefundStatus`` REFUND_COMPLETED) and the units returned to stock. Charges are per return line's quantity:
+    a shipping charge (its name says so) is a shipping refund, every other billable charge a product refund."""
+    found: dict[str, Returned] = {}
+    for order in returns:
+        for line in order.lines:
+            if line.purchase_order_id not in (None, purchase_order_id) or line.purchase_order_line_number is None:
+                continue
+            key = str(line.purchase_order_line_number)
+            current = found.get(key, Returned())
+            refund = current.refund
+            if (line.refunded_quantity or 0) > 0 or (line.refund_status or "").upper() == "REFUND_COMPLETED":
+                for charge in line.charges:
+                    if not charge.is_billable:
+                        continue
+                    shipping = "shipping" in (charge.name or charge.category or "").casefold()
+                    part = LineAmounts(
+                        product=ZERO if shipping else abs(charge.amount),
+                        shipping=abs(charge.amount) if shipping else ZERO,
+                        tax=abs(charge.tax),
+                    )
+                    refund = refund.plus(part)
+            restocked = current.restocked + (int(line.quantity) if line.returned_to_stock else 0)
+            found[key] = Returned(refund, restocked)
+    return found
+
+
+def line_targets(
+    order: Mapping[str, Any], costs: Mapping[str, Decimal | None], returned: Mapping[str, Returned] | None = None
+) -> list[LineTarget]:
+    """Every line's invoice and credit targets from the stored order, its returns and the products' unit costs."""
     targets = []
     for line in order.get("lines") or []:
         status = str(line.get("status") or "Created")
@@ -210,6 +257,11 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
         else:
             credit = LineAmounts()
             reason = "cancellation" if cancelled else None
+        back = (returned or {}).get(str(line.get("line_number")), Returned())
+        if not back.refund.is_zero:
+            more = back.refund.each(credit, max)
+            if more != credit:
+                credit, reason = more, "return"
         targets.append(
             LineTarget(
                 line_number=str(line.get("line_number")),
@@ -223,6 +275,7 @@ def line_targets(order: Mapping[str, Any], costs: Mapping[str, Decimal | None]) 
                 cost_missing=cost is None,
                 invoice_ceiling=_amounts(charges, shipped + cancelled, quantity, cost),
                 shipped=shipped,
+                restocked=back.restocked,
                 cancelled=cancelled,
                 unit_cost=cost,
                 charges_zeroed=zeroed,
@@ -261,7 +314,7 @@ def invoice_due(target: LineTarget, posted: Posted) -> LineAmounts:
     return wanted.minus(already)
 
 
-def cost_due(target: LineTarget, posted: Posted) -> tuple[int, int, Decimal]:
+def cost_due(target: LineTarget, posted: Posted, restock: bool = True) -> tuple[int, int, Decimal]:
     """(units costed once posted, units, amount) of cost of goods sold a line owes: the units that shipped since, at
     the product's cost now.
 
@@ -274,7 +327,14 @@ def cost_due(target: LineTarget, posted: Posted) -> tuple[int, int, Decimal]:
     if done is None:
         done = target.shipped if posted.invoice.get(line, LineAmounts()).cogs else 0
     wanted = max(target.shipped, min(done, target.shipped + target.cancelled))
-    if wanted == done or target.unit_cost is None:
+    if restock:  # goods back in stock: their cost is reversed
+        wanted = max(0, wanted - target.restocked)
+    if wanted == done:
+        return done, 0, ZERO
+    if wanted < done:  # reversed at the cost they were posted at (the average per unit)
+        posted_cost = posted.invoice.get(line, LineAmounts()).cogs
+        return wanted, wanted - done, -cents(posted_cost * (done - wanted) / done) if done else ZERO
+    if target.unit_cost is None:
         return done, 0, ZERO
     return wanted, wanted - done, cents(target.unit_cost * (wanted - done))
 
