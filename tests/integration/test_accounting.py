@@ -2061,3 +2061,33 @@ def test_a_return_refunded_through_walmarts_returns_is_credited_once_and_restock
     sync(stack, instance_id, walmart_order(po, [refunded]))
     assert len(documents(api, instance_id, type="credit")) == 1
     assert len(documents(api, instance_id)) == 4
+
+
+def test_a_settlement_paying_an_order_not_yet_invoiced_waits_for_its_invoice(api, stack, codes):
+    settings = {k: v for k, v in ALL_CODES.items() if k != "sales_nominal_code_id"}
+    instance_id = create_instance(api, "settlement-waits", **settings, **PROFORMA)
+    settled_orders(api, stack, instance_id)  # A's and C's invoices are held (no sales code); B's too
+    rows = [row for row in settlement_rows() if row["Purchase Order #"] == SALE_A and row["Transaction Type"] == "Sale"]
+    store_settlement(stack, instance_id, rows, "22.00")  # 20.00 + 1.60 - 1.60 + 5.00 + 0.40 - 0.40 - 3.00
+    post_settlement(stack, instance_id)
+    assert documents(api, instance_id, type="settlement") == []
+    assert settlement_view(api, instance_id)["unexplained"] == "22.00"  # nothing of it can be explained yet
+    waiting = [h for h in holds(api, instance_id) if h["type"] == "settlement"]
+    assert len(waiting) == 7 and all(f"Order {SALE_A} has not been invoiced" in h["reason"] for h in waiting)
+
+    patch_settings(api, instance_id, sales_nominal_code_id=1)  # the invoices post, then the settlement
+    stack.pump(queues={"AccountingQueue": "accounting"})
+    [settlement] = documents(api, instance_id, type="settlement")
+    # accrual of A: 3.75 and 0.73 reversed (4.48); commission 3.00 - 3.75 = -0.75; payment -0.73
+    assert lines_of(settlement) == ordered(
+        [
+            dr("bank", "22.00", None),
+            cr("accounts_receivable", "27.00", None),
+            dr("facilitator_tax", "2.00", None),
+            dr("accrued_costs", "4.48", None),
+            cr("marketplace_fees", "0.75", None),
+            cr("payment_fees", "0.73", None),
+        ]
+    )
+    assert settlement_view(api, instance_id)["unexplained"] == "0.00"
+    assert [h for h in holds(api, instance_id) if h["type"] == "settlement"] == []

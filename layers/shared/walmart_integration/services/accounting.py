@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -68,6 +69,7 @@ EVENT_TYPES = {
 EVENT_SOURCE = "walmart-integration.accounting"
 ACCOUNTED_STATUSES = INVOICED_STATUSES | {"Cancelled"}  # line statuses that may owe an invoice or a credit
 ATTEMPTS = 4
+CLEARING_WRITERS = 16  # concurrent writes of a settlement's accrual clearings (one per order it pays)
 Codes = dict[str, tuple[int, str] | None]  # account -> (nominal code id, code), None when not set or gone
 
 
@@ -289,15 +291,13 @@ class AccountingService:
         if record is None:
             return
         settings = dict(record.integration_settings)
-        if job.settlement_ids:
-            codes = self._codes(job.tenant_id, settings)
-            for settlement_id in job.settlement_ids:
-                self.post_settlement(job.tenant_id, job.instance_id, settlement_id, codes)
         ids = list(job.purchase_order_ids)
         if job.release:
             ids += sorted({str(p["purchase_order_id"]) for p in self.repo.held(job.tenant_id, job.instance_id)})
+            held = [str(item["settlement_id"]) for item in self.repo.settlement_holds(job.tenant_id, job.instance_id)]
+            job = job.model_copy(update={"settlement_ids": list(dict.fromkeys([*job.settlement_ids, *held]))})
         ids = list(dict.fromkeys(ids))
-        if not ids:
+        if not ids and not job.settlement_ids:
             return
         codes = self._codes(job.tenant_id, settings)
         orders = self.synced.orders(job.tenant_id, job.instance_id, ids)
@@ -313,6 +313,8 @@ class AccountingService:
             posted_any |= self._evaluate_order(context, order, costs, postings.get(po))
         if posted_any:
             self.publish_outbox()
+        for settlement_id in job.settlement_ids:  # after the orders: a settlement waiting on their invoices may post
+            self.post_settlement(job.tenant_id, job.instance_id, settlement_id, codes)
 
     def _codes(self, tenant_id: str, settings: dict[str, Any]) -> Codes:
         wanted = {account: settings.get(f"{account}_nominal_code_id") for account in ACCOUNTS}
@@ -578,8 +580,14 @@ class AccountingService:
             self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained or None)
             logger.warning("Settlement held", extra={"settlement_id": settlement_id, "holds": len(journal.holds)})
             return False
-        for po, amounts in journal.clearings.items():  # first: a retry computes the same journal
-            self.repo.record_clearing(tenant_id, instance_id, po, settlement_id, amounts)
+        # first, so that a retry computes the same journal; one write per order paid, CLEARING_WRITERS at a time
+        with ThreadPoolExecutor(max_workers=CLEARING_WRITERS) as writers:
+            list(
+                writers.map(
+                    lambda item: self.repo.record_clearing(tenant_id, instance_id, item[0], settlement_id, item[1]),
+                    journal.clearings.items(),
+                )
+            )
         document = settlement_document(tenant_id, instance_id, period, journal.lines, now)
         issued = self.repo.issue_settlement(tenant_id, document.item(), settlement_id, precise_iso(now))
         self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained)

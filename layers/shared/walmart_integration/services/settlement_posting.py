@@ -144,7 +144,9 @@ def build_journal(
 
 
 def _invoiced(posting: dict[str, Any] | None) -> bool:
-    return bool(posting and posting.get("invoice"))
+    """Whether the order's revenue was invoiced (its cost of goods sold alone is not enough)."""
+    lines = ((posting or {}).get("invoice") or {}).values()
+    return any(money(line.get(name)) != 0 for line in lines for name in ("product", "shipping", "tax"))
 
 
 def _add(journal: SettlementJournal, codes: Codes, account: str, debit: Decimal, description: str) -> None:

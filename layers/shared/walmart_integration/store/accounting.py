@@ -20,6 +20,8 @@ from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
 from walmart_integration.store.expressions import Expression, Update, new_item
 
+CLEARED = "cleared_"  # + settlement id: what that settlement cleared of an order's accruals
+
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
@@ -203,19 +205,25 @@ class AccountingRepository(Repository):
                 response = self.client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table, []):
                     record = dynamo.deserialize(item, exact=True)
-                    found[str(record["purchase_order_id"])] = dict(record.get("cleared") or {})
+                    found[str(record["purchase_order_id"])] = {
+                        name.removeprefix(CLEARED): dict(value)
+                        for name, value in record.items()
+                        if name.startswith(CLEARED)
+                    }
                 request = response.get("UnprocessedKeys") or {}
         return found
 
     def record_clearing(
         self, tenant_id: str, instance_id: str, po: str, settlement_id: str, amounts: dict[str, str]
     ) -> None:
-        """What ``settlement_id`` cleared of the order's accruals (set again by a retry to the same value)."""
-        current = self._get(tenant_id, keys.clearing_sk(instance_id, po))
-        cleared = {**((current or {}).get("cleared") or {}), settlement_id: amounts}
-        item = {"sk": keys.clearing_sk(instance_id, po), "type": "accounting_clearing", "purchase_order_id": po}
-        self.client.put_item(
-            TableName=self.table, Item=dynamo.serialize({"pk": keys.tenant_pk(tenant_id), **item, "cleared": cleared})
+        """What ``settlement_id`` cleared of the order's accruals: an attribute of its own per settlement (settlements
+        posted at the same time never overwrite each other's; a retry sets the same value again)."""
+        update = Update().set_all({"type": "accounting_clearing", "purchase_order_id": po})
+        update.set((f"{CLEARED}{settlement_id}",), amounts)  # one name, whatever the id holds
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(keys.tenant_pk(tenant_id), keys.clearing_sk(instance_id, po)),
+            **update.params(),
         )
 
     def issue_settlement(self, tenant_id: str, document: dict[str, Any], settlement_id: str, issued_at: str) -> bool:
