@@ -2091,3 +2091,47 @@ def test_a_settlement_paying_an_order_not_yet_invoiced_waits_for_its_invoice(api
     )
     assert settlement_view(api, instance_id)["unexplained"] == "0.00"
     assert [h for h in holds(api, instance_id) if h["type"] == "settlement"] == []
+
+
+def test_every_settlement_of_the_emulators_seller_ties_out_to_its_deposit(api, stack, emulator, codes):
+    """The whole path: the sync stores the orders, returns and reconciliation reports the emulator sold (docs: its
+    rows are Walmart's report rows); accounting invoices the orders, credits the returns and posts one journal per
+    final period, each with unexplained 0.00."""
+    emulator.add_seller("tie-client", "tie-secret", seller_id="900000913", item_count=10, order_count=60)
+    skus = {item["sku"] for item in emulator.items("900000913")} | {
+        line["item"]["sku"] for o in emulator.orders("900000913") for line in o["orderLines"]["orderLine"]
+    }
+    for sku in skus:
+        add_product(api, sku, "1.00")
+    body = {
+        "name": "ties out",
+        "integration_id": 1,
+        "connection_settings": {"clientId": "tie-client", "clientSecret": "tie-secret"},
+        "integration_settings": {
+            "start_date": (NOW - timedelta(days=179)).date().isoformat(),
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **ALL_CODES,
+            **PROFORMA,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 201, response["body"]
+    instance_id = response_json(response)["data"]["id"]
+    stack.pump(timeout=300)
+    listed = response_json(api("GET", f"/api/walmart/{instance_id}/settlements", query={"limit": "100"}))["data"]
+    final = [p for p in listed if p["status"] == "final"]
+    assert final
+    settlements = {d["settlement_id"]: d for d in documents(api, instance_id, type="settlement")}
+    waiting = [h for h in holds(api, instance_id) if h["type"] == "settlement"]
+    assert waiting == [], sorted({h["reason"][:60] for h in waiting})
+    for period in final:
+        assert period["unexplained"] == "0.00", period
+        if period["deposit"] == "0.00" and period["line_count"] <= 1:
+            assert period["settlement_id"] not in settlements  # nothing paid: no journal
+            continue
+        document = settlements[period["settlement_id"]]
+        [bank] = [line for line in document["lines"] if line["account"] == "bank"]
+        assert Decimal(bank["debit"]) - Decimal(bank["credit"]) == Decimal(period["deposit"])
+        assert document["totals"]["debit"] == document["totals"]["credit"]

@@ -294,8 +294,6 @@ class AccountingService:
         ids = list(job.purchase_order_ids)
         if job.release:
             ids += sorted({str(p["purchase_order_id"]) for p in self.repo.held(job.tenant_id, job.instance_id)})
-            held = [str(item["settlement_id"]) for item in self.repo.settlement_holds(job.tenant_id, job.instance_id)]
-            job = job.model_copy(update={"settlement_ids": list(dict.fromkeys([*job.settlement_ids, *held]))})
         ids = list(dict.fromkeys(ids))
         if not ids and not job.settlement_ids:
             return
@@ -307,13 +305,21 @@ class AccountingService:
             sku: (money(p.cost) if p.cost is not None else None)
             for sku, p in self.catalog.by_skus(job.tenant_id, skus).items()
         }
-        posted_any = False
+        posted: set[str] = set()
         context = _Context(job.tenant_id, job.instance_id, settings, codes)
         for po, order in orders.items():
-            posted_any |= self._evaluate_order(context, order, costs, postings.get(po))
-        if posted_any:
+            if self._evaluate_order(context, order, costs, postings.get(po)):
+                posted.add(po)
+        if posted:
             self.publish_outbox()
-        for settlement_id in job.settlement_ids:  # after the orders: a settlement waiting on their invoices may post
+        # after the orders: settlements named, and those held waiting on the orders just posted (or any, on release)
+        settlement_ids = list(job.settlement_ids)
+        if posted or job.release:
+            for item in self.repo.settlement_holds(job.tenant_id, job.instance_id):
+                waiting_on = {str(hold.get("purchase_order_id")) for hold in item.get("holds") or []}
+                if job.release or waiting_on & posted:
+                    settlement_ids.append(str(item["settlement_id"]))
+        for settlement_id in dict.fromkeys(settlement_ids):
             self.post_settlement(job.tenant_id, job.instance_id, settlement_id, codes)
 
     def _codes(self, tenant_id: str, settings: dict[str, Any]) -> Codes:
@@ -577,8 +583,11 @@ class AccountingService:
             )
         if journal.holds:
             self.repo.hold_settlement(tenant_id, instance_id, settlement_id, journal.holds)
-            self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained or None)
+            self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, cents(journal.unexplained))
             logger.warning("Settlement held", extra={"settlement_id": settlement_id, "holds": len(journal.holds)})
+            return False
+        if not journal.lines:  # nothing paid, nothing deducted: no journal to post
+            self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, cents(journal.unexplained))
             return False
         # first, so that a retry computes the same journal; one write per order paid, CLEARING_WRITERS at a time
         with ThreadPoolExecutor(max_workers=CLEARING_WRITERS) as writers:
@@ -590,7 +599,7 @@ class AccountingService:
             )
         document = settlement_document(tenant_id, instance_id, period, journal.lines, now)
         issued = self.repo.issue_settlement(tenant_id, document.item(), settlement_id, precise_iso(now))
-        self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, journal.unexplained)
+        self.settlements.set_unexplained(tenant_id, instance_id, settlement_id, cents(journal.unexplained))
         if issued:
             logger.info("Settlement posted", extra={"settlement_id": settlement_id, "document_id": document.id})
             self.publish_outbox()
