@@ -739,7 +739,7 @@ def scenario(runner: Runner, sellers: list[Seller], phases: Phases) -> dict[str,
 
     runner.phase = "onboarding"
     runner.meter.set_light(True)  # the month does not use onboarding's request units: calls and timing only
-    codes = dict(zip(ACCOUNTING_CODE_SETTINGS, range(1, 6), strict=True))
+    codes = dict(zip(ACCOUNTING_CODE_SETTINGS, range(1, 16), strict=True))
     for seller in sellers:
         body = {
             "name": f"Cost bench {seller.client_id}",
@@ -893,13 +893,15 @@ def clone_orders(meter: Meter, table: str, seller: Seller) -> int:
     return len(copies)
 
 
-ACCOUNTING_CODE_SETTINGS = (
-    "sales_nominal_code_id",
-    "cogs_nominal_code_id",
-    "shipping_revenue_nominal_code_id",
-    "shipping_refund_nominal_code_id",
-    "sales_returns_allowances_nominal_code_id",
-)
+# every account's code setting, in the order of the demo tenant's codes 1-15 (local/seed.py, models.instance.ACCOUNTS)
+ACCOUNTING_CODE_SETTINGS = tuple(
+    f"{account}_nominal_code_id"
+    for account in (
+        "sales", "cogs", "shipping_revenue", "shipping_refund", "sales_returns_allowances", "accounts_receivable",
+        "bank", "marketplace_fees", "payment_fees", "facilitator_tax", "inventory", "accrued_costs", "wfs_fees",
+        "adjustments", "reserves",
+    )
+)  # fmt: skip
 DISCOVERY_RUNS = 2
 PROBES_PER_FUNCTION = 3
 READ_KIND = "GET orders"

@@ -17,19 +17,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import RunningStack, launch_stack, local_stack  # noqa: F401 (the session's stack)
+from walmart_integration.models.instance import NOMINAL_CODE_FIELDS
 
 SOAK = os.environ.get("SOAK", "") not in ("", "0")
 pytestmark = pytest.mark.e2e
 
 
-# The demo tenant's nominal codes (local/seed.py) for every accounting setting of an instance.
-ACCOUNTING_CODES = {
-    "sales_nominal_code_id": 1,
-    "cogs_nominal_code_id": 2,
-    "shipping_revenue_nominal_code_id": 3,
-    "shipping_refund_nominal_code_id": 4,
-    "sales_returns_allowances_nominal_code_id": 5,
-}
+# The demo tenant's nominal codes (local/seed.py: ids 1-15 in ACCOUNTS' order) for every accounting setting.
+ACCOUNTING_CODES = {field: number for number, field in enumerate(NOMINAL_CODE_FIELDS, start=1)}
 
 
 def instance_body(
