@@ -4,7 +4,7 @@ import contextlib
 import json
 import sys
 
-from bench import ads_backfill, aws_calls, catalogue, cold_start, cost, marketplace_sync, oauth
+from bench import ads_backfill, aws_calls, catalogue, cold_start, cost, marketplace_sync, oauth, settlement_posting
 
 if __name__ == "__main__":
     # In-process handlers may print (Powertools flushes metrics on its own past 100 values): keep it off stdout.
@@ -16,6 +16,7 @@ if __name__ == "__main__":
             "catalogue": catalogue.run(),
             "ads_backfill": ads_backfill.run(),
             "oauth": oauth.run(),
+            "settlement_posting": settlement_posting.run(),
             "cost": cost.run(),
         }
     print(json.dumps(figures, indent=2))

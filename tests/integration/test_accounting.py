@@ -1969,6 +1969,13 @@ def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, 
     # debit 39.55 + 4.40 + 9.85 + 3.45 + 2.50 + 2.00 = 61.75; credit 59.40 + 0.75 + 1.60 = 61.75
     assert (settlement["totals"]["debit"], settlement["totals"]["credit"]) == ("61.75", "61.75")
     assert settlement_view(api, instance_id)["unexplained"] == "0.00"
+    journal = api(
+        "GET", f"/api/walmart/{instance_id}/accounting-documents", query={"type": "settlement", "format": "csv"}
+    )
+    rows = journal["body"].split("\r\n")
+    day = settlement["issued_at"][:10]
+    assert len(rows) == 1 + 9 + 1  # the header, a row per posting line, the end
+    assert f"{day},{settlement['id']},1000,Walmart deposit (Total Payable),39.55,0.00,USD,settlement,bank,,," in rows
     [event] = published(url)
     assert event["detail-type"] == "SettlementPosted" and event["detail"]["id"] == settlement["id"]
     assert holds(api, instance_id) == []
