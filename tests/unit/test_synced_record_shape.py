@@ -277,9 +277,9 @@ def repository() -> tuple[SyncedDataRepository, InMemoryTable]:
 
 
 def test_the_record_read_from_walmart_is_the_one_stored_so_far():
-    assert order_from_walmart(WALMART_ORDER) == STORED_ORDER
-    assert product_from_item(WALMART_ITEM) == STORED_PRODUCT
-    assert product_from_report_row(REPORT_ROW) == STORED_REPORT_PRODUCT
+    assert order_from_walmart(WALMART_ORDER).model_dump() == STORED_ORDER
+    assert product_from_item(WALMART_ITEM).model_dump() == STORED_PRODUCT
+    assert product_from_report_row(REPORT_ROW).model_dump() == STORED_REPORT_PRODUCT
 
 
 def test_an_order_is_stored_with_the_attributes_and_the_hash_it_always_had():
@@ -313,8 +313,7 @@ def test_an_unchanged_order_is_not_written_again_and_a_changed_one_is():
 
 def test_products_are_stored_with_the_attributes_and_the_hashes_they_always_had():
     repo, table = repository()
-    linked = product_from_item({**WALMART_ITEM, "sku": "SKU-2"})
-    linked["internal_product_id"] = 7
+    linked = product_from_item({**WALMART_ITEM, "sku": "SKU-2"}).linked_to(7)
     products = [product_from_item(WALMART_ITEM), linked, product_from_report_row(REPORT_ROW)]
     assert repo.upsert_changed("t1", "i1", "product", products, NOW) == 3
     base = {"pk": "INSTANCE#t1#i1", "updated_at": NOW}
@@ -507,8 +506,7 @@ def test_stored_orders_read_back_as_the_api_showed_them_older_ones_included():
 
 def test_stored_products_read_back_as_the_api_showed_them():
     repo, _ = repository()
-    linked = product_from_item({**WALMART_ITEM, "sku": "SKU-2"})
-    linked["internal_product_id"] = 7
+    linked = product_from_item({**WALMART_ITEM, "sku": "SKU-2"}).linked_to(7)
     repo.upsert_changed("t1", "i1", "product", [product_from_item(WALMART_ITEM), linked], NOW)
     service = SyncedDataService(None, AnyInstance(), None, repo, None, None)  # type: ignore[arg-type]
     views, cursor = service.list_products("t1", "i1", 50, None)
