@@ -5,6 +5,8 @@ of our app (a refresh token; ``services/authorization.py`` obtains it). Either w
 (docs/walmart/specs/marketplace__authentication.openapi.json, ``tokenAPI``: "Token Lifetimes") and every worker of the
 connection shares it: the one that finds it expiring takes a lease on the instance and renews it, the others wait a
 moment (``RetryLater``, no sleeping) and use the new one. One token call per token, whatever the number of workers.
+A token Walmart refuses is renewed; the connection counts as refused only when Walmart refuses its credentials at the
+token endpoint, or refuses a token it has just issued (a shared token may have been refused meanwhile: that is not).
 """
 
 from __future__ import annotations
