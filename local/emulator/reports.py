@@ -103,7 +103,7 @@ class ReportQueryError(ValueError):
 
 def status_of(state: EmulatorState, report: ReportRequestRecord) -> str:
     now = state.clock()
-    if now >= report.ready_at:
+    if now >= report.ready_at and report.status_reads >= state.faults.item_report_ready_after_reads:
         return "ERROR" if report.fails else "READY"
     received_for = min(60.0, (report.ready_at - report.submitted_at) / 10)
     return "RECEIVED" if now < report.submitted_at + received_for else "INPROGRESS"
@@ -254,6 +254,7 @@ def get_request(ctx: CallContext, request_id: str) -> Response:
         report = _own(ctx, request_id)
         if report is None:
             return _not_found(ctx, request_id)
+        report.status_reads += 1
         return errors.json_response(render_request(ctx.state, report))
 
 

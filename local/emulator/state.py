@@ -93,6 +93,7 @@ class ReportRequestRecord:
     submitted_at: float  # epoch seconds
     ready_at: float  # when it is READY (or ERROR, when ``fails``)
     fails: bool = False
+    status_reads: int = 0  # GET /v3/reports/reportRequests/{requestId} so far (knob item_report_ready_after_reads)
 
 
 @dataclass
@@ -173,6 +174,9 @@ class Faults:
     item_report_processing_seconds  how long an ITEM report takes to be READY (default 900: Walmart's
                           15-45 minutes start at 15)
     item_report_failure_rate  0..1: share of report requests that end in ERROR (default 0)
+    item_report_ready_after_reads  N (default 0): a report is READY no sooner than the Nth read of its status
+                          (GET .../reportRequests/{requestId}), however much time passed: a test that wants a report
+                          polled before it is ready gets that on a slow machine too
     report_requests_per_hour  report requests of one type a seller may make per hour (default 1), else 429
     order_not_found_code  the code of GET /v3/orders' 404 for zero matches (default NOT_FOUND.GMP_ORDER_API, the
                           order spec's example; CONTENT_NOT_FOUND.GMP_ORDER_API is the other one seen)
@@ -213,6 +217,7 @@ class Faults:
         "items_max_offset",
         "item_report_processing_seconds",
         "item_report_failure_rate",
+        "item_report_ready_after_reads",
         "report_requests_per_hour",
         "order_not_found_code",
         "single_object_rate",
@@ -247,6 +252,7 @@ class Faults:
         self.items_max_offset: int = DEFAULT_ITEMS_MAX_OFFSET
         self.item_report_processing_seconds: float = DEFAULT_ITEM_REPORT_PROCESSING_SECONDS
         self.item_report_failure_rate: float = 0.0
+        self.item_report_ready_after_reads: int = 0
         self.report_requests_per_hour: int = DEFAULT_REPORT_REQUESTS_PER_HOUR
         self.order_not_found_code: str = DEFAULT_ORDER_NOT_FOUND_CODE
         self.single_object_rate: float = DEFAULT_SINGLE_OBJECT_RATE
@@ -409,7 +415,7 @@ class Faults:
                 if seconds < 0 or isinstance(value, bool):
                     raise ValueError
                 return seconds
-            if name in ("report_requests_per_hour", "gateway_busy_concurrency"):
+            if name in ("report_requests_per_hour", "gateway_busy_concurrency", "item_report_ready_after_reads"):
                 number = int(value)
                 if number < 0 or isinstance(value, bool) or (name == "report_requests_per_hour" and number < 1):
                     raise ValueError

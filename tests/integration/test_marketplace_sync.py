@@ -394,7 +394,11 @@ def test_a_catalogue_past_what_offsets_reach_is_listed_by_the_item_report(stack_
         ITEM_REPORT_ROWS_PER_PAGE="70",
     )
     seller = add_seller(emulator, "-report", items=150, orders=5)
-    emulator.faults.update({"items_max_offset": 40, "item_report_processing_seconds": 2})
+    # Not ready when first polled, however long the machine took to get there (a slow machine polled a report with
+    # 2 s of processing once only, and the "not ready at first" below failed)
+    emulator.faults.update(
+        {"items_max_offset": 40, "item_report_processing_seconds": 0, "item_report_ready_after_reads": 2}
+    )
     instance_id = connect(stack.call, seller, "report", auto_link_products=True, auto_create_products=True)
     stack.pump(timeout=120)
     state = jobs(stack.call, instance_id)

@@ -8,7 +8,6 @@ changed, postings committed all or nothing), and records what was sent or publis
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from walmart_integration.errors import Conflict, NotFound, ValidationFailed
 from walmart_integration.models.catalog import InternalProductRecord
 from walmart_integration.models.common import new_id, utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.marketplace import SyncedRecord
 from walmart_integration.models.returns import ReturnOrder
 from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
 from walmart_integration.store.instances import NAME_TAKEN
@@ -275,21 +275,19 @@ class FakeRuns:
 class FakeSynced:
     """``store.synced.SyncedDataRepository``: records by (tenant, instance, kind, key), written only when changed."""
 
-    KEYS = {"product": "sku", "order": "purchase_order_id"}
-
     def __init__(self) -> None:
-        self.records: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self.records: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # the stored items, as dicts
         self.writes = 0
 
     def upsert_changed(
-        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[dict[str, Any]], now: str
+        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[SyncedRecord], now: str
     ) -> int:
         written = 0
-        for record in {str(r[self.KEYS[kind]]): r for r in records}.values():
-            key = (tenant_id, instance_id, kind, str(record[self.KEYS[kind]]))
-            digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+        for record in {r.key: r for r in records}.values():
+            key = (tenant_id, instance_id, kind, record.key)
+            digest = record.content_hash()
             if self.records.get(key, {}).get("content_hash") != digest:
-                self.records[key] = {**record, "content_hash": digest, "updated_at": now}
+                self.records[key] = {**record.content(), "content_hash": digest, "updated_at": now}
                 written += 1
         self.writes += written
         return written

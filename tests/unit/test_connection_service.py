@@ -200,6 +200,72 @@ def test_a_refused_token_is_replaced_once_and_the_call_repeated() -> None:
     assert tokens[0] == world.walmart.issued[0].value and tokens[1] == world.walmart.issued[1].value
 
 
+def test_a_token_another_worker_renewed_is_renewed_again_when_walmart_refuses_it_too() -> None:
+    """Workers share the connection's token. One finds the token refused while another worker renews it; by the time
+    it calls with the renewed token, Walmart refuses that one too (it expired, or others used it up: the soak's
+    emulator lets a token serve 6 calls). That proves nothing about the credentials: the worker renews the token
+    itself, and only a refusal of a token Walmart has just issued to it counts as the connection's."""
+    world = World()
+    record = world.instance()
+    world.connect(record)
+    other_worker = ConnectionService(
+        Settings.model_validate(QUEUES), world.instances, world.vault, world.queues, world.walmart.for_environment
+    )
+    refused: set[str] = set()
+    tokens: list[str] = []
+
+    def call(client: Any, token: str) -> str:
+        tokens.append(token)
+        if len(tokens) == 1:
+            refused.add(token)
+            world.clock.advance(seconds=30)
+            refused.add(other_worker.access_token(world.stored(record), refused=token))
+        if token in refused:
+            raise WalmartAuthError("INVALID_TOKEN", 401)
+        return "page"
+
+    assert world.service.call(world.stored(record), "orders", call) == "page"
+    first, renewed_by_the_other, renewed_by_this = (token.value for token in world.walmart.issued)
+    assert tokens == [first, renewed_by_the_other, renewed_by_this]
+    assert world.stored(record).status == "connected"
+
+
+def test_a_worker_that_keeps_finding_refused_tokens_other_workers_renewed_looks_again_later() -> None:
+    world = World()
+    record = world.instance()
+    world.connect(record)
+    other_worker = ConnectionService(
+        Settings.model_validate(QUEUES), world.instances, world.vault, world.queues, world.walmart.for_environment
+    )
+    tokens: list[str] = []
+
+    def call(client: Any, token: str) -> str:
+        tokens.append(token)  # every time, another worker renews the token first, and Walmart refuses the renewal too
+        world.clock.advance(seconds=30)
+        other_worker.access_token(world.stored(record), refused=token)
+        raise WalmartAuthError("INVALID_TOKEN", 401)
+
+    with pytest.raises(RetryLater) as waits:
+        world.service.call(world.stored(record), "orders", call)
+    assert waits.value.throttled and len(tokens) == 4  # its own token, then three the other worker renewed
+    assert world.stored(record).status == "connected"
+
+
+def test_a_token_walmart_has_just_issued_and_refuses_is_the_connections_refusal() -> None:
+    world = World()
+    record = world.instance()
+    world.connect(record)
+    tokens: list[str] = []
+
+    def call(client: Any, token: str) -> str:
+        tokens.append(token)
+        raise WalmartAuthError("INVALID_TOKEN", 401)
+
+    with pytest.raises(WalmartAuthError):
+        world.service.call(world.stored(record), "orders", call)
+    assert tokens == [token.value for token in world.walmart.issued]  # the cached one, then one issued for this call
+
+
 def test_calls_spend_the_sellers_budget_short_waits_are_slept_long_ones_deferred() -> None:
     limiter = Limiter(0.4, 0.0, 7.5)
     world = World(limiter)

@@ -151,6 +151,21 @@ def test_report_processing_time_and_failures_are_knobs(client: FlaskClient, api:
     assert status["requestStatus"] == "ERROR"
 
 
+def test_a_report_can_be_ready_only_after_its_status_was_read_whatever_the_clock(
+    client: FlaskClient, api: Api, em: Emulator
+) -> None:
+    em.faults.update({"item_report_processing_seconds": 0, "item_report_ready_after_reads": 2})
+    request_id = report(
+        client, api, "/v3/reports/reportRequests", "POST", reportType="ITEM", reportVersion="v4"
+    ).get_json()["requestId"]
+    statuses = [
+        report(client, api, f"/v3/reports/reportRequests/{request_id}").get_json()["requestStatus"] for _ in range(3)
+    ]
+    assert statuses == ["INPROGRESS", "READY", "READY"]
+    with pytest.raises(ValueError):
+        em.faults.update({"item_report_ready_after_reads": -1})
+
+
 # 3. an empty order list: the order API's own 404 --------------------------------------------------------------------
 def test_an_empty_order_list_is_the_order_apis_404(api: Api, em: Emulator) -> None:
     resp = api.get("/v3/orders", createdStartDate=day(5), createdEndDate=day(6))

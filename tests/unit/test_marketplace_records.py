@@ -26,21 +26,21 @@ def test_every_order_of_walmarts_example_parses_including_the_wrapped_one():
     orders = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"]
     parsed = [order_from_walmart(raw) for raw in orders]
     assert len(parsed) == 11
-    assert len({order["purchase_order_id"] for order in parsed}) == 11
+    assert len({order.purchase_order_id for order in parsed}) == 11
     first = parsed[0]
-    assert first["purchase_order_id"] == "1796277083022"
-    assert first["customer_order_id"] == "5281956426648"
-    assert first["order_date"] == "2019-09-14T13:09:31Z"  # epoch milliseconds -> ISO 8601 UTC
-    line = first["lines"][0]
-    assert line["quantity"] == 1 and isinstance(line["quantity"], int)  # Walmart sends "1"
-    assert line["charges"][0]["amount"] == Decimal("10")
-    assert line["charges"][0]["tax"] == Decimal("0.8")
-    assert line["status"] == "Created"
+    assert first.purchase_order_id == "1796277083022"
+    assert first.customer_order_id == "5281956426648"
+    assert first.order_date == "2019-09-14T13:09:31Z"  # epoch milliseconds -> ISO 8601 UTC
+    line = first.lines[0]
+    assert line.quantity == 1 and isinstance(line.quantity, int)  # Walmart sends "1"
+    assert line.charges[0].amount == Decimal("10")
+    assert line.charges[0].tax == Decimal("0.8")
+    assert line.status == "Created"
 
 
 def test_money_stays_exact():
     orders = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"]
-    amounts = [c["amount"] for o in map(order_from_walmart, orders) for line in o["lines"] for c in line["charges"]]
+    amounts = [c.amount for o in map(order_from_walmart, orders) for line in o.lines for c in line.charges]
     assert all(isinstance(amount, Decimal) for amount in amounts)
 
 
@@ -64,14 +64,25 @@ def test_malformed_orders_raise_with_a_reason(mutate, reason):
 def test_items_of_walmarts_example_parse():
     items = example("GET_v3_items__200__example.json")["ItemResponse"]
     products = [product_from_item(item) for item in items]
-    assert products[0]["sku"] == "SKU-06311216175845"
-    assert products[0]["wpid"] == "389C68OHA8XI"
-    assert products[0]["published_status"] == "UNPUBLISHED"
-    assert products[0]["lifecycle_status"] == "ACTIVE"
-    assert products[0]["price"] == Decimal("0")
-    assert len(products[0]["unpublished_reasons"]) == 4
+    assert products[0].sku == "SKU-06311216175845"
+    assert products[0].wpid == "389C68OHA8XI"
+    assert products[0].published_status == "UNPUBLISHED"
+    assert products[0].lifecycle_status == "ACTIVE"
+    assert products[0].price == Decimal("0")
+    assert len(products[0].unpublished_reasons) == 4
     with pytest.raises(MalformedRecord):
         product_from_item({"productName": "no sku"})
+
+
+def test_a_field_of_a_type_no_record_holds_is_a_malformed_record_and_numbers_are_kept_as_text():
+    with pytest.raises(MalformedRecord, match="name") as error:
+        product_from_item({"sku": "S-1", "productName": {"en": "Jeans"}})
+    assert error.value.key == "S-1"
+    order = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
+    with pytest.raises(MalformedRecord, match="customer_order_id") as error:
+        order_from_walmart({**order, "customerOrderId": ["C1", "C2"]})
+    assert error.value.key == order["purchaseOrderId"]
+    assert product_from_item({"sku": "S-2", "gtin": 12345678905}).gtin == "12345678905"
 
 
 @pytest.mark.parametrize(
@@ -85,7 +96,7 @@ def test_items_of_walmarts_example_parse():
     ],
 )
 def test_order_status_from_line_statuses(statuses, expected):
-    assert order_status([{"status": s} for s in statuses]) == expected
+    assert order_status(statuses) == expected
 
 
 def test_content_hash_ignores_key_order_and_sees_changes():
@@ -130,8 +141,8 @@ def test_an_order_whose_one_element_lists_are_objects_parses_like_the_arrays():
     assert isinstance(line["refund"]["refundCharges"]["refundCharge"], dict)
     assert order_from_walmart(collapsed) == order_from_walmart(original)
     record = order_from_walmart(collapsed)
-    assert record["lines"][0]["charges"][0]["amount"] == Decimal("10")
-    assert record["lines"][0]["refund_charges"] == [
+    assert record.lines[0].charges[0].amount == Decimal("10")
+    assert record.model_dump()["lines"][0]["refund_charges"] == [
         {"type": "PRODUCT", "amount": Decimal("-10"), "tax": Decimal("-0.8"), "reason": "DamagedItem"}
     ]
 
@@ -157,14 +168,14 @@ def test_every_status_of_a_line_is_kept_with_its_quantity():
         },
     ]
     record = order_from_walmart(order)
-    (parsed,) = record["lines"]
-    assert parsed["quantity"] == 2
-    assert [(s["status"], s["quantity"]) for s in parsed["statuses"]] == [("Shipped", 1), ("Cancelled", 1)]
-    assert parsed["statuses"][1]["cancellation_reason"] == "SELLER_CANCEL_OUT_OF_STOCK"
-    assert parsed["statuses"][0]["tracking"]["number"] == "1Z"
-    assert parsed["status"] == "Shipped"  # the line is as far as its least advanced live unit
-    assert record["line_statuses"] == ["Cancelled", "Shipped"]
-    assert record["status"] == "Shipped"
+    (parsed,) = record.lines
+    assert parsed.quantity == 2
+    assert [(s.status, s.quantity) for s in parsed.statuses] == [("Shipped", 1), ("Cancelled", 1)]
+    assert parsed.statuses[1].cancellation_reason == "SELLER_CANCEL_OUT_OF_STOCK"
+    assert parsed.statuses[0].tracking is not None and parsed.statuses[0].tracking.number == "1Z"
+    assert parsed.status == "Shipped"  # the line is as far as its least advanced live unit
+    assert record.line_statuses == ["Cancelled", "Shipped"]
+    assert record.status == "Shipped"
 
 
 def test_a_status_quantity_that_is_not_a_number_is_a_malformed_record():
@@ -178,7 +189,7 @@ def test_replacement_attributes_are_kept():
     order = example("GET_v3_orders__200__example.json")["list"]["elements"]["order"][0]
     order |= {"orderType": "REPLACEMENT", "originalCustomerOrderID": "1234"}
     record = order_from_walmart(order)
-    assert (record["order_type"], record["original_customer_order_id"]) == ("REPLACEMENT", "1234")
+    assert (record.order_type, record.original_customer_order_id) == ("REPLACEMENT", "1234")
 
 
 def test_item_report_rows_become_products_like_items_do():
@@ -196,7 +207,7 @@ def test_item_report_rows_become_products_like_items_do():
         "UPC": "012345678905",
     }
     product = product_from_report_row(row)
-    assert product == {
+    assert product.model_dump() == {
         "sku": "SKU-1",
         "wpid": "389C68OHA8XI",
         "gtin": "00012345678905",
@@ -236,4 +247,4 @@ def test_the_item_report_file_is_read_from_a_zip_a_gzip_or_plain_csv():
     with pytest.raises(ValueError):
         read_item_report(b"PK\x03\x04 not really a zip")
     products = [product_from_report_row(row) for row in expected]
-    assert products[0]["price"] == Decimal("19.99") and products[1]["price"] is None
+    assert products[0].price == Decimal("19.99") and products[1].price is None

@@ -47,7 +47,8 @@ def service(limiter, monkeypatch, tokens=("tok", "fresh")):
     factory: Any = lambda env: "client"  # noqa: E731
     connection = ConnectionService(Settings(), unused, unused, unused, factory, limiter=limiter, sleep=slept.append)
     issued = iter(tokens)
-    monkeypatch.setattr(connection, "access_token", lambda rec, refused=None: next(issued))
+    # (token, issued by Walmart just now): the connection's shared tokens, never one issued for the call
+    monkeypatch.setattr(connection, "_access_token", lambda rec, refused=None: (next(issued), False))
     return connection, slept
 
 

@@ -5,6 +5,8 @@ of our app (a refresh token; ``services/authorization.py`` obtains it). Either w
 (docs/walmart/specs/marketplace__authentication.openapi.json, ``tokenAPI``: "Token Lifetimes") and every worker of the
 connection shares it: the one that finds it expiring takes a lease on the instance and renews it, the others wait a
 moment (``RetryLater``, no sleeping) and use the new one. One token call per token, whatever the number of workers.
+A token Walmart refuses is renewed; the connection counts as refused only when Walmart refuses its credentials at the
+token endpoint, or refuses a token it has just issued (a shared token may have been refused meanwhile: that is not).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ TOKEN_JOB_ONCE_SECONDS = 3600  # a duplicate delivery of a finished token job wi
 # timeout x attempts, plus backoff), so two workers never renew at once; a worker that died frees it after this long.
 TOKEN_LEASE_SECONDS = 45.0
 TOKEN_WAIT_SECONDS = 2.0  # a worker finding the token being renewed looks again this much later (through SQS)
+# Tokens other workers renewed that one call tries after its own was refused (each may have been refused meanwhile).
+SHARED_TOKENS_PER_CALL = 3
 
 
 class Limiter(Protocol):
@@ -143,23 +147,29 @@ class ConnectionService:
     def access_token(self, record: InstanceRecord, refused: str | None = None) -> str:
         """A usable access token for the connection: this container's, the stored one (KMS), or a renewed one that
         every worker then shares. ``refused``: the token Walmart just refused, renewed unless someone already did."""
+        token, _ = self._access_token(record, refused)
+        return token
+
+    def _access_token(self, record: InstanceRecord, refused: str | None = None) -> tuple[str, bool]:
+        """``access_token``, and whether Walmart issued it just now to this worker."""
         key = (record.tenant_id, record.id, record.credentials_version)
         now = self.clock()
         margin = self.settings.token_refresh_margin_seconds
         cached = self._tokens.get(key)
         if cached is not None and cached.value != refused and cached.usable(now, margin):
-            return cached.value
+            return cached.value, False
         stored = record.access_token_expires_at.astimezone(UTC) if record.access_token_expires_at else None
         if record.access_token and stored and (cached is None or stored > cached.expires_at):
             token = AccessToken(self._open(record.access_token, record), stored)
             if token.value != refused and token.usable(now, margin):
                 self._tokens[key] = token
-                return token.value
+                return token.value, False
             cached = token
         return self._renew(record, cached.expires_at if cached else None)
 
-    def _renew(self, record: InstanceRecord, seen_expiry: datetime | None) -> str:
-        """Renew the connection's token under a lease on the instance, or use the one another worker just renewed."""
+    def _renew(self, record: InstanceRecord, seen_expiry: datetime | None) -> tuple[str, bool]:
+        """Renew the connection's token under a lease on the instance (True: Walmart issued it just now), or use the
+        one another worker just renewed (False)."""
         key = (record.tenant_id, record.id, record.credentials_version)
         for _ in range(2):  # (a second time when the token another worker stored has expired as well)
             owner = new_id()
@@ -176,7 +186,7 @@ class ConnectionService:
             if current is not None:
                 token = self._renew_under_lease(current, owner)
                 self._tokens[key] = token
-                return token.value
+                return token.value, True
             fresh = self.instances.find(record.tenant_id, record.id)
             if fresh is None or fresh.credentials_version != record.credentials_version:
                 raise RetryLater("The instance was deleted or reconnected meanwhile", 1.0, throttled=True)
@@ -190,7 +200,7 @@ class ConnectionService:
             token = AccessToken(self._open(fresh.access_token, fresh), expiry)
             if token.usable(self.clock(), self.settings.token_refresh_margin_seconds):
                 self._tokens[key] = token
-                return token.value
+                return token.value, False
             seen_expiry = expiry
         metrics.add_metric(name="TokenRenewalWaits", unit=MetricUnit.Count, value=1)
         raise RetryLater("Another worker is renewing the Walmart access token", TOKEN_WAIT_SECONDS, throttled=True)
@@ -246,7 +256,7 @@ class ConnectionService:
         return self.vault.decrypt(sealed, token_context(record.tenant_id, record.id)).decode()
 
     def call(self, record: InstanceRecord, endpoint: str, call: Callable[[Any, str], Any]) -> Any:
-        """One Walmart call within the seller's budget, with one token refresh if the token is refused.
+        """One Walmart call within the seller's budget, repeated with a renewed token if the token is refused.
 
         Our budget being spent is a ``RetryLater`` for the wait; a Walmart 429 empties our budget
         until Walmart's replenishment time, then surfaces as ``WalmartRateLimited``.
@@ -269,12 +279,31 @@ class ConnectionService:
             try:
                 return call(client, token)
             except WalmartAuthError:
-                return call(client, self.access_token(record, refused=token))
+                return self._call_with_renewed_token(record, client, call, refused=token)
         except WalmartRateLimited as error:
             metrics.add_metric(name="WalmartThrottled", unit=MetricUnit.Count, value=1)
             if self.limiter is not None:
                 self.limiter.penalize(seller_key(record), endpoint, error.retry_after_seconds)
             raise
+
+    def _call_with_renewed_token(
+        self, record: InstanceRecord, client: Any, call: Callable[[Any, str], Any], refused: str
+    ) -> Any:
+        """The call again with the token that replaces the refused one. Only Walmart refusing a token it has just
+        issued to this worker is the connection's refusal (``WalmartAuthError``). A token another worker renewed
+        may have been refused meanwhile (expired, or revoked, while this worker was on its way to use it), which
+        says nothing about the connection: it is replaced in turn, by this worker's own renewal unless another
+        worker renewed it again first."""
+        for _ in range(SHARED_TOKENS_PER_CALL):
+            token, issued_now = self._access_token(record, refused=refused)
+            try:
+                return call(client, token)
+            except WalmartAuthError:
+                if issued_now:
+                    raise
+                refused = token
+        metrics.add_metric(name="TokenRenewalWaits", unit=MetricUnit.Count, value=1)
+        raise RetryLater("Walmart refused the access tokens other workers renewed", TOKEN_WAIT_SECONDS, throttled=True)
 
     # -- helpers -----------------------------------------------------------------------------
     def _save(

@@ -23,6 +23,8 @@ from walmart_integration.models.common import iso, utcnow
 from walmart_integration.models.instance import InstanceRecord, Job
 from walmart_integration.models.marketplace import (
     MalformedRecord,
+    OrderRecord,
+    ProductRecord,
     order_from_walmart,
     product_from_item,
     product_from_report_row,
@@ -265,7 +267,8 @@ class MarketplaceSync:
         too_many = stream == "backfill" and not job.cursor and page.total_count > self.settings.orders_max_per_query
         if too_many and self._split(record, job, page.total_count):
             return
-        parsed, malformed = [], []
+        parsed: list[OrderRecord] = []
+        malformed = []
         for raw in page.orders:
             try:
                 parsed.append(order_from_walmart(raw))
@@ -274,7 +277,9 @@ class MarketplaceSync:
         now = iso(self.clock()) or ""
         written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "order", parsed, now)
         if self.orders_stored is not None and parsed:
-            self.orders_stored(job.tenant_id, job.instance_id, record.integration_settings, parsed)
+            # Accounting takes the orders as dicts of the stored shape until it moves to OrderRecord.
+            orders = [order.model_dump() for order in parsed]
+            self.orders_stored(job.tenant_id, job.instance_id, record.integration_settings, orders)
         self._finish_page(record, job, stream, page.next_cursor, len(parsed), malformed, written)
 
     def _split(self, record: InstanceRecord, job: PagedJob, total: int) -> bool:
@@ -331,7 +336,7 @@ class MarketplaceSync:
         if job.offset == 0 and page.total_items > reachable:
             self._switch_to_report(record, job, f"{page.total_items} listings, offsets reach {reachable}")
             return
-        parsed: dict[str, dict[str, Any]] = {}
+        parsed: dict[str, ProductRecord] = {}
         malformed = []
         for raw in page.items:
             try:
@@ -339,10 +344,10 @@ class MarketplaceSync:
             except MalformedRecord as error:
                 malformed.append(error)
                 continue
-            parsed[product["sku"]] = product  # Walmart repeats items across pages: one record per sku
-        self._link_products(record, parsed)
+            parsed[product.sku] = product  # Walmart repeats items across pages: one record per sku
+        products = self._link_products(record, parsed)
         now = iso(self.clock()) or ""
-        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", list(parsed.values()), now)
+        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", products, now)
         more = bool(page.next_cursor) and bool(page.items) and job.offset + limit < max(page.total_items, 1)
         if more and job.offset + limit > self.settings.items_max_offset:
             logger.warning("The catalogue grew past what offsets reach during the listing: the ITEM report lists it")
@@ -419,7 +424,7 @@ class MarketplaceSync:
         except ValueError as error:
             raise WalmartUnavailable(str(error)) from error
         size = self.settings.item_report_rows_per_page
-        parsed: dict[str, dict[str, Any]] = {}
+        parsed: dict[str, ProductRecord] = {}
         malformed = []
         for row in rows[job.offset : job.offset + size]:
             try:
@@ -427,29 +432,30 @@ class MarketplaceSync:
             except MalformedRecord as error:
                 malformed.append(error)
                 continue
-            parsed[product["sku"]] = product
-        self._link_products(record, parsed)
+            parsed[product.sku] = product
+        products = self._link_products(record, parsed)
         now = iso(self.clock()) or ""
-        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", list(parsed.values()), now)
+        written = self.synced.upsert_changed(job.tenant_id, job.instance_id, "product", products, now)
         more = job.offset + size < len(rows)
         following = {"offset": job.offset + size, "report_ready": True}
         self._finish_page(
             record, job, "products", None, len(parsed), malformed, written, continuation=following if more else None
         )
 
-    def _link_products(self, record: InstanceRecord, products: dict[str, dict[str, Any]]) -> None:
+    def _link_products(self, record: InstanceRecord, products: dict[str, ProductRecord]) -> list[ProductRecord]:
+        """The products by sku, each linked to the tenant's internal product of its sku when the settings say so."""
         settings = record.integration_settings
         if not products or not (settings.get("auto_link_products") or settings.get("auto_create_products")):
-            return
+            return list(products.values())
         if settings.get("auto_create_products"):
             internal = self.catalog.create_missing(
-                record.tenant_id, {sku: str(p.get("name") or sku) for sku, p in products.items()}
+                record.tenant_id, {sku: str(p.name or sku) for sku, p in products.items()}
             )
         else:
             internal = self.catalog.by_skus(record.tenant_id, list(products))
-        for sku, product in products.items():
-            if sku in internal:
-                product["internal_product_id"] = internal[sku].id
+        return [
+            product.linked_to(internal[sku].id) if sku in internal else product for sku, product in products.items()
+        ]
 
     def _finish_page(
         self,

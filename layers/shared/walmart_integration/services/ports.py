@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from walmart_integration.models.catalog import InternalProductRecord
 from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.marketplace import SyncedRecord
 from walmart_integration.models.returns import ReturnOrder
 from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
 from walmart_integration.store.runs import RunState
@@ -136,11 +137,12 @@ class SyncedData(Protocol):
     """The products and orders synced from Walmart (``store.synced.SyncedDataRepository``)."""
 
     def upsert_changed(
-        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[dict[str, Any]], now: str
+        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[SyncedRecord], now: str
     ) -> int: ...
 
     def count(self, tenant_id: str, instance_id: str, kind: str) -> int: ...
 
+    # The stored items as dicts (older shapes included): accounting's read, until it moves to OrderRecord.
     def orders(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
 

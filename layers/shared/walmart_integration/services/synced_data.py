@@ -53,7 +53,7 @@ class SyncedDataService:
     ) -> tuple[list[ProductView], str | None]:
         self.instances.get(tenant_id, instance_id)
         items, next_cursor = self.synced.page_products(tenant_id, instance_id, limit, cursor)
-        return [ProductView.model_validate(item) for item in items], next_cursor
+        return [ProductView.model_validate(item.model_dump()) for item in items], next_cursor
 
     def list_orders(
         self,
@@ -68,7 +68,7 @@ class SyncedDataService:
         if updated_since is not None:
             updated_since = _iso_utc(updated_since)
         items, next_cursor = self.synced.page_orders(tenant_id, instance_id, limit, cursor, status, updated_since)
-        return [OrderView.model_validate(item) for item in items], next_cursor
+        return [OrderView.model_validate(item.model_dump()) for item in items], next_cursor
 
     def start_sync(self, tenant_id: str, instance_id: str, streams: list[str]) -> SyncStarted:
         """A fresh run of the given streams (202); the instance must be connected."""

@@ -1,7 +1,8 @@
 """Repository of an instance's synced Marketplace records (products, orders) in the data table.
 
-Writes are skipped for records whose content hash is unchanged (one BatchGetItem per 100 keys),
-so an unchanged re-sync writes nothing and a changed record is one write, lines included.
+An item is its record's content (``models.marketplace``: ``ProductRecord``, ``OrderRecord``, lines included) with the
+keys, the content hash and ``updated_at``. Writes are skipped for records whose content hash is unchanged (one
+BatchGetItem per 100 keys), so an unchanged re-sync writes nothing and a changed record is one write.
 """
 
 from __future__ import annotations
@@ -9,36 +10,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from walmart_integration.models.marketplace import content_hash
+from walmart_integration.models.marketplace import OrderRecord, ProductRecord, SyncedRecord
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
 
 KINDS = {
-    "product": (keys.product_sk, keys.PRODUCT_PREFIX, "sku"),
-    "order": (keys.order_sk, keys.ORDER_PREFIX, "purchase_order_id"),
+    "product": (keys.product_sk, keys.PRODUCT_PREFIX),
+    "order": (keys.order_sk, keys.ORDER_PREFIX),
 }
 
 
 class SyncedDataRepository(Repository):
     def upsert_changed(
-        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[dict[str, Any]], now: str
+        self, tenant_id: str, instance_id: str, kind: str, records: Iterable[SyncedRecord], now: str
     ) -> int:
         """Write the records whose content changed (or are new); returns how many were written."""
-        sort_key, _, key_field = KINDS[kind]
+        sort_key, _ = KINDS[kind]
         pk = keys.instance_data_pk(tenant_id, instance_id)
-        unique = {str(record[key_field]): record for record in records}
+        unique = {record.key: record for record in records}
         if not unique:
             return 0
         stored = self._hashes(pk, [sort_key(key) for key in unique])
         writes = []
         for key, record in unique.items():
-            digest = content_hash(record)
+            digest = record.content_hash()
             if stored.get(sort_key(key)) == digest:
                 continue
-            item = {**record, "pk": pk, "sk": sort_key(key), "content_hash": digest, "updated_at": now}
-            if kind == "order":
+            item = {**record.content(), "pk": pk, "sk": sort_key(key), "content_hash": digest, "updated_at": now}
+            if isinstance(record, OrderRecord):
                 item["gsi1pk"] = keys.orders_index_pk(tenant_id, instance_id)
-                item["gsi1sk"] = keys.orders_index_sk(record["order_date"], key)
+                item["gsi1sk"] = keys.orders_index_sk(record.order_date, key)
             writes.append({"PutRequest": {"Item": dynamo.serialize(item)}})
         for start in range(0, len(writes), 25):
             pending: dict[str, Any] = {self.table: writes[start : start + 25]}
@@ -65,7 +66,7 @@ class SyncedDataRepository(Repository):
         return found
 
     def count(self, tenant_id: str, instance_id: str, kind: str) -> int:
-        _, prefix, _ = KINDS[kind]
+        _, prefix = KINDS[kind]
         params: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -83,7 +84,7 @@ class SyncedDataRepository(Repository):
                 return total
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> dict[str, Any] | None:
+    def order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> OrderRecord | None:
         """One stored order with its lines (money as ``Decimal``), or None."""
         item = self.client.get_item(
             TableName=self.table,
@@ -93,10 +94,14 @@ class SyncedDataRepository(Repository):
             },
             ConsistentRead=True,
         ).get("Item")
-        return _public(item) if item else None
+        return OrderRecord.model_validate(_public(item)) if item else None
 
     def orders(self, tenant_id: str, instance_id: str, purchase_order_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Stored orders by purchaseOrderId (BatchGetItem, 100 keys a call); missing ones are left out."""
+        """Stored orders by purchaseOrderId (BatchGetItem, 100 keys a call); missing ones are left out.
+
+        Accounting's read: the items as stored, older shapes included (lines without ``statuses``, Walmart's raw
+        ``refund``), which ``services/accounting_rules`` still reads; it moves to ``OrderRecord`` when it drops them.
+        """
         pk = keys.instance_data_pk(tenant_id, instance_id)
         found: dict[str, dict[str, Any]] = {}
         unique = sorted(set(purchase_order_ids))
@@ -113,10 +118,10 @@ class SyncedDataRepository(Repository):
 
     def page_products(
         self, tenant_id: str, instance_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[ProductRecord], str | None]:
         pk = keys.instance_data_pk(tenant_id, instance_id)
         items, next_cursor = self.query_page(pk, keys.PRODUCT_PREFIX, limit, cursor)
-        return [_public(item) for item in items], next_cursor
+        return [ProductRecord.model_validate(_public(item)) for item in items], next_cursor
 
     def page_orders(
         self,
@@ -126,7 +131,7 @@ class SyncedDataRepository(Repository):
         cursor: str | None,
         status: str | None = None,
         updated_since: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[OrderRecord], str | None]:
         """Orders newest first (by order date), optionally by status (of the order or any line) and
         by the time our copy last changed."""
         index_pk = keys.orders_index_pk(tenant_id, instance_id)
@@ -155,10 +160,10 @@ class SyncedDataRepository(Repository):
         start = dynamo.decode_index_cursor(cursor, index_pk, keys.instance_data_pk(tenant_id, instance_id))
         if start:
             params["ExclusiveStartKey"] = start
-        items: list[dict[str, Any]] = []
+        items: list[OrderRecord] = []
         while True:  # a filter can empty a page: keep reading until the page is full or the index ends
             response = self.client.query(**params)
-            items.extend(_public(i) for i in response.get("Items", []))
+            items.extend(OrderRecord.model_validate(_public(i)) for i in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last or len(items) >= limit:
                 break
