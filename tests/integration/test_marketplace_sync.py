@@ -94,7 +94,7 @@ def test_full_sync_lands_every_job_with_its_count(api, stack, emulator):
     instance_id = connect(api, seller, "full")
     stack.pump()
     state = jobs(api, instance_id)
-    for name in ("token", "locations", "products", "orders", "backfill"):
+    for name in ("token", "locations", "products", "orders", "backfill", "settlements", "returns"):
         assert state[name]["status"] == "succeeded", (name, state[name])
     data = snapshot(api, instance_id)
     assert state["products"]["records"] == len(data["products"]) > 0

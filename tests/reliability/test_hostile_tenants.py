@@ -56,7 +56,7 @@ ROUNDS = scale(1, 3)  # the cross-tenant matrix, repeated
 A_PROFILE = "600002"  # the demo tenant's 3p write advertiser (local/seed.py)
 A_PROFILE_NAME = "Demo Marketplace Seller"
 SOAK_PROFILE = "600001"  # 1p write: a second linked account in the soak variant
-STREAMS = ("token", "locations", "products", "orders", "backfill")
+STREAMS = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
 VOLATILE = {"last_seen_at"}  # a profile's: every discovery run (anyone's refresh) sets it
 
 # What each path parameter names, and what each route without one acts on. A route missing here fails the test.
