@@ -327,9 +327,11 @@ def test_automatic_sync_schedules_only_connected_auto_sync_instances(api, stack,
     scheduled = stack.handler("scheduler").handler(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, stack.context()
     )
-    assert scheduled == {"scheduled_jobs": 2, "advertising_refreshes": 0, "accounting_batches_closed": 0}
+    assert scheduled == {"scheduled_jobs": 4, "advertising_refreshes": 0, "accounting_batches_closed": 0}
     bodies = [json.loads(b) for b in stack.messages("SyncQueue")]
-    assert {(b["instance_id"], b["stream"]) for b in bodies} == {(auto_id, "products"), (auto_id, "orders")}
+    assert {(b["instance_id"], b["stream"]) for b in bodies} == {
+        (auto_id, stream) for stream in ("products", "orders", "settlements", "returns")
+    }
     assert manual_id not in {b["instance_id"] for b in bodies}
     api("PATCH", f"/api/walmart/{auto_id}", {"is_automatic_sync_enabled": False})
     assert stack.handler("scheduler").handler({}, stack.context())["scheduled_jobs"] == 0
@@ -394,7 +396,8 @@ def test_a_catalogue_past_what_offsets_reach_is_listed_by_the_item_report(stack_
         ITEM_REPORT_ROWS_PER_PAGE="70",
     )
     seller = add_seller(emulator, "-report", items=150, orders=5)
-    emulator.faults.update({"items_max_offset": 40, "item_report_processing_seconds": 2})
+    # long enough to be polled more than once while the other streams' pages (settlements, returns) run meanwhile
+    emulator.faults.update({"items_max_offset": 40, "item_report_processing_seconds": 8})
     instance_id = connect(stack.call, seller, "report", auto_link_products=True, auto_create_products=True)
     stack.pump(timeout=120)
     state = jobs(stack.call, instance_id)

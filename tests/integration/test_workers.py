@@ -91,7 +91,7 @@ def test_a_duplicate_delivery_does_not_start_the_jobs_twice(api, stack, emulator
     token.handler(stack.sqs_event([message]), stack.context())
     token.handler(stack.sqs_event([message]), stack.context())
     assert len(stack.messages("LocationsQueue")) == 1
-    assert len(stack.messages("SyncQueue")) == 2
+    assert len(stack.messages("SyncQueue")) == 4  # products, orders, settlements, returns: once each
     assert len(emulator.tokens(DEMO_SELLER_ID)) == 1
 
 
