@@ -166,6 +166,11 @@ def test_a_pending_report_is_fetched_again_and_its_lines_replaced() -> None:
     assert world.told() == []
     # Walmart regenerated the report: one sale fewer, and now with its deposit
     world.walmart.recon_reports["02282026"] = [summary("02/28/2026", "25.00"), sale("p1", "20.00"), sale("p2", "5.00")]
+    world.clock.advance(minutes=119)
+    world.run("settlements")  # not within two hours of the last fetch (Walmart's recommendation)
+    assert len([r for r in world.walmart.requests if r[0] == "recon"]) == 2
+    assert world.settlements.period(TENANT, world.record.id, "2026-02-28") == pending
+    world.clock.advance(minutes=1)
     world.run("settlements")
     final = world.settlements.period(TENANT, world.record.id, "2026-02-28")
     assert final is not None and (final.status, final.deposit, final.line_count) == ("final", Decimal("25.00"), 3)
