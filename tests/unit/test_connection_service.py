@@ -200,6 +200,29 @@ def test_a_refused_token_is_replaced_once_and_the_call_repeated() -> None:
     assert tokens[0] == world.walmart.issued[0].value and tokens[1] == world.walmart.issued[1].value
 
 
+def test_a_renewed_token_refused_in_turn_is_renewed_again_then_the_refusal_stands() -> None:
+    """Many workers share one token: the one another worker renewed may be refused by the time we use it."""
+    world = World()
+    record = world.instance()
+    world.connect(record)
+    tokens: list[str] = []
+
+    def refused_twice(client: Any, token: str) -> str:
+        tokens.append(token)
+        if len(tokens) <= 2:
+            raise WalmartAuthError("INVALID_TOKEN", 401)
+        return "page"
+
+    assert world.service.call(world.stored(record), "orders", refused_twice) == "page"
+    assert tokens == [token.value for token in world.walmart.issued[:3]]
+
+    def always_refused(client: Any, token: str) -> str:
+        raise WalmartAuthError("UNAUTHORIZED", 401)
+
+    with pytest.raises(WalmartAuthError):
+        world.service.call(world.stored(record), "orders", always_refused)
+
+
 def test_calls_spend_the_sellers_budget_short_waits_are_slept_long_ones_deferred() -> None:
     limiter = Limiter(0.4, 0.0, 7.5)
     world = World(limiter)

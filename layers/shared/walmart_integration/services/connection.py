@@ -40,6 +40,7 @@ TOKEN_JOB_ONCE_SECONDS = 3600  # a duplicate delivery of a finished token job wi
 # timeout x attempts, plus backoff), so two workers never renew at once; a worker that died frees it after this long.
 TOKEN_LEASE_SECONDS = 45.0
 TOKEN_WAIT_SECONDS = 2.0  # a worker finding the token being renewed looks again this much later (through SQS)
+TOKEN_REFUSALS_RETRIED = 2  # a call refused for its token is repeated with a renewed one this many times
 
 
 class Limiter(Protocol):
@@ -266,10 +267,15 @@ class ConnectionService:
         client = self.marketplace(record.environment)
         token = self.access_token(record)
         try:
-            try:
-                return call(client, token)
-            except WalmartAuthError:
-                return call(client, self.access_token(record, refused=token))
+            for _ in range(TOKEN_REFUSALS_RETRIED):
+                try:
+                    return call(client, token)
+                except WalmartAuthError:
+                    # Renewed, unless another worker already did; the token it stored may be refused in turn by the
+                    # time we use it (many workers share one token), so a refusal is retried with a newer token a
+                    # few times. Credentials Walmart refuses fail at the renewal itself (POST /v3/token).
+                    token = self.access_token(record, refused=token)
+            return call(client, token)
         except WalmartRateLimited as error:
             metrics.add_metric(name="WalmartThrottled", unit=MetricUnit.Count, value=1)
             if self.limiter is not None:
