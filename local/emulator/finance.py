@@ -363,15 +363,20 @@ class ReportText:
 
 
 def report_text(rows: list[dict[str, str]]) -> ReportText:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    def line(values: list[str] | tuple[str, ...]) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(values)
+        return buffer.getvalue().encode()
+
+    chunks = [line(COLUMNS)]
     starts = []
+    size = len(chunks[0])
     for row in rows:
-        starts.append(len(buffer.getvalue().encode()))
-        writer.writerow([row.get(column, "") if row.get(column) != '""' else "" for column in COLUMNS])
-    text = buffer.getvalue().encode()
-    return ReportText(text, [*starts, len(text)], rows)
+        starts.append(size)
+        chunk = line([row.get(column, "") if row.get(column) != '""' else "" for column in COLUMNS])
+        chunks.append(chunk)
+        size += len(chunk)
+    return ReportText(b"".join(chunks), [*starts, size], rows)
 
 
 _CACHE: dict[tuple[Any, ...], ReportText] = {}

@@ -13,7 +13,7 @@ from tests.e2e.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e
 
-STREAMS = ("token", "locations", "products", "orders", "backfill")
+STREAMS = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
 
 
 def create(stack: RunningStack, seller: dict[str, str], name: str) -> str:

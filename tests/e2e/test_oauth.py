@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 CALLBACK = "/api/walmart/oauth/callback"
 DEMO_SELLER_ID = "101000001"
-STREAMS = ("token", "locations", "products", "orders", "backfill")
+STREAMS = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from tests.support import response_json
 
 REDIRECT_URI = "https://api.example.test/api/walmart/oauth/callback"
 CALLBACK = "/api/walmart/oauth/callback"
-STREAMS = ("token", "locations", "products", "orders", "backfill")
+STREAMS = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
 
 
 def body(name: str = "OAuth store", **connection: str) -> dict[str, Any]:

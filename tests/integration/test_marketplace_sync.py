@@ -94,7 +94,7 @@ def test_full_sync_lands_every_job_with_its_count(api, stack, emulator):
     instance_id = connect(api, seller, "full")
     stack.pump()
     state = jobs(api, instance_id)
-    for name in ("token", "locations", "products", "orders", "backfill"):
+    for name in ("token", "locations", "products", "orders", "backfill", "settlements", "returns"):
         assert state[name]["status"] == "succeeded", (name, state[name])
     data = snapshot(api, instance_id)
     assert state["products"]["records"] == len(data["products"]) > 0
@@ -327,9 +327,11 @@ def test_automatic_sync_schedules_only_connected_auto_sync_instances(api, stack,
     scheduled = stack.handler("scheduler").handler(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, stack.context()
     )
-    assert scheduled == {"scheduled_jobs": 2, "advertising_refreshes": 0, "accounting_batches_closed": 0}
+    assert scheduled == {"scheduled_jobs": 4, "advertising_refreshes": 0, "accounting_batches_closed": 0}
     bodies = [json.loads(b) for b in stack.messages("SyncQueue")]
-    assert {(b["instance_id"], b["stream"]) for b in bodies} == {(auto_id, "products"), (auto_id, "orders")}
+    assert {(b["instance_id"], b["stream"]) for b in bodies} == {
+        (auto_id, stream) for stream in ("products", "orders", "settlements", "returns")
+    }
     assert manual_id not in {b["instance_id"] for b in bodies}
     api("PATCH", f"/api/walmart/{auto_id}", {"is_automatic_sync_enabled": False})
     assert stack.handler("scheduler").handler({}, stack.context())["scheduled_jobs"] == 0

@@ -191,7 +191,9 @@ def test_another_tenant_sees_nothing(api, stack, emulator):
     assert api("GET", f"/api/walmart/{instance_id}/settlements/2001-01-01")["statusCode"] == 404
 
 
-def test_429_and_5xx_are_retried_and_a_refetch_stores_nothing_twice(api, stack, emulator):
+def test_429_and_5xx_are_retried_and_a_refetch_stores_nothing_twice(stack_factory, emulator):
+    stack = stack_factory(RECON_REFETCH_MINUTES="0")  # pending reports fetched again at once, not after two hours
+    api = stack.call
     seller = add_seller(emulator, "-faults")
     emulator.faults.fail_next("/v3/report/reconreport/reconFileJson", 429, count=2)
     emulator.faults.fail_next("/v3/report/reconreport/availableReconFiles", 503, count=1)
@@ -240,7 +242,9 @@ def test_duplicate_deliveries_store_nothing_twice(api, stack, emulator):
     assert sorted(told) == sorted(p["settlement_id"] for p in listed if p["status"] == "final")
 
 
-def test_a_pending_report_is_fetched_again_and_becomes_final(api, stack, emulator):
+def test_a_pending_report_is_fetched_again_and_becomes_final(stack_factory, emulator):
+    stack = stack_factory(RECON_REFETCH_MINUTES="0")
+    api = stack.call
     seller = add_seller(emulator, "-pending")
     emulator.faults.update({"settlement_final_after_days": 1000})  # no report carries its deposit yet
     instance_id = connect(api, seller, "pending")

@@ -37,10 +37,15 @@ def test_token_job_connects_and_queues_the_sync_jobs(api, stack, emulator):
     assert data["status"] == "connected"
     assert data["jobs"]["token"]["status"] == "succeeded"
     assert data["jobs"]["token"]["finished_at"]
-    for name in ("locations", "products", "orders", "backfill"):
+    for name in ("locations", "products", "orders", "backfill", "settlements", "returns"):
         assert data["jobs"][name]["status"] == "queued", name
     assert len(stack.messages("LocationsQueue")) == 1
-    assert sorted(json.loads(m)["stream"] for m in stack.messages("SyncQueue")) == ["orders", "products"]
+    assert sorted(json.loads(m)["stream"] for m in stack.messages("SyncQueue")) == [
+        "orders",
+        "products",
+        "returns",
+        "settlements",
+    ]
     assert len(stack.messages("BackfillQueue")) == 1
     issued = emulator.tokens(DEMO_SELLER_ID)
     assert len(issued) == 1
@@ -86,7 +91,7 @@ def test_a_duplicate_delivery_does_not_start_the_jobs_twice(api, stack, emulator
     token.handler(stack.sqs_event([message]), stack.context())
     token.handler(stack.sqs_event([message]), stack.context())
     assert len(stack.messages("LocationsQueue")) == 1
-    assert len(stack.messages("SyncQueue")) == 2
+    assert len(stack.messages("SyncQueue")) == 4  # products, orders, settlements, returns: once each
     assert len(emulator.tokens(DEMO_SELLER_ID)) == 1
 
 

@@ -56,7 +56,7 @@ ROUNDS = scale(1, 3)  # the cross-tenant matrix, repeated
 A_PROFILE = "600002"  # the demo tenant's 3p write advertiser (local/seed.py)
 A_PROFILE_NAME = "Demo Marketplace Seller"
 SOAK_PROFILE = "600001"  # 1p write: a second linked account in the soak variant
-STREAMS = ("token", "locations", "products", "orders", "backfill")
+STREAMS = ("token", "locations", "products", "orders", "backfill", "settlements", "returns")
 VOLATILE = {"last_seen_at"}  # a profile's: every discovery run (anyone's refresh) sets it
 
 # What each path parameter names, and what each route without one acts on. A route missing here fails the test.
@@ -66,6 +66,7 @@ PATH_KINDS = {
     "account_id": "account",
     "campaign_id": "campaign",
     "keyword_id": "keyword",
+    "settlement_id": "settlement",
 }
 COLLECTIONS = {
     "/api/walmart": "instances",
@@ -147,6 +148,7 @@ class TenantA:
     skus: list[str]
     client_secret: str
     oauth_instance: str  # connected through a seller's authorization of our app (a refresh token in the vault)
+    settlement: str  # a settlement period of the first instance (a Walmart report date, yyyy-mm-dd)
 
     def ids(self, n: int = 0) -> dict[str, str]:
         return {
@@ -155,6 +157,7 @@ class TenantA:
             "account_id": self.accounts[n % len(self.accounts)],
             "campaign_id": self.campaign,
             "keyword_id": self.keyword,
+            "settlement_id": self.settlement,
         }
 
 
@@ -178,6 +181,8 @@ def _fresh_ulid() -> str:
 
 
 def _nobodys(kind: str) -> str:
+    if kind == "settlement":  # a report date no seller of ours has
+        return f"19{random.randrange(10, 99)}-0{random.randrange(1, 9)}-1{random.randrange(0, 9)}"
     return str(random.randrange(10**9, 10**10)) if kind in ("campaign", "keyword") else _fresh_ulid()
 
 
@@ -320,6 +325,8 @@ def world(module_stack: RunningStack) -> Iterator[World]:
     with stack.client() as client:
         company_name = data(client.get(f"/api/companies/{account['company_id']}"))["name"]
     oauth_instance = _make_oauth_instance(stack, run)
+    with stack.client() as client:
+        settlement = data(client.get(f"/api/walmart/{instances[0]}/settlements"))[0]["settlement_id"]
     a = TenantA(
         token=stack.token,
         instances=instances,
@@ -332,6 +339,7 @@ def world(module_stack: RunningStack) -> Iterator[World]:
         skus=made[0][2],
         client_secret=made[0][3],
         oauth_instance=oauth_instance,
+        settlement=str(settlement),
     )
     b_token = stack.issue_token(f"hostile-b-{run}")
     with stack.client(b_token) as client:

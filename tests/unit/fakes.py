@@ -642,6 +642,9 @@ class FakeWalmartCalls:
 
         self.orders: list[OrdersPage] = []
         self.items: list[ItemsPage] = []
+        self.recon_dates: list[str] = []  # availableApReportDates
+        self.recon_reports: dict[str, list[dict[str, str]]] = {}  # rows of each report date
+        self.returns: list[Any] = []  # ReturnsPage answers, in order
         self.requests: list[tuple[str, Any]] = []
         self._empty_orders = OrdersPage([], 0, None)
         self._empty_items = ItemsPage([], 0, None)
@@ -659,3 +662,22 @@ class FakeWalmartCalls:
     def items_page(self, access_token: str, cursor: str, offset: int, limit: int) -> Any:
         self.requests.append(("items", {"cursor": cursor, "offset": offset, "limit": limit}))
         return self.items.pop(0) if self.items else self._empty_items
+
+    def recon_report_dates(self, access_token: str) -> list[str]:
+        self.requests.append(("recon-dates", None))
+        return list(self.recon_dates)
+
+    def recon_report_page(self, access_token: str, report_date: str, offset: int, rows: int) -> Any:
+        """Pages of the report's rows; the offset is the row number times 100 (opaque to the caller, as bytes are)."""
+        from walmart_integration.walmart.marketplace import ReconPage
+
+        self.requests.append(("recon", {"reportDate": report_date, "offset": offset, "noOfRecords": rows}))
+        first = offset // 100
+        page = self.recon_reports[report_date][first : first + rows]
+        return ReconPage(rows=page, next_offset=(first + rows) * 100 if len(page) == rows else None)
+
+    def returns_page(self, access_token: str, params: dict[str, Any] | None = None, cursor: str | None = None) -> Any:
+        from walmart_integration.walmart.marketplace import ReturnsPage
+
+        self.requests.append(("returns", params if cursor is None else cursor))
+        return self.returns.pop(0) if self.returns else ReturnsPage([], 0, None)

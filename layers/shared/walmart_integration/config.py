@@ -74,6 +74,9 @@ class Settings(BaseModel):
     # Settlements and returns
     recon_rows_per_page: int = Field(default=1000, ge=1, le=1000)  # reconFileJson noOfRecords: "max limit 1000"
     returns_page_size: int = Field(default=200, ge=1, le=200)  # GET /v3/returns limit: "Cannot be larger than 200"
+    # A pending report is fetched again at most this often: Walmart recommends not retrieving it "more frequently than
+    # once every two hours" (docs/walmart/specs/marketplace__reports.openapi.yml, getReconReportV1)
+    recon_refetch_minutes: float = Field(default=120, ge=0)
     orders_max_per_query: int = Field(default=10_000, ge=1)
     order_history_days: int = Field(default=180, ge=1)
     backfill_window_days: float = Field(default=15, gt=0)

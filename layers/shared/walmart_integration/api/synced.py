@@ -23,7 +23,8 @@ TAGS = ["Synced data"]
     tags=TAGS,
     summary="Start a fresh sync run",
     description=(
-        "Queues a run of the given streams (default: locations, products, orders). The instance must be connected."
+        "Queues a run of the given streams (default: locations, products, orders, settlements, returns). The instance "
+        "must be connected."
     ),
     responses=responses(404, 409, body=True, accepted="202"),
 )

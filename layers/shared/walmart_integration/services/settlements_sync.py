@@ -6,7 +6,8 @@ instance's ``jobs``); this class adds how their units are planned and what one p
 
 Settlements (docs/walmart/FACTS.md, "Settlements"):
 - the ``dates`` unit asks Walmart which reports exist (``availableReconFiles``) and registers a ``report|<id>`` unit
-  for each one we do not hold final, from the instance's ``start_date`` on;
+  for each one we do not hold final, from the instance's ``start_date`` on (a pending one at most every two hours:
+  ``recon_refetch_minutes``);
 - a report unit pages through ``reconFileJson`` (``noOfRecords`` rows from Walmart's ``nextOffset``) and stores every
   row at its position; after the last page it drops rows a shorter re-fetch no longer has, and writes the period:
   ``final`` by our rule (``models.settlements.is_final``), else ``pending`` and fetched again by the next run;
@@ -134,7 +135,7 @@ class SettlementsSync(MarketplaceSync):
                 continue
             settlement_id = settlement_id_of(walmart_date)
             held = self.settlements.period(job.tenant_id, job.instance_id, settlement_id)
-            if held is None or held.status != "final":
+            if held is None or (held.status == "pending" and not self._fetched_recently(held)):
                 wanted[settlement_id] = walmart_date
         units = [f"{REPORT_UNIT_PREFIX}{settlement_id}" for settlement_id in sorted(wanted)]
         if units:  # registered before the dates unit is done: never a moment in which the run looks complete
@@ -148,6 +149,14 @@ class SettlementsSync(MarketplaceSync):
             self.queues.send_many(self.settings.sync_queue_url, list(reports))
         logger.info("Settlement reports found", extra={"available": len(dates), "to_fetch": len(units)})
         self._finish_page(record, job, "settlements", None, 0, [], 0)
+
+    def _fetched_recently(self, period: SettlementPeriod) -> bool:
+        """Fetched within ``recon_refetch_minutes``: Walmart recommends not retrieving a report "more frequently than
+        once every two hours" (docs/walmart/specs/marketplace__reports.openapi.yml, getReconReportV1)."""
+        if not period.fetched_at:
+            return False
+        age = self.clock() - _parse(period.fetched_at)
+        return age < timedelta(minutes=self.settings.recon_refetch_minutes)
 
     def _report_page(self, record: InstanceRecord, job: PagedJob) -> None:
         """Store one page of a report's rows at their positions; after the last one, write the period."""

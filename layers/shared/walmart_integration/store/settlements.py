@@ -18,7 +18,7 @@ from typing import Any
 
 from walmart_integration.models.marketplace import content_hash
 from walmart_integration.models.returns import ReturnOrder
-from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
+from walmart_integration.models.settlements import SettlementLine, SettlementPeriod, settlement_line_from_row
 from walmart_integration.store import dynamo, keys
 from walmart_integration.store.base import Repository
 from walmart_integration.store.expressions import Update
@@ -139,22 +139,24 @@ class SettlementRepository(Repository):
     # -- lines ------------------------------------------------------------------------------------------------
     def put_lines(self, tenant_id: str, instance_id: str, lines: Iterable[SettlementLine]) -> int:
         """Write the lines by (period, position), 25 to a batch; a line already there is overwritten. Returns how many
-        items were written."""
+        items were written. Only Walmart's row is stored (``columns``): the typed fields are read out of it when the
+        line is read (``settlement_line_from_row``), so the item is half the size and one parser serves old lines too.
+        """
         pk = keys.instance_data_pk(tenant_id, instance_id)
         unique = {(line.settlement_id, line.position): line for line in lines}
         requests = [
             {
                 "PutRequest": {
-                    "Item": dynamo.serialize(
-                        {
-                            **_storable(line.model_dump()),
-                            "pk": pk,
-                            "sk": keys.settlement_line_sk(line.settlement_id, line.position),
-                        }
-                    )
+                    "Item": {
+                        "pk": {"S": pk},
+                        "sk": {"S": keys.settlement_line_sk(settlement_id, position)},
+                        "settlement_id": {"S": settlement_id},
+                        "position": {"N": str(position)},
+                        "columns": {"M": {name: {"S": value} for name, value in line.columns.items()}},
+                    }
                 }
             }
-            for line in unique.values()
+            for (settlement_id, position), line in unique.items()
         ]
         self._batch_write(requests)
         return len(requests)
@@ -189,7 +191,10 @@ class SettlementRepository(Repository):
             },
             ConsistentRead=True,
         )
-        return [SettlementLine.model_validate(_strip(item)) for item in items]
+        return [
+            settlement_line_from_row(str(item["settlement_id"]), int(item["position"]), item.get("columns") or {})
+            for item in items
+        ]
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), BATCH_WRITE):
