@@ -67,6 +67,7 @@ PATH_KINDS = {
     "campaign_id": "campaign",
     "keyword_id": "keyword",
     "settlement_id": "settlement",
+    "product_id": "product",
 }
 COLLECTIONS = {
     "/api/walmart": "instances",
@@ -149,6 +150,7 @@ class TenantA:
     client_secret: str
     oauth_instance: str  # connected through a seller's authorization of our app (a refresh token in the vault)
     settlement: str  # a settlement period of the first instance (a Walmart report date, yyyy-mm-dd)
+    product: str  # one of A's internal (SKU) products
 
     def ids(self, n: int = 0) -> dict[str, str]:
         return {
@@ -158,6 +160,7 @@ class TenantA:
             "campaign_id": self.campaign,
             "keyword_id": self.keyword,
             "settlement_id": self.settlement,
+            "product_id": self.product,
         }
 
 
@@ -183,7 +186,7 @@ def _fresh_ulid() -> str:
 def _nobodys(kind: str) -> str:
     if kind == "settlement":  # a report date no seller of ours has
         return f"19{random.randrange(10, 99)}-0{random.randrange(1, 9)}-1{random.randrange(0, 9)}"
-    return str(random.randrange(10**9, 10**10)) if kind in ("campaign", "keyword") else _fresh_ulid()
+    return str(random.randrange(10**9, 10**10)) if kind in ("campaign", "keyword", "product") else _fresh_ulid()
 
 
 def bodies(a: TenantA, round_number: int = 0) -> dict[str, Any]:
@@ -202,6 +205,7 @@ def bodies(a: TenantA, round_number: int = 0) -> dict[str, Any]:
         "POST /api/companies": {"name": f"{a.company_name} {n}" if n else a.company_name},
         "POST /api/advertising/claims": {"advertiser_id": A_PROFILE, "advertiser_name": A_PROFILE_NAME},
         "POST /api/advertising/refresh": None,
+        "PATCH /api/products/{product_id}": {"cost": "0.01", "name": f"B's rename {n}"},
         "POST /api/products": {"sku": a.skus[n % len(a.skus)], "name": f"B's product {n}", "cost": "1.00"},
         "POST /api/stores": {"name": f"Demo Store {n}" if n else "Demo Store", "currency": "USD"},
         "POST /api/nominal-codes": {"code": str(4000 + 10 * n), "name": f"B sales {n}"},
@@ -327,6 +331,7 @@ def world(module_stack: RunningStack) -> Iterator[World]:
     oauth_instance = _make_oauth_instance(stack, run)
     with stack.client() as client:
         settlement = data(client.get(f"/api/walmart/{instances[0]}/settlements"))[0]["settlement_id"]
+        product = data(client.get("/api/products"))[0]["id"]
     a = TenantA(
         token=stack.token,
         instances=instances,
@@ -340,6 +345,7 @@ def world(module_stack: RunningStack) -> Iterator[World]:
         client_secret=made[0][3],
         oauth_instance=oauth_instance,
         settlement=str(settlement),
+        product=str(product),
     )
     b_token = stack.issue_token(f"hostile-b-{run}")
     with stack.client(b_token) as client:
