@@ -325,6 +325,71 @@ def test_duplicate_deliveries_request_nothing_twice_and_store_nothing_twice(ads,
     )
 
 
+class Killed(BaseException):
+    """The worker's process died (as the local chaos kills it: right after a successful DynamoDB write)."""
+
+
+@pytest.mark.parametrize("snapshots", ["ready after a few polls", "failing"])
+def test_a_worker_killed_after_any_write_of_a_report_step_loses_nothing(ads, emulator, monkeypatch, snapshots):
+    """Each message is delivered until a delivery completes: the first dies after its first DynamoDB write, the
+    redelivery after its second, and so on. Every step (request, poll, a failed snapshot asked for again, download,
+    the run's end) is cut after each of its writes, and the run still ends."""
+    from walmart_integration.store.advertising import AdvertisingRepository, PerformanceRepository
+
+    failing = snapshots == "failing"
+    emulator.connect_faults.update({"report_processing_seconds": 0.5, "report_failure_rate": 1.0 if failing else 0})
+    account_id, profile_id = linked(ads, emulator)
+    plan = {"kill_at": 0, "writes": 0}
+
+    def dying(original, wrote=lambda result: result is not None):
+        def write(*args, **kwargs):
+            result = original(*args, **kwargs)
+            if wrote(result):
+                plan["writes"] += 1
+                if plan["writes"] == plan["kill_at"]:
+                    raise Killed
+            return result
+
+        return write
+
+    monkeypatch.setattr(AdvertisingRepository, "update", dying(AdvertisingRepository.update))
+    monkeypatch.setattr(AdvertisingRepository, "_put", dying(AdvertisingRepository._put, lambda _: True))
+    monkeypatch.setattr(PerformanceRepository, "put_rows", dying(PerformanceRepository.put_rows, lambda _: True))
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = ads.env["queue:AdsReportQueue"]
+    handler = ads.handler("ads_reports").handler
+    kills = 0
+    for _ in range(2000):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            plan["kill_at"] = 1
+            while True:
+                plan["writes"] = 0
+                try:
+                    result = handler(ads.sqs_event([message["Body"]]), ads.context())
+                except Killed:
+                    kills += 1
+                    plan["kill_at"] += 1  # the same message again (SQS redelivers it), dying one write later
+                    continue
+                break
+            assert result["batchItemFailures"] == []
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    plan["kill_at"] = 0
+    assert kills > 0
+    backfill = ok(ads.call("GET", f"/api/accounts/{account_id}"))["backfill"]
+    assert backfill["status"] == ("failed" if failing else "succeeded"), backfill["reports"]
+    if failing:
+        assert emulator.ads_calls("POST /api/v2/snapshot/report", advertiser_id=ADV) == 2 * 3
+        return
+    end = emulator.latest_report_date()
+    start = end - timedelta(days=59)
+    assert stored_rows(ads, profile_id, "adGroup") == len(
+        emulator.report_rows(ADV, "adGroup", start, end, ["date", "adGroupId"])
+    )
+
+
 def test_report_days_end_at_the_day_walmart_has_published(ads, emulator):
     # Just after midnight UTC: in Walmart's time zone yesterday is not over, let alone published.
     midnight = datetime.now(UTC).replace(hour=0, minute=5, second=0, microsecond=0)

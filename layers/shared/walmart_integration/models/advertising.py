@@ -260,6 +260,10 @@ class ReportProgressRecord(_Record):
     skipped: int | None = None
     error: str | None = None
     finished_at: str | None = None
+    # The follow-up message last known sent (``attempts/snapshot_id/polls``): a step writes its new state, sends the
+    # message that state calls for, then notes it here; a redelivery that finds the state written but not this note
+    # (its worker died between the write and the send) sends that message again.
+    handed_off: str | None = None
 
 
 class ReportRunRecord(_Record):

@@ -16,6 +16,13 @@ one snapshot may span), polls each through SQS delays (no sleeping Lambda), then
 item per day and entity: a re-pull overwrites the same keys, so nothing is ever counted twice. Every step is
 guarded by the run id and the report's state on the account item, so duplicate deliveries and replaced runs are
 dropped.
+
+A step writes the report's new state, then sends the message that state calls for (the next poll, the request
+again), then notes that message as handed off (``handed_off``). A worker may die between any two of these (the
+local chaos kills right after DynamoDB writes; a Lambda may time out): its message comes again, finds the state it
+would write already written, and sends the follow-up again unless it is noted as sent. Likewise a report found
+finished ends its run if the worker that finished it died before doing so. So no run is left waiting for a message
+nobody sent.
 """
 
 from __future__ import annotations
@@ -150,6 +157,11 @@ def _span(start: date | None, offset: int, days: int) -> tuple[str, str] | None:
 
 def _published(record: ReportDatesRecord | None) -> dict[str, date]:
     return {kind: date.fromisoformat(day) for kind, day in record.dates.items()} if record is not None else {}
+
+
+def _handoff_id(attempts: int, job: AdsReportJob) -> str:
+    """Which follow-up message a report's state calls for: the snapshot attempt, the snapshot and the poll."""
+    return f"{attempts}/{job.snapshot_id or '-'}/{job.polls}"
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -354,7 +366,12 @@ class AdsReports:
         report = run.reports.get(job.key) or ReportProgressRecord(
             report_type=job.report_type, start=job.start, end=job.end
         )
-        if report.status in ("succeeded", "failed") or run.status not in ("queued", "running"):
+        if run.status not in ACTIVE_RUN:
+            return
+        if report.status in ("succeeded", "failed"):
+            # A duplicate, or the redelivery of the step that finished the report and died before ending the run.
+            assert account is not None
+            self._finish_if_complete(job, field, account)
             return
         profile = self.repo.get_profile(job.advertiser_id)
         if profile is None or profile.status != "active":
@@ -434,7 +451,11 @@ class AdsReports:
 
     def _request(self, job: AdsReportJob, field: str, report: ReportProgressRecord) -> None:
         if report.snapshot_id:
-            return  # a duplicate of a request that went through: its poll chain is running
+            # A request that went through: its poll chain runs, unless the worker died before sending its first poll.
+            if report.status == "requested" and report.polls == 0:
+                first_poll = job.model_copy(update={"snapshot_id": report.snapshot_id, "polls": 0})
+                self._resend(job, field, report, first_poll, poll_delay(self.settings, 0))
+            return
         metrics = REPORT_METRICS.get(job.report_type) or REPORT_METRICS["adGroup"]
         start, end = date.fromisoformat(str(report.start)), date.fromisoformat(str(report.end))
         snapshot = self.gateway.call(
@@ -457,11 +478,12 @@ class AdsReports:
         )
         if saved is not None:
             next_job = job.model_copy(update={"snapshot_id": snapshot.snapshot_id, "polls": 0})
-            self.queues.send(self.settings.ads_report_queue_url, next_job, poll_delay(self.settings, 0))
+            self._hand_off(job, field, report.attempts + 1, next_job, poll_delay(self.settings, 0))
 
     def _poll(self, job: AdsReportJob, field: str, report: ReportProgressRecord) -> None:
         if report.snapshot_id != job.snapshot_id or report.polls != job.polls:
-            return  # a duplicate poll chain: the original one goes on
+            self._poll_written(job, field, report)
+            return
         snapshot_id = job.snapshot_id or ""
         snapshot = self.gateway.call(lambda c: c.report_snapshot(job.advertiser_id, snapshot_id), what="report poll")
         if snapshot.is_failed:
@@ -473,14 +495,14 @@ class AdsReports:
             )
             if saved is not None:
                 retry = job.model_copy(update={"snapshot_id": None, "polls": 0})
-                self.queues.send(self.settings.ads_report_queue_url, retry, poll_delay(self.settings, 0))
+                self._hand_off(job, field, report.attempts, retry, poll_delay(self.settings, 0))
             return
         if not snapshot.is_done:
             polls = job.polls + 1
             saved = self.repo.update_report(job.tenant_id, job.account_id, field, job.run_id, job.key, {"polls": polls})
             if saved is not None:
                 next_job = job.model_copy(update={"polls": polls})
-                self.queues.send(self.settings.ads_report_queue_url, next_job, poll_delay(self.settings, polls))
+                self._hand_off(job, field, report.attempts, next_job, poll_delay(self.settings, polls))
             return
         names = self._names(job) if job.report_type == "adGroup" else {}
         stored, skipped = self.gateway.call(
@@ -500,6 +522,33 @@ class AdsReports:
         )
         if account is not None:
             self._finish_if_complete(job, field, account)
+
+    def _poll_written(self, job: AdsReportJob, field: str, report: ReportProgressRecord) -> None:
+        """A poll whose report has moved on: a duplicate of a poll chain that goes on (dropped), or this poll
+        delivered again after its write went through and its worker died before sending what follows (sent now)."""
+        if job.snapshot_id is None:
+            return
+        if report.snapshot_id == job.snapshot_id and report.status == "requested" and report.polls == job.polls + 1:
+            next_job = job.model_copy(update={"polls": report.polls})
+            self._resend(job, field, report, next_job, poll_delay(self.settings, report.polls))
+        elif report.snapshot_id is None and report.status == "queued" and report.attempts > 0:
+            retry = job.model_copy(update={"snapshot_id": None, "polls": 0})  # the failed snapshot asked for again
+            self._resend(job, field, report, retry, poll_delay(self.settings, 0))
+
+    def _hand_off(self, job: AdsReportJob, field: str, attempts: int, next_job: AdsReportJob, delay: float) -> None:
+        """Send the message the report's new state (just written) calls for, then note it as sent."""
+        self.queues.send(self.settings.ads_report_queue_url, next_job, delay)
+        handed_off = {"handed_off": _handoff_id(attempts, next_job)}
+        self.repo.update_report(job.tenant_id, job.account_id, field, job.run_id, job.key, handed_off)
+
+    def _resend(
+        self, job: AdsReportJob, field: str, report: ReportProgressRecord, next_job: AdsReportJob, delay: float
+    ) -> None:
+        """The report's state calls for ``next_job``: send it unless it is noted as sent (a duplicate delivery)."""
+        if report.handed_off == _handoff_id(report.attempts, next_job):
+            return
+        logger.info("Report step's follow-up sent again", extra={"report": job.key, "polls": next_job.polls})
+        self._hand_off(job, field, report.attempts, next_job, delay)
 
     def _names(self, job: AdsReportJob) -> dict[str, str]:
         """Campaign and ad group names of the advertiser (two list calls): the report rows carry ids only."""
