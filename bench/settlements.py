@@ -31,7 +31,7 @@ def run() -> dict[str, Any]:
     from moto import mock_aws
 
     from local.emulator import Emulator, finance
-    from local.harness import QUEUE_ENVIRONMENT, Harness, new_container, response_json
+    from local.harness import QUEUE_ENVIRONMENT, Harness, instance_body, new_container, response_json
     from local.inprocess import provision
     from local.seed import seed_demo
     from walmart_integration.store.settlements import SettlementRepository
@@ -77,17 +77,7 @@ def run() -> dict[str, Any]:
         new_container()
         seed_demo({**env, "AWS_DEFAULT_REGION": "us-east-1"})
         harness = Harness({**env, **{f"queue:{q}": stack.ref(q) for q in QUEUE_ENVIRONMENT}})
-        body = {
-            "name": "settlement bench",
-            "integration_id": 1,
-            "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
-            "integration_settings": {
-                "start_date": "2025-01-01",
-                "store_id": 1,
-                "auto_link_products": False,
-                "auto_create_products": False,
-            },
-        }
+        body = instance_body("settlement bench", seller["client_id"], seller["client_secret"])
         instance_id = response_json(harness.call("POST", "/api/walmart", body))["data"]["id"]
         harness.pump(queues={"TokenQueue": "token"})
         for queue in ("SyncQueue", "BackfillQueue", "LocationsQueue"):  # only the settlements stream is measured

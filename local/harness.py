@@ -156,6 +156,23 @@ def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
 
 
+def instance_body(name: str, client_id: str, client_secret: str, **settings: Any) -> dict[str, Any]:
+    """A ``POST /api/walmart`` body: an instance connected with these API keys, history from 2025-01-01, products
+    neither linked nor created (``settings`` add or replace integration settings)."""
+    return {
+        "name": name,
+        "integration_id": 1,
+        "connection_settings": {"clientId": client_id, "clientSecret": client_secret},
+        "integration_settings": {
+            "start_date": "2025-01-01",
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **settings,
+        },
+    }
+
+
 @dataclass
 class Harness:
     """Handlers invoked in this interpreter against an in-process moto mock, fed from the real queues."""

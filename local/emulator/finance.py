@@ -45,7 +45,6 @@ from .records import SellerRecords, history_start
 from .state import EmulatorState
 
 CYCLE_EPOCH = date(2024, 1, 3)  # a Wednesday: periods start every settlement_cycle_days from it
-HISTORY_DAYS = 180
 MAX_RECORDS = 1000  # reconFileJson noOfRecords: "max limit 1000"
 RETURNS_DEFAULT_LIMIT = 10  # GET /v3/returns limit: default '10', "Cannot be larger than 200"
 RETURNS_MAX_LIMIT = 200
@@ -114,11 +113,12 @@ def report_date_of(end: date) -> str:
 
 
 def available_periods(state: EmulatorState) -> list[tuple[date, date]]:
-    """Periods that ended (before today), newest last, within the 180 days orders are served."""
+    """Periods that ended (before today), newest last, from the one holding the day ``settlement_history_days`` ago
+    (default 180: as far back as orders are served)."""
     cycle = state.faults.settlement_cycle_days
     now_ms = state.now_ms()
     today = _day_of(now_ms)
-    oldest = _day_of(history_start(now_ms, HISTORY_DAYS))
+    oldest = _day_of(history_start(now_ms, state.faults.settlement_history_days))
     periods = []
     start, end = period_of(oldest, cycle)
     while end < today:

@@ -48,6 +48,7 @@ DEFAULT_GATEWAY_BUSY_CONCURRENCY = 32
 # of shipped order lines is returned through GET /v3/returns.
 DEFAULT_SETTLEMENT_CYCLE_DAYS = 14
 DEFAULT_SETTLEMENT_FINAL_AFTER_DAYS = 2
+DEFAULT_SETTLEMENT_HISTORY_DAYS = 180  # the orders' history (orders.HISTORY_DAYS): every period of what was sold
 DEFAULT_RETURN_RATE = 0.05
 RATE_KNOBS = (
     "return_rate",
@@ -190,6 +191,8 @@ class Faults:
     settlement_cycle_days     length of a payment period (default 14)
     settlement_final_after_days  days after a period's end before its report carries the PaymentSummary (deposit)
                           row (default 2); until then the report is pending: its lines, no deposit
+    settlement_history_days  how far back availableReconFiles lists periods (default 180, as far back as orders
+                          are served); tests that are not about settlements list fewer, to do less work
     return_rate           0..1 (default 0.05): share of shipped order lines returned (one unit) through /v3/returns
     fail_next(...)        force the next N responses on a path prefix to a status (of one seller's
                           calls with "seller_id")
@@ -226,6 +229,7 @@ class Faults:
         "non_json_rate",
         "settlement_cycle_days",
         "settlement_final_after_days",
+        "settlement_history_days",
         "return_rate",
     )
 
@@ -261,6 +265,7 @@ class Faults:
         self.non_json_rate: float = 0.0
         self.settlement_cycle_days: int = DEFAULT_SETTLEMENT_CYCLE_DAYS
         self.settlement_final_after_days: int = DEFAULT_SETTLEMENT_FINAL_AFTER_DAYS
+        self.settlement_history_days: int = DEFAULT_SETTLEMENT_HISTORY_DAYS
         self.return_rate: float = DEFAULT_RETURN_RATE
         self._forced: list[ForcedFault] = []
 
@@ -379,7 +384,7 @@ class Faults:
                 if number < 0:
                     raise ValueError
                 return number
-            if name in ("settlement_cycle_days", "settlement_final_after_days"):
+            if name in ("settlement_cycle_days", "settlement_final_after_days", "settlement_history_days"):
                 number = int(value)
                 if isinstance(value, bool) or number < (1 if name == "settlement_cycle_days" else 0):
                     raise ValueError

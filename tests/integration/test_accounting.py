@@ -84,6 +84,33 @@ def patch_settings(api, instance_id: str, **settings: Any) -> None:
     assert response["statusCode"] == 200, response["body"]
 
 
+def connect_emulated_seller(api, emulator, seller_id: str, name: str, history_days: int, **counts: int) -> str:
+    """An instance connected to a new emulator seller (``item_count``, ``order_count``) whose every SKU has a product
+    with cost 1.00, with every nominal code set: its id (the sync runs when the stack is pumped)."""
+    client = f"{name}-client"
+    emulator.add_seller(client, f"{name}-secret", seller_id=seller_id, **counts)
+    for sku in {item["sku"] for item in emulator.items(seller_id)} | {
+        line["item"]["sku"] for o in emulator.orders(seller_id) for line in o["orderLines"]["orderLine"]
+    }:
+        add_product(api, sku, "1.00")
+    body = {
+        "name": name,
+        "integration_id": 1,
+        "connection_settings": {"clientId": client, "clientSecret": f"{name}-secret"},
+        "integration_settings": {
+            "start_date": (NOW - timedelta(days=history_days)).date().isoformat(),
+            "store_id": 1,
+            "auto_link_products": False,
+            "auto_create_products": False,
+            **ALL_CODES,
+            **PROFORMA,
+        },
+    }
+    response = api("POST", "/api/walmart", body)
+    assert response["statusCode"] == 201, response["body"]
+    return str(response_json(response)["data"]["id"])
+
+
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -1241,27 +1268,8 @@ def test_missing_shipping_revenue_code_holds_only_the_line_with_shipping(api, st
 def test_orders_synced_from_walmart_are_invoiced_through_the_queue(api, stack, emulator, codes):
     """The whole path: the sync worker stores Walmart's orders and queues them; the accounting worker invoices
     the shipped ones; a second sync of the same orders issues nothing more."""
-    emulator.add_seller("acct-client", "acct-secret", seller_id="900000042", item_count=5, order_count=20)
+    instance_id = connect_emulated_seller(api, emulator, "900000042", "acct", 120, item_count=5, order_count=20)
     emulator.update_order("900000042", emulator.orders("900000042")[0]["purchaseOrderId"], "Shipped")
-    for sku in {item["sku"] for item in emulator.items("900000042")} | {
-        line["item"]["sku"] for o in emulator.orders("900000042") for line in o["orderLines"]["orderLine"]
-    }:
-        add_product(api, sku, "1.00")
-    body = {
-        "name": "accounting sync",
-        "integration_id": 1,
-        "connection_settings": {"clientId": "acct-client", "clientSecret": "acct-secret"},
-        "integration_settings": {
-            "start_date": (NOW - timedelta(days=120)).date().isoformat(),
-            "store_id": 1,
-            "auto_link_products": False,
-            "auto_create_products": False,
-            **ALL_CODES,
-        },
-    }
-    response = api("POST", "/api/walmart", body)
-    assert response["statusCode"] == 201, response["body"]
-    instance_id = response_json(response)["data"]["id"]
     stack.pump()
     invoices = documents(api, instance_id, type="invoice")
     invoiced_pos = {po for document in invoices for po in document["purchase_order_ids"]}
@@ -2002,6 +2010,8 @@ def test_a_settlement_is_one_balanced_journal_that_ties_out_to_the_deposit(api, 
 def test_a_settlement_line_that_cannot_be_classified_holds_it_and_unexplained_says_so(api, stack, codes):
     instance_id = create_instance(api, "settlement-held", **ALL_CODES)
     settled_orders(api, stack, instance_id)
+    store_return(stack, instance_id, RETURNED_C, "SKU-SC", "15.00", "1.20")
+    evaluate(stack, instance_id, RETURNED_C)
     rows = [*settlement_rows(), report_row("Deposit Interest", "Interest", "0.45", "", "Interest")]
     store_settlement(stack, instance_id, rows, "40.00")  # 39.55 + 0.45
     post_settlement(stack, instance_id)
@@ -2010,6 +2020,26 @@ def test_a_settlement_line_that_cannot_be_classified_holds_it_and_unexplained_sa
     [hold] = [h for h in holds(api, instance_id) if h["type"] == "settlement"]
     assert hold["line_number"] == f"{SETTLEMENT_ID}#28"  # the PaymentSummary row is 0, the rows follow
     assert "'Deposit Interest'" in hold["reason"] and "no account" in hold["reason"]
+
+
+def test_a_settlement_paying_a_refund_not_yet_credited_waits_for_the_credit_note(api, stack, codes):
+    """Walmart refunded C through its returns, and the return has not reached us yet: the settlement waits for the
+    credit note (whichever comes first, the journal is the same), then posts."""
+    instance_id = create_instance(api, "refund-first", **ALL_CODES, **PROFORMA)
+    settled_orders(api, stack, instance_id)
+    store_settlement(stack, instance_id, settlement_rows(), "39.55")
+    post_settlement(stack, instance_id)
+    assert documents(api, instance_id, type="settlement") == []
+    assert settlement_view(api, instance_id)["unexplained"] == "-16.20"  # C's refund (-15.00 and -1.20) held
+    waiting = [h for h in holds(api, instance_id) if h["type"] == "settlement"]
+    reason = f"Order {RETURNED_C}: Walmart refunded 16.20, credited so far 0"
+    assert len(waiting) == 2 and all(reason in h["reason"] for h in waiting)
+
+    store_return(stack, instance_id, RETURNED_C, "SKU-SC", "15.00", "1.20")
+    evaluate(stack, instance_id, RETURNED_C)  # the credit note posts, and the settlement waiting on C with it
+    [settlement] = documents(api, instance_id, type="settlement")
+    assert settlement_view(api, instance_id)["unexplained"] == "0.00"
+    assert settlement["totals"]["debit"] == settlement["totals"]["credit"]
 
 
 def test_a_return_refunded_through_walmarts_returns_is_credited_once_and_restocked(api, stack, codes):
@@ -2104,28 +2134,8 @@ def test_every_settlement_of_the_emulators_seller_ties_out_to_its_deposit(api, s
     """The whole path: the sync stores the orders, returns and reconciliation reports the emulator sold (docs: its
     rows are Walmart's report rows); accounting invoices the orders, credits the returns and posts one journal per
     final period, each with unexplained 0.00."""
-    emulator.add_seller("tie-client", "tie-secret", seller_id="900000913", item_count=10, order_count=60)
-    skus = {item["sku"] for item in emulator.items("900000913")} | {
-        line["item"]["sku"] for o in emulator.orders("900000913") for line in o["orderLines"]["orderLine"]
-    }
-    for sku in skus:
-        add_product(api, sku, "1.00")
-    body = {
-        "name": "ties out",
-        "integration_id": 1,
-        "connection_settings": {"clientId": "tie-client", "clientSecret": "tie-secret"},
-        "integration_settings": {
-            "start_date": (NOW - timedelta(days=179)).date().isoformat(),
-            "store_id": 1,
-            "auto_link_products": False,
-            "auto_create_products": False,
-            **ALL_CODES,
-            **PROFORMA,
-        },
-    }
-    response = api("POST", "/api/walmart", body)
-    assert response["statusCode"] == 201, response["body"]
-    instance_id = response_json(response)["data"]["id"]
+    emulator.faults.update({"settlement_history_days": 180})  # every period of the orders' history
+    instance_id = connect_emulated_seller(api, emulator, "900000913", "tie", 179, item_count=10, order_count=60)
     stack.pump(timeout=300)
     listed = response_json(api("GET", f"/api/walmart/{instance_id}/settlements", query={"limit": "100"}))["data"]
     final = [p for p in listed if p["status"] == "final"]

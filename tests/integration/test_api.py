@@ -61,6 +61,8 @@ def test_create_returns_201_with_defaults_masked_secret_status_and_jobs(api, sta
         "products": "pending",
         "orders": "pending",
         "backfill": "pending",
+        "settlements": "pending",
+        "returns": "pending",
     }
     assert SECRET not in response["body"]
     messages = stack.messages("TokenQueue")

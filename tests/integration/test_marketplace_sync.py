@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local.harness import instance_body
 from tests.support import response_json
 
 SELLER = {"client_id": "sync-seller", "client_secret": "sync-secret", "seller_id": "900000001"}
@@ -33,18 +34,7 @@ def add_seller(emulator, suffix="", items=40, orders=150, **extra):
 
 
 def connect(api, seller, name, **settings):
-    body = {
-        "name": name,
-        "integration_id": 1,
-        "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
-        "integration_settings": {
-            "start_date": "2025-01-01",
-            "store_id": 1,
-            "auto_link_products": False,
-            "auto_create_products": False,
-            **settings,
-        },
-    }
+    body = instance_body(name, seller["client_id"], seller["client_secret"], **settings)
     response = api("POST", "/api/walmart", body)
     assert response["statusCode"] == 201, response["body"]
     return response_json(response)["data"]["id"]

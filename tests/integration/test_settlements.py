@@ -9,6 +9,7 @@ from pathlib import Path
 
 from local.emulator import finance
 from local.harness import WORKERS
+from tests.integration.test_marketplace_sync import connect
 from tests.support import response_json
 from walmart_integration.models.returns import return_from_walmart
 from walmart_integration.models.settlements import SettlementLine, SettlementPeriod
@@ -94,23 +95,6 @@ def add_seller(emulator, suffix="", orders=150):
         seller["client_id"], seller["client_secret"], seller_id=seller["seller_id"], item_count=20, order_count=orders
     )
     return seller
-
-
-def connect(api, seller, name):
-    body = {
-        "name": name,
-        "integration_id": 1,
-        "connection_settings": {"clientId": seller["client_id"], "clientSecret": seller["client_secret"]},
-        "integration_settings": {
-            "start_date": "2025-01-01",
-            "store_id": 1,
-            "auto_link_products": False,
-            "auto_create_products": False,
-        },
-    }
-    response = api("POST", "/api/walmart", body)
-    assert response["statusCode"] == 201, response["body"]
-    return response_json(response)["data"]["id"]
 
 
 def periods(api, instance_id, **kwargs):

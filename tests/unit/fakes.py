@@ -30,6 +30,26 @@ from walmart_integration.walmart.errors import WalmartError
 from walmart_integration.walmart.marketplace import AccessToken, AppCredentials, OAuthTokens
 
 
+def connected_instance(tenant_id: str, now: datetime, streams: Iterable[str]) -> InstanceRecord:
+    """A connected instance (sealed credentials, history from 2026-01-01) whose ``streams`` jobs are queued."""
+    return InstanceRecord(
+        tenant_id=tenant_id,
+        id=new_id(),
+        name="main",
+        integration_id=1,
+        environment="sandbox",
+        client_id="c",
+        has_client_secret=True,
+        credentials=b"sealed",
+        credentials_version=3,
+        integration_settings={"start_date": "2026-01-01", "store_id": 1},
+        status="connected",
+        jobs={name: Job(status="queued") for name in streams},
+        created_at=now,
+        updated_at=now,
+    )
+
+
 class FakeInstances:
     """``store.instances.InstanceRepository``: one record per (tenant, id), names unique per tenant (casefolded)."""
 

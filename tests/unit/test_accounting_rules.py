@@ -125,3 +125,49 @@ def test_walmarts_refund_amounts_win_over_the_units_share() -> None:
     (target,) = line_targets(split([("Delivered", 1), ("Refund", 1)], refund), {"A": Decimal("1")})
     invoiced = invoice_due(target, Posted())
     assert credit_due(target, Posted(invoice={"1": invoiced})) == LineAmounts(Decimal("4.00"), ZERO, Decimal("0.32"))
+
+
+def _apply(posted, line: str, changes) -> None:
+    from walmart_integration.services.accounting_rules import LineAmounts
+
+    for change in changes:
+        posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(LineAmounts(cogs=change.amount))
+        (posted.restocked_units if change.restocked else posted.cost_units)[line] = change.total
+
+
+def test_cost_of_a_return_is_its_own_reversal_whichever_walmart_told_us_first():
+    """Three units shipped at 2.75, one came back to stock: the sale's cost (8.25) and the return's reversal (-2.75),
+    whether the order was first seen before its return or with it (the documents then match)."""
+    from walmart_integration.services.accounting_rules import LineAmounts, LineTarget, Posted, cost_due
+
+    def target(restocked: int) -> LineTarget:
+        return LineTarget(
+            "1",
+            "SKU",
+            3,
+            "Shipped",
+            None,
+            LineAmounts(),
+            LineAmounts(),
+            None,
+            shipped=3,
+            restocked=restocked,
+            unit_cost=Decimal("2.75"),
+        )
+
+    seen_first = Posted()
+    first = cost_due(target(0), seen_first)
+    _apply(seen_first, "1", first)
+    later = cost_due(target(1), seen_first)
+    _apply(seen_first, "1", later)
+    together = Posted()
+    both = cost_due(target(1), together)
+    _apply(together, "1", both)
+    assert (
+        [(c.units, c.amount, c.restocked) for c in both]
+        == [(c.units, c.amount, c.restocked) for c in [*first, *later]]
+        == [(3, Decimal("8.25"), False), (1, Decimal("-2.75"), True)]
+    )
+    assert seen_first == together
+    assert cost_due(target(1), together) == []  # evaluated again: nothing more
+    assert cost_due(target(1), Posted(), restock=False) == [cost_due(target(0), Posted())[0]]  # written off: kept

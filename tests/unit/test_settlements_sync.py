@@ -19,10 +19,11 @@ from tests.unit.fakes import (
     FakeSettlements,
     FakeSynced,
     FakeWalmartCalls,
+    connected_instance,
 )
 from walmart_integration.config import Settings
 from walmart_integration.models.common import new_id
-from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.instance import Job
 from walmart_integration.models.messages import SyncJob
 from walmart_integration.models.settlements import SettlementPeriod
 from walmart_integration.services.settlements_sync import SettlementsSync
@@ -81,22 +82,7 @@ class World:
             clock=self.clock,
             returns_stored=lambda t, i, returns: self.returned.append([r.return_order_id for r in returns]),
         )
-        self.record = InstanceRecord(
-            tenant_id=TENANT,
-            id=new_id(),
-            name="main",
-            integration_id=1,
-            environment="sandbox",
-            client_id="c",
-            has_client_secret=True,
-            credentials=b"sealed",
-            credentials_version=3,
-            integration_settings={"start_date": "2026-01-01", "store_id": 1},
-            status="connected",
-            jobs={name: Job(status="queued") for name in ("settlements", "returns")},
-            created_at=NOW,
-            updated_at=NOW,
-        )
+        self.record = connected_instance(TENANT, NOW, ("settlements", "returns"))
         self.instances.create(self.record)
 
     def run(self, stream: str) -> str:

@@ -8,10 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.unit.fakes import Clock, FakeCatalog, FakeInstances, FakeQueues, FakeRuns, FakeSynced, FakeWalmartCalls
+from tests.unit.fakes import (
+    Clock,
+    FakeCatalog,
+    FakeInstances,
+    FakeQueues,
+    FakeRuns,
+    FakeSynced,
+    FakeWalmartCalls,
+    connected_instance,
+)
 from walmart_integration.config import Settings
 from walmart_integration.models.common import new_id
-from walmart_integration.models.instance import InstanceRecord, Job
+from walmart_integration.models.instance import Job
 from walmart_integration.models.messages import BackfillJob, SyncJob
 from walmart_integration.services.marketplace_sync import MarketplaceSync
 from walmart_integration.walmart.marketplace import OrdersPage
@@ -50,22 +59,7 @@ class World:
             clock=self.clock,
             orders_stored=lambda t, i, s, orders: self.stored.append((i, [o["purchase_order_id"] for o in orders])),
         )
-        self.record = InstanceRecord(
-            tenant_id=TENANT,
-            id=new_id(),
-            name="main",
-            integration_id=1,
-            environment="sandbox",
-            client_id="c",
-            has_client_secret=True,
-            credentials=b"sealed",
-            credentials_version=3,
-            integration_settings={"start_date": "2026-01-01", "store_id": 1},
-            status="connected",
-            jobs={name: Job(status="queued") for name in ("products", "orders", "backfill")},
-            created_at=NOW,
-            updated_at=NOW,
-        )
+        self.record = connected_instance(TENANT, NOW, ("products", "orders", "backfill"))
         self.instances.create(self.record)
         self.run_id = new_id()
 

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from walmart_integration.models.common import StrictModel
+
+
+def _without_exponent(value: Decimal | None) -> Decimal | None:
+    """1E+2 is stored and shown as 100 (the documented decimal strings have no exponent)."""
+    if value is not None and value.as_tuple().exponent > 0:  # type: ignore[operator]
+        return value.quantize(Decimal(1))
+    return value
+
+
+# A product's unit cost as a client sends it (create and update).
+UnitCost = Annotated[
+    Decimal | None,
+    Field(
+        ge=0,
+        max_digits=18,
+        decimal_places=6,
+        strict=False,
+        description="Unit cost, exact decimal (string or number): at most 12 digits before the point and 6 after",
+    ),
+    AfterValidator(_without_exponent),
+]
 
 
 class InternalProductRecord(BaseModel):
@@ -25,14 +47,7 @@ class InternalProductUpdate(StrictModel):
     A new cost applies to what is posted from now on: lines whose cost of goods sold was held for want of it post."""
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
-    cost: Decimal | None = Field(
-        default=None,
-        ge=0,
-        max_digits=18,
-        decimal_places=6,
-        strict=False,
-        description="Unit cost, exact decimal (string or number): at most 12 digits before the point and 6 after",
-    )
+    cost: UnitCost = None
 
     @field_validator("name")
     @classmethod
@@ -40,14 +55,6 @@ class InternalProductUpdate(StrictModel):
         if value is not None and not value.strip():
             raise ValueError("The name must not be blank.")
         return value.strip() if value is not None else None
-
-    @field_validator("cost")
-    @classmethod
-    def _without_exponent(cls, value: Decimal | None) -> Decimal | None:
-        """1E+2 is stored and shown as 100 (as on create)."""
-        if value is not None and value.as_tuple().exponent > 0:  # type: ignore[operator]
-            return value.quantize(Decimal(1))
-        return value
 
     @model_validator(mode="after")
     def _something(self) -> InternalProductUpdate:

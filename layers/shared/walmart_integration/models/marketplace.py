@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from walmart_integration.models.catalog import UnitCost
 from walmart_integration.models.common import StrictModel
 from walmart_integration.walmart.shapes import as_list
 
@@ -566,22 +567,7 @@ class SyncStarted(BaseModel):
 class InternalProductCreate(StrictModel):
     sku: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=255)
-    cost: Decimal | None = Field(
-        default=None,
-        ge=0,
-        max_digits=18,
-        decimal_places=6,
-        strict=False,
-        description="Unit cost, exact decimal (string or number): at most 12 digits before the point and 6 after",
-    )
-
-    @field_validator("cost")
-    @classmethod
-    def _without_exponent(cls, value: Decimal | None) -> Decimal | None:
-        """1E+2 is stored and shown as 100 (the documented decimal strings have no exponent)."""
-        if value is not None and value.as_tuple().exponent > 0:  # type: ignore[operator]
-            return value.quantize(Decimal(1))
-        return value
+    cost: UnitCost = None
 
 
 class InternalProduct(BaseModel):

@@ -389,17 +389,19 @@ class AccountingService:
                         due.invoices.append((target, revenue))
                         posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(revenue)
                 restock = settings.get("returned_goods", "restock") == "restock"
-                costed, units, amount = cost_due(target, posted, restock)
-                cost = LineAmounts(cogs=amount)
+                changes = cost_due(target, posted, restock)
                 if target.cost_missing and target.shipped:
                     hold(target, "cogs", f"Product {target.sku} has no cost: set it with PATCH /api/products/{{id}}.")
-                elif units:
-                    if absent := missing("cogs", target, cost):
+                elif changes:
+                    if absent := missing("cogs", target, LineAmounts(cogs=changes[0].amount)):
                         hold(target, "cogs", missing_codes_reason(absent))
                     else:
-                        due.costs.append((target, cost))
-                        posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(cost)
-                        posted.cost_units[line] = costed
+                        for change in changes:
+                            cost = LineAmounts(cogs=change.amount)
+                            due.costs.append((target, cost))
+                            posted.invoice[line] = posted.invoice.get(line, LineAmounts()).plus(cost)
+                            counts = posted.restocked_units if change.restocked else posted.cost_units
+                            counts[line] = change.total
             if settings.get("sync_sales_credit_to_accounting", True):
                 # A line first seen already refunded or cancelled is invoiced and credited in this one evaluation.
                 owed = credit_due(target, posted)
@@ -432,17 +434,24 @@ class AccountingService:
         actions: list[dict[str, Any]] = []
         for document in documents:
             actions += self._document_actions(tenant_id, document, now)
+        # the proforma fees accrued on the order (net), and the part of them its credit notes reversed: a settlement
+        # clears the sales' part when it pays the sale, the credits' part when it pays the refund
         accrued = {account: money(value) for account, value in ((state or {}).get("accrued_fees") or {}).items()}
+        refunds = {account: money(value) for account, value in ((state or {}).get("accrued_refunds") or {}).items()}
         for document in documents:
             for entry in document.lines:
                 if entry.account in ("marketplace_fees", "payment_fees"):
                     change = money(entry.debit) - money(entry.credit)
                     accrued[entry.account] = accrued.get(entry.account, ZERO) + change
+                    if document.type == "credit":
+                        refunds[entry.account] = refunds.get(entry.account, ZERO) + change
         posting = {
             "accrued_fees": {account: str(value) for account, value in accrued.items()} or None,
+            "accrued_refunds": {account: str(value) for account, value in refunds.items()} or None,
             "invoice": {k: v.as_dict() for k, v in posted.invoice.items()},
             "credit": {k: v.as_dict() for k, v in posted.credit.items()},
             "cogs_units": posted.cost_units or None,
+            "restocked_units": posted.restocked_units or None,
             "holds": {key: hold.model_dump() for key, hold in holds.items()} or None,
             "updated_at": iso(now),
         }

@@ -290,7 +290,8 @@ class Posted:
 
     invoice: dict[str, LineAmounts] = field(default_factory=dict)
     credit: dict[str, LineAmounts] = field(default_factory=dict)
-    cost_units: dict[str, int] = field(default_factory=dict)  # units whose cost of goods sold was posted, per line
+    cost_units: dict[str, int] = field(default_factory=dict)  # units sold whose cost of goods sold was posted
+    restocked_units: dict[str, int] = field(default_factory=dict)  # units returned to stock whose cost was reversed
 
     @classmethod
     def of(cls, item: Mapping[str, Any] | None) -> Posted:
@@ -299,6 +300,7 @@ class Posted:
             {k: LineAmounts.of(v) for k, v in (item.get("invoice") or {}).items()},
             {k: LineAmounts.of(v) for k, v in (item.get("credit") or {}).items()},
             {k: int(v) for k, v in (item.get("cogs_units") or {}).items()},
+            {k: int(v) for k, v in (item.get("restocked_units") or {}).items()},
         )
 
 
@@ -314,29 +316,48 @@ def invoice_due(target: LineTarget, posted: Posted) -> LineAmounts:
     return wanted.minus(already)
 
 
-def cost_due(target: LineTarget, posted: Posted, restock: bool = True) -> tuple[int, int, Decimal]:
-    """(units costed once posted, units, amount) of cost of goods sold a line owes: the units that shipped since, at
-    the product's cost now.
+@dataclass(frozen=True)
+class CostChange:
+    """A change of a line's cost of goods sold: ``units`` sold (positive: cost posted) or returned to stock
+    (``restocked``: cost reversed), its amount (negative: a reversal), and the line's count of such units after it."""
 
+    units: int
+    amount: Decimal
+    total: int
+    restocked: bool = False
+
+
+def cost_due(target: LineTarget, posted: Posted, restock: bool = True) -> list[CostChange]:
+    """The cost of goods sold a line owes, in the order to post it: the units that shipped since, at the product's
+    cost now, then the units returned to stock since, reversed at the average cost they were posted at.
+
+    Sales and restocks are counted apart, so the documents are the same whichever Walmart told us first (an order
+    first seen with its return already made gets the sale's cost and the return's reversal, as one seen before it).
     Counted in units, so a cost changed later (``PATCH /api/products/{id}``) applies to what ships from then on and
     never revalues what was posted. Units cancelled after they shipped keep their cost here (as they stay invoiced and
     are credited). A line posted before units were kept counts every unit shipped so far as posted.
     """
     line = target.line_number
-    done = posted.cost_units.get(line)
-    if done is None:
-        done = target.shipped if posted.invoice.get(line, LineAmounts()).cogs else 0
-    wanted = max(target.shipped, min(done, target.shipped + target.cancelled))
-    if restock:  # goods back in stock: their cost is reversed
-        wanted = max(0, wanted - target.restocked)
-    if wanted == done:
-        return done, 0, ZERO
-    if wanted < done:  # reversed at the cost they were posted at (the average per unit)
-        posted_cost = posted.invoice.get(line, LineAmounts()).cogs
-        return wanted, wanted - done, -cents(posted_cost * (done - wanted) / done) if done else ZERO
-    if target.unit_cost is None:
-        return done, 0, ZERO
-    return wanted, wanted - done, cents(target.unit_cost * (wanted - done))
+    cost = posted.invoice.get(line, LineAmounts()).cogs
+    sold = posted.cost_units.get(line)
+    if sold is None:
+        sold = target.shipped if cost else 0
+    back = posted.restocked_units.get(line, 0)
+    changes = []
+    wanted = max(target.shipped, min(sold, target.shipped + target.cancelled))
+    if wanted < sold:  # reversed at the cost they were posted at (the average per unit)
+        held = sold - back
+        changes.append(CostChange(wanted - sold, -cents(cost * (sold - wanted) / held) if held > 0 else ZERO, wanted))
+    elif wanted > sold and target.unit_cost is not None:
+        changes.append(CostChange(wanted - sold, cents(target.unit_cost * (wanted - sold)), wanted))
+    else:
+        wanted = sold  # (no cost yet: nothing sold is posted)
+    cost += sum((change.amount for change in changes), ZERO)
+    restocked = min(target.restocked, wanted) if restock else back
+    if restocked > back and wanted - back > 0:  # goods back in stock: their cost is reversed
+        reversed_cost = -cents(cost * (restocked - back) / (wanted - back))
+        changes.append(CostChange(restocked - back, reversed_cost, restocked, restocked=True))
+    return changes
 
 
 def credit_due(target: LineTarget, posted: Posted) -> LineAmounts:

@@ -11,7 +11,8 @@ From the period's report lines (stored by the settlements sync; their meaning: `
     Dr/Cr wfs_fees, adjustments, reserves   as Walmart charged or released them
 
 ``unexplained`` = deposit - everything the journal posts; it must be 0.00 for the document to be issued. A line that
-cannot be classified (or an order that was never invoiced) holds the settlement with the reason, and ``unexplained``
+cannot be classified (or an order that was never invoiced, or a refund not yet credited) holds the settlement with
+the reason, and ``unexplained``
 says how much is waiting; the journal is issued, once, when nothing is held. Issuing is exactly once (a guard item
 written in the same transaction as the document); the accruals each order had cleared are recorded per settlement
 first, so a retry computes the same journal.
@@ -49,14 +50,27 @@ class SettlementJournal:
 
 
 def outstanding_accruals(
-    posting: dict[str, Any] | None, cleared: dict[str, dict[str, str]], settlement_id: str
-) -> dict[str, Decimal]:
-    """The order's proforma fee accruals not yet cleared by another settlement (per fee account)."""
+    posting: dict[str, Any] | None,
+    cleared: dict[str, dict[str, str]],
+    settlement_id: str,
+    kinds: set[str],
+) -> dict[str, str]:
+    """The order's proforma fee accruals this settlement clears, per ``kind:account``: the sales' accruals when it
+    pays the sale (``sale``), the credit notes' reversals when it pays a refund (``refund``), less what another
+    settlement cleared of them. Attributed by what the report pays, so the journal is the same whichever of our
+    documents were issued first."""
     accrued = (posting or {}).get("accrued_fees") or {}
+    refunds = (posting or {}).get("accrued_refunds") or {}
     result = {}
     for account in FEE_ACCOUNTS:
-        done = sum((money(c.get(account)) for sid, c in cleared.items() if sid != settlement_id), ZERO)
-        result[account] = money(accrued.get(account)) - done
+        parts = {
+            "sale": money(accrued.get(account)) - money(refunds.get(account)),
+            "refund": money(refunds.get(account)),
+        }
+        for kind in sorted(kinds):
+            key = f"{kind}:{account}"
+            done = sum((money(c.get(key)) for sid, c in cleared.items() if sid != settlement_id), ZERO)
+            result[key] = str(parts[kind] - done)
     return result
 
 
@@ -87,6 +101,13 @@ def build_journal(
             }
         )
 
+    kinds: dict[str, set[str]] = defaultdict(set)  # po -> what the report pays of it: its sale, a refund
+    refunded: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for line in report:
+        if not line.is_payment_summary and line.purchase_order_id and classify(line)[0] == "receivable":
+            amount = line.amount or ZERO
+            kinds[line.purchase_order_id].add("sale" if amount >= 0 else "refund")
+            refunded[line.purchase_order_id] -= min(amount, ZERO)
     for line in report:
         if line.is_payment_summary:
             continue
@@ -98,6 +119,13 @@ def build_journal(
         po = line.purchase_order_id
         if role in ("receivable", "facilitator_tax", "commission") and po and not _invoiced(postings.get(po)):
             hold(line, f"Order {po} has not been invoiced: its payment cannot clear a receivable.")
+            continue
+        if role == "receivable" and po and amount < 0 and _credited(postings.get(po)) < refunded[po]:
+            hold(
+                line,
+                f"Order {po}: Walmart refunded {refunded[po]}, credited so far {_credited(postings.get(po))}: "
+                "the settlement waits for the credit note.",
+            )
             continue
         explained += amount
         if role == "commission" and po:
@@ -114,11 +142,15 @@ def build_journal(
     accrued_total = ZERO
     difference: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for po, actual in sorted(commission.items()):
-        outstanding = outstanding_accruals(postings.get(po), cleared.get(po) or {}, period.settlement_id)
-        journal.clearings[po] = {account: str(value) for account, value in outstanding.items()}
-        accrued_total += sum(outstanding.values(), ZERO)
-        difference["marketplace_fees"] += actual - outstanding["marketplace_fees"]
-        difference["payment_fees"] -= outstanding["payment_fees"]
+        outstanding = outstanding_accruals(postings.get(po), cleared.get(po) or {}, period.settlement_id, kinds[po])
+        journal.clearings[po] = outstanding
+        fees = {
+            account: sum((money(v) for k, v in outstanding.items() if k.endswith(f":{account}")), ZERO)
+            for account in FEE_ACCOUNTS
+        }
+        accrued_total += sum(fees.values(), ZERO)
+        difference["marketplace_fees"] += actual - fees["marketplace_fees"]
+        difference["payment_fees"] -= fees["payment_fees"]
     totals[("accrued_costs", "Proforma fee estimates of the orders paid, reversed")] += accrued_total
     totals[("marketplace_fees", "Walmart's commission minus the proforma estimate")] += difference["marketplace_fees"]
     totals[("payment_fees", "Payment-fee estimate reversed (Walmart charged none)")] += difference["payment_fees"]
@@ -147,6 +179,12 @@ def _invoiced(posting: dict[str, Any] | None) -> bool:
     """Whether the order's revenue was invoiced (its cost of goods sold alone is not enough)."""
     lines = ((posting or {}).get("invoice") or {}).values()
     return any(money(line.get(name)) != 0 for line in lines for name in ("product", "shipping", "tax"))
+
+
+def _credited(posting: dict[str, Any] | None) -> Decimal:
+    """What the order's credit notes credited so far (price, shipping, tax)."""
+    lines = ((posting or {}).get("credit") or {}).values()
+    return sum((money(line.get(name)) for line in lines for name in ("product", "shipping", "tax")), ZERO)
 
 
 def _add(journal: SettlementJournal, codes: Codes, account: str, debit: Decimal, description: str) -> None:

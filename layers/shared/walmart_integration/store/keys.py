@@ -45,10 +45,14 @@ DataTable (pk, sk; gsi1):
   gsi1: ORDERS#<tenant>#<instance> / <orderDate>#<po>    orders newest first
   INSTANCE#<tenant>#<instance>  SETTLEMENT#<yyyy-mm-dd>  settlement period (one reconciliation report): dates, deposit,
                                                          status, accounting's ``unexplained``
-  INSTANCE#<tenant>#<instance>  SETTLEMENTLINE#<yyyy-mm-dd>#<position 9 digits>
-                                                         one report row (a re-fetch overwrites by position: never twice)
+  SETTLEMENTLINES#<tenant>#<instance>#<yyyy-mm-dd>  LINE#<position 9 digits>
+                                                         one report row (a re-fetch overwrites by position: never
+                                                         twice); a period's rows have a partition of their own, so
+                                                         that tens of thousands of them never share the instance
+                                                         partition's throughput with the order sync
   INSTANCE#<tenant>#<instance>  RETURN#<returnOrderId>   return order with its lines (one item)
-  INSTANCE#<tenant>#<instance>  RETURNOF#<po>#<returnOrderId>  a return of a sales order (link; the return is above)
+  RETURNSOF#<tenant>#<instance>  <po>#<returnOrderId>     a return of a sales order (link; the return is above), in a
+                                                         small partition of its own: accounting reads it per order
   gsi1: RETURNS#<tenant>#<instance> / <returnOrderDate>#<returnOrderId>  returns newest first
   ADPERF#<advertiserId>#<reportType>  <date>#<campaignId>#<adGroupId>[#<keywordId>]  one day of one entity (a re-pull
                                                          of a day overwrites it: never duplicated)
@@ -186,20 +190,27 @@ def settlement_sk(settlement_id: str) -> str:
     return f"{SETTLEMENT_PREFIX}{settlement_id}"
 
 
-def settlement_line_prefix(settlement_id: str) -> str:
-    return f"SETTLEMENTLINE#{settlement_id}#"
+def settlement_lines_pk(tenant_id: str, instance_id: str, settlement_id: str) -> str:
+    return f"SETTLEMENTLINES#{tenant_id}#{instance_id}#{settlement_id}"
 
 
-def settlement_line_sk(settlement_id: str, position: int) -> str:
-    return f"{settlement_line_prefix(settlement_id)}{position:0{LINE_POSITION_WIDTH}d}"
+SETTLEMENT_LINE_PREFIX = "LINE#"
+
+
+def settlement_line_sk(position: int) -> str:
+    return f"{SETTLEMENT_LINE_PREFIX}{position:0{LINE_POSITION_WIDTH}d}"
 
 
 def return_sk(return_order_id: str) -> str:
     return f"{RETURN_PREFIX}{return_order_id}"
 
 
+def return_links_pk(tenant_id: str, instance_id: str) -> str:
+    return f"RETURNSOF#{tenant_id}#{instance_id}"
+
+
 def return_link_prefix(purchase_order_id: str) -> str:
-    return f"RETURNOF#{purchase_order_id}#"
+    return f"{purchase_order_id}#"
 
 
 def return_link_sk(purchase_order_id: str, return_order_id: str) -> str:

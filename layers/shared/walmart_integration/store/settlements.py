@@ -142,14 +142,13 @@ class SettlementRepository(Repository):
         items were written. Only Walmart's row is stored (``columns``): the typed fields are read out of it when the
         line is read (``settlement_line_from_row``), so the item is half the size and one parser serves old lines too.
         """
-        pk = keys.instance_data_pk(tenant_id, instance_id)
         unique = {(line.settlement_id, line.position): line for line in lines}
         requests = [
             {
                 "PutRequest": {
                     "Item": {
-                        "pk": {"S": pk},
-                        "sk": {"S": keys.settlement_line_sk(settlement_id, position)},
+                        "pk": {"S": keys.settlement_lines_pk(tenant_id, instance_id, settlement_id)},
+                        "sk": {"S": keys.settlement_line_sk(position)},
                         "settlement_id": {"S": settlement_id},
                         "position": {"N": str(position)},
                         "columns": {"M": {name: {"S": value} for name, value in line.columns.items()}},
@@ -164,15 +163,10 @@ class SettlementRepository(Repository):
     def trim_lines(self, tenant_id: str, instance_id: str, settlement_id: str, count: int) -> int:
         """Delete the period's lines at positions ``count`` and beyond (a re-fetched report that shrank); returns how
         many were deleted."""
-        pk = keys.instance_data_pk(tenant_id, instance_id)
-        prefix = keys.settlement_line_prefix(settlement_id)
+        pk = keys.settlement_lines_pk(tenant_id, instance_id, settlement_id)
         response_items = self.query_all(
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
-            ExpressionAttributeValues={
-                ":pk": {"S": pk},
-                ":from": {"S": keys.settlement_line_sk(settlement_id, count)},
-                ":to": {"S": prefix + "\uffff"},
-            },
+            KeyConditionExpression="pk = :pk AND sk >= :from",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":from": {"S": keys.settlement_line_sk(count)}},
             ProjectionExpression="pk, sk",
             ConsistentRead=True,
         )
@@ -184,11 +178,8 @@ class SettlementRepository(Repository):
         """Every line of a period, in report order."""
         items = self.query_all(
             exact=True,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.instance_data_pk(tenant_id, instance_id)},
-                ":prefix": {"S": keys.settlement_line_prefix(settlement_id)},
-            },
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.settlement_lines_pk(tenant_id, instance_id, settlement_id)}},
             ConsistentRead=True,
         )
         return [
@@ -209,6 +200,7 @@ class ReturnRepository(Repository):
         """Write the return orders whose content changed (or are new), each with a link per sales order it returns;
         returns how many return orders were written."""
         pk = keys.instance_data_pk(tenant_id, instance_id)
+        links_pk = keys.return_links_pk(tenant_id, instance_id)
         unique = {r.return_order_id: r for r in returns}
         if not unique:
             return 0
@@ -232,7 +224,7 @@ class ReturnRepository(Repository):
             }
             requests.append({"PutRequest": {"Item": dynamo.serialize(item)}})
             for po in order.purchase_order_ids:
-                link = {"pk": pk, "sk": keys.return_link_sk(po, rid), "return_order_id": rid}
+                link = {"pk": links_pk, "sk": keys.return_link_sk(po, rid), "return_order_id": rid}
                 requests.append({"PutRequest": {"Item": dynamo.serialize(link)}})
         for start in range(0, len(requests), BATCH_WRITE):
             pending: dict[str, Any] = {self.table: requests[start : start + BATCH_WRITE]}
@@ -294,7 +286,10 @@ class ReturnRepository(Repository):
         pk = keys.instance_data_pk(tenant_id, instance_id)
         links = self.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.return_link_prefix(purchase_order_id)}},
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.return_links_pk(tenant_id, instance_id)},
+                ":prefix": {"S": keys.return_link_prefix(purchase_order_id)},
+            },
             ConsistentRead=True,
         )
         ids = sorted({str(link["return_order_id"]) for link in links})
