@@ -164,11 +164,11 @@ def connect_partner() -> PartnerKeyPair:
 def emulator(emulator_server: Emulator, connect_partner: PartnerKeyPair) -> Emulator:
     """The emulator as new, knowing the session's Connect partner.
 
-    Its sellers list the reconciliation reports of the last 42 days (three periods) rather than Walmart's 180: every
-    connect still syncs and posts settlements, at a sixth of the work; a test about the whole history sets it back.
+    Its sellers list the reconciliation reports of the last 14 days (one or two periods) rather than Walmart's 180: every
+    connect still syncs and posts settlements, at a tenth of the work; a test about the whole history sets it back.
     """
     emulator_server.reset()
-    emulator_server.faults.update({"settlement_history_days": 42})
+    emulator_server.faults.update({"settlement_history_days": 14})
     pair = connect_partner
     emulator_server.configure_partner(pair.consumer_id, pair.key_version, pair.public_key_pem, pair.auth_token)
     return emulator_server

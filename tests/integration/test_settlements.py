@@ -76,12 +76,19 @@ def test_returns_are_upserted_by_id_and_found_by_their_order(stack):
     walmart_return = return_from_walmart(raw["returnOrders"][0])
     assert repo.upsert_changed(tenant, instance, [walmart_return], "2026-01-01T00:00:00Z") == 1
     assert repo.upsert_changed(tenant, instance, [walmart_return], "2026-01-01T00:05:00Z") == 0  # unchanged
-    found = repo.of_order(tenant, instance, "4790210558890")
+    found = repo.of_orders(tenant, instance, ["4790210558890"])["4790210558890"]
     assert [r.return_order_id for r in found] == ["103738048909818825"]
     assert found[0] == walmart_return
     page, cursor = repo.page(tenant, instance, 10, None)
     assert [r.return_order_id for r in page] == ["103738048909818825"] and cursor is None
-    assert repo.of_order(tenant, instance, "no-such-order") == []
+    assert repo.of_orders(tenant, instance, ["no-such-order"]) == {"no-such-order": []}
+    second = walmart_return.model_copy(update={"return_order_id": "103738048909818826"})
+    assert repo.upsert_changed(tenant, instance, [second], "2026-01-01T00:10:00Z") == 1  # a second return of the order
+    both = repo.of_orders(tenant, instance, ["4790210558890", "no-such-order"])
+    assert {po: [r.return_order_id for r in found] for po, found in both.items()} == {
+        "4790210558890": ["103738048909818825", "103738048909818826"],
+        "no-such-order": [],
+    }
 
 
 # -- the sync against the emulator, and the API ----------------------------------------------------------------------
@@ -126,6 +133,7 @@ def stored_lines(stack, tenant, instance_id, settlement_id):
 
 
 def test_a_sync_stores_every_line_of_every_report_and_the_api_groups_them(api, stack, emulator):
+    emulator.faults.update({"settlement_history_days": 180})  # every report Walmart lists
     seller = add_seller(emulator)
     instance_id = connect(api, seller, "settle")
     stack.pump(queues=NOT_ACCOUNTING)

@@ -408,9 +408,12 @@ class FakeReturns:
         following = start + limit
         return ordered[start:following], str(following) if following < len(ordered) else None
 
-    def of_order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> list[ReturnOrder]:
-        mine = [r for (t, i, _), r in self.records.items() if (t, i) == (tenant_id, instance_id)]
-        return sorted((r for r in mine if purchase_order_id in r.purchase_order_ids), key=lambda r: r.return_order_id)
+    def of_orders(self, tenant_id: str, instance_id: str, pos: list[str]) -> dict[str, list[ReturnOrder]]:
+        mine = sorted(
+            (r for (t, i, _), r in self.records.items() if (t, i) == (tenant_id, instance_id)),
+            key=lambda r: r.return_order_id,
+        )
+        return {po: [r for r in mine if po in r.purchase_order_ids] for po in pos}
 
 
 class FakeCatalog:

@@ -204,7 +204,7 @@ def test_returns_are_incremental_from_the_watermark_and_stored_once() -> None:
         "returnLastModifiedEndDate": "2026-03-01T12:00:00.000Z",
     }
     assert second == "?sellerId=151&limit=10&offset=10"  # verbatim
-    stored = world.returns.of_order(TENANT, world.record.id, "4790210558890")
+    stored = world.returns.of_orders(TENANT, world.record.id, ["4790210558890"])["4790210558890"]
     assert [r.return_order_id for r in stored] == ["103738048909818825"]
     assert world.returned == [["103738048909818825"]]
     job = world.job("returns")

@@ -30,6 +30,7 @@ from walmart_integration.models.accounting import (
 from walmart_integration.models.common import iso, new_id, precise_iso, utcnow
 from walmart_integration.models.instance import ACCOUNTS
 from walmart_integration.models.messages import AccountingJob
+from walmart_integration.models.returns import ReturnOrder
 from walmart_integration.observability import logger
 from walmart_integration.services.accounting_rules import (
     INVOICED_STATUSES,
@@ -307,8 +308,9 @@ class AccountingService:
         }
         posted: set[str] = set()
         context = _Context(job.tenant_id, job.instance_id, settings, codes)
+        returns = self.returns.of_orders(job.tenant_id, job.instance_id, list(orders)) if self.returns else {}
         for po, order in orders.items():
-            if self._evaluate_order(context, order, costs, postings.get(po)):
+            if self._evaluate_order(context, order, costs, postings.get(po), returns.get(po) or []):
                 posted.add(po)
         if posted:
             self.publish_outbox()
@@ -336,10 +338,10 @@ class AccountingService:
         order: dict[str, Any],
         costs: dict[str, Decimal | None],
         state: dict[str, Any] | None,
+        returns: list[ReturnOrder],
     ) -> bool:
-        """Post what the order owes; True when a document was posted."""
+        """Post what the order owes (``returns``: its return orders); True when a document was posted."""
         po = str(order["purchase_order_id"])
-        returns = self.returns.of_order(context.tenant_id, context.instance_id, po) if self.returns else []
         targets = line_targets(order, costs, returned_by_line(returns, po))
         for attempt in range(ATTEMPTS):
             if attempt:

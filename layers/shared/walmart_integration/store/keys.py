@@ -51,8 +51,9 @@ DataTable (pk, sk; gsi1):
                                                          that tens of thousands of them never share the instance
                                                          partition's throughput with the order sync
   INSTANCE#<tenant>#<instance>  RETURN#<returnOrderId>   return order with its lines (one item)
-  RETURNSOF#<tenant>#<instance>  <po>#<returnOrderId>     a return of a sales order (link; the return is above), in a
-                                                         small partition of its own: accounting reads it per order
+  RETURNSOF#<tenant>#<instance>  <po>                     the returns of a sales order (``return_order_ids``, a
+                                                         string set; the returns are above): accounting reads them
+                                                         for a batch of orders with one BatchGetItem
   gsi1: RETURNS#<tenant>#<instance> / <returnOrderDate>#<returnOrderId>  returns newest first
   ADPERF#<advertiserId>#<reportType>  <date>#<campaignId>#<adGroupId>[#<keywordId>]  one day of one entity (a re-pull
                                                          of a day overwrites it: never duplicated)
@@ -209,12 +210,8 @@ def return_links_pk(tenant_id: str, instance_id: str) -> str:
     return f"RETURNSOF#{tenant_id}#{instance_id}"
 
 
-def return_link_prefix(purchase_order_id: str) -> str:
-    return f"{purchase_order_id}#"
-
-
-def return_link_sk(purchase_order_id: str, return_order_id: str) -> str:
-    return f"{return_link_prefix(purchase_order_id)}{return_order_id}"
+def return_link_sk(purchase_order_id: str) -> str:
+    return purchase_order_id
 
 
 def returns_index_pk(tenant_id: str, instance_id: str) -> str:

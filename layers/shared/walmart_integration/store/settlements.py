@@ -206,13 +206,12 @@ class ReturnRepository(Repository):
             return 0
         stored = self._hashes(pk, [keys.return_sk(rid) for rid in unique])
         requests = []
-        written = 0
+        links: set[tuple[str, str]] = set()
         for rid, order in unique.items():
             record = _storable(order.model_dump())
             digest = content_hash(record)
             if stored.get(keys.return_sk(rid)) == digest:
                 continue
-            written += 1
             item = {
                 **record,
                 "pk": pk,
@@ -223,15 +222,22 @@ class ReturnRepository(Repository):
                 "gsi1sk": keys.returns_index_sk(order.return_order_date or "", rid),
             }
             requests.append({"PutRequest": {"Item": dynamo.serialize(item)}})
-            for po in order.purchase_order_ids:
-                link = {"pk": links_pk, "sk": keys.return_link_sk(po, rid), "return_order_id": rid}
-                requests.append({"PutRequest": {"Item": dynamo.serialize(link)}})
+            links |= {(po, rid) for po in order.purchase_order_ids}
+        # the links first: a link to a return not written yet is passed over, and a return written without its link
+        # would never be linked (the next page finds it unchanged)
+        for po, rid in sorted(links):
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": links_pk}, "sk": {"S": keys.return_link_sk(po)}},
+                UpdateExpression="ADD return_order_ids :rid",
+                ExpressionAttributeValues={":rid": {"SS": [rid]}},
+            )
         for start in range(0, len(requests), BATCH_WRITE):
             pending: dict[str, Any] = {self.table: requests[start : start + BATCH_WRITE]}
             while pending:
                 response = self.client.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
-        return written
+        return len(requests)
 
     def _hashes(self, pk: str, sort_keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -281,35 +287,44 @@ class ReturnRepository(Repository):
         found = [ReturnOrder.model_validate(_record(item)) for item in response.get("Items", [])]
         return found, dynamo.encode_index_cursor(response.get("LastEvaluatedKey"))
 
-    def of_order(self, tenant_id: str, instance_id: str, purchase_order_id: str) -> list[ReturnOrder]:
-        """The return orders that return lines of a sales order."""
+    def of_orders(self, tenant_id: str, instance_id: str, pos: list[str]) -> dict[str, list[ReturnOrder]]:
+        """The return orders that return lines of each sales order (every one of ``pos`` a key): one BatchGetItem
+        of their links and one of the returns per 100 keys."""
+        links_pk = keys.return_links_pk(tenant_id, instance_id)
+        linked = {
+            str(item["sk"]): sorted(item.get("return_order_ids") or ())
+            for item in map(
+                dynamo.deserialize,
+                self._batch_get([{"pk": links_pk, "sk": keys.return_link_sk(po)} for po in dict.fromkeys(pos)]),
+            )
+        }
         pk = keys.instance_data_pk(tenant_id, instance_id)
-        links = self.query_all(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.return_links_pk(tenant_id, instance_id)},
-                ":prefix": {"S": keys.return_link_prefix(purchase_order_id)},
-            },
-            ConsistentRead=True,
-        )
-        ids = sorted({str(link["return_order_id"]) for link in links})
-        found: list[ReturnOrder] = []
-        for start in range(0, len(ids), BATCH_GET):
+        ids = sorted({rid for rids in linked.values() for rid in rids})
+        found = {
+            r.return_order_id: r
+            for r in (
+                ReturnOrder.model_validate(_record(item))
+                for item in self._batch_get([{"pk": pk, "sk": keys.return_sk(rid)} for rid in ids])
+            )
+        }
+        return {po: [found[rid] for rid in linked.get(keys.return_link_sk(po), []) if rid in found] for po in pos}
+
+    def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), BATCH_GET):
             request: dict[str, Any] = {
                 self.table: {
                     "Keys": [
-                        {"pk": {"S": pk}, "sk": {"S": keys.return_sk(rid)}} for rid in ids[start : start + BATCH_GET]
+                        {name: {"S": value} for name, value in key.items()} for key in wanted[start : start + BATCH_GET]
                     ],
                     "ConsistentRead": True,
                 }
             }
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
-                found += [
-                    ReturnOrder.model_validate(_record(i)) for i in response.get("Responses", {}).get(self.table, [])
-                ]
+                items += response.get("Responses", {}).get(self.table, [])
                 request = response.get("UnprocessedKeys") or {}
-        return sorted(found, key=lambda r: r.return_order_id)
+        return items
 
 
 def _strip(record: dict[str, Any]) -> dict[str, Any]:
