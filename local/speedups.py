@@ -11,7 +11,15 @@ it work whose result is known in advance:
   every value is still written by moto's own per-type methods (strings, numbers, base64 blobs, booleans; maps and
   lists recurse through here), so the JSON is the same (``tests/unit/test_speedups.py`` compares both).
 - The update-expression validator (every UpdateItem) asks each AST processor for its node-type map twice per node,
-  and the processor builds it anew each time; the map is fixed per processor, so it is built once.
+  and the processor builds it anew each time; the map is fixed per processor, so it is built once, and which
+  handler a node's type gets is looked up once per type.
+- Two of those processors check every sub-expression of an update by collecting all the actions below it again
+  (quadratic in the actions: a posting state's SET of thirty attributes cost more than the write). The checks
+  (at most one SET, REMOVE, ADD clause; no overlapping or duplicate paths) can only fail below the root if they fail
+  at the root, since a sub-expression's actions are a part of the root's; so the root is checked first, and only
+  when it fails does moto's own traversal run, raising its own error.
+- An item's size is checked against DynamoDB's 400 KB limit once when moto builds it, not again after each of its
+  attributes (quadratic in the item's size; the sizes only add up, so the answer is the same).
 
 ``share_botocore_loader()`` (the tests' interpreter): ``store.dynamo.client`` makes a boto3 session per service (as a
 Lambda container does once), and every new session parses botocore's JSON service models again (tens of
@@ -26,6 +34,7 @@ Each is idempotent and undone by ``restore()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _ORIGINALS: dict[str, Any] = {}
@@ -38,6 +47,7 @@ def speed_up_moto() -> None:
         return
     serializer, traverser = _moto_classes()
     structure = serializer._serialize_type_structure
+    ast_nodes, validators, dynamo_type = _moto_modules()
 
     def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
         if (
@@ -73,12 +83,76 @@ def speed_up_moto() -> None:
                 return processor(node)
         return None
 
+    def handler(self: Any, node_type: type) -> Any:
+        """The processor of nodes of this type (None: not processed), as ``process`` would pick it."""
+        handlers = self.__dict__.setdefault("_speedups_handlers", {})
+        if node_type not in handlers:
+            handlers[node_type] = next(
+                (found for key, found in processing_map(self).items() if issubclass(node_type, key)), None
+            )
+        return handlers[node_type]
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        if isinstance(node, ast_nodes.Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    self.pre_processing_of_child(node, i)
+                    self.traverse_node_recursively(child_node, i)
+            processor = handler(self, type(node))
+            if processor is not None:
+                node = processor(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    def root_first(check: str) -> Callable[[Any, Any], Any]:
+        def traverse(self: Any, node: Any) -> Any:
+            if isinstance(node, ast_nodes.UpdateExpression) and _passes(lambda: getattr(self, check)(node)):
+                return node
+            return self.traverse_node_recursively(node)  # (moto's traversal raises the error it raises)
+
+        return traverse
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
+        if sum(dynamo_type.bytesize(key) + value.size() for key, value in values.items()) > 405000:  # moto's limit
+            raise dynamo_type.ItemSizeTooLarge
+        self.attrs = dynamo_type.LimitedSizeDict()
+        dict.update(self.attrs, values)
+
     _ORIGINALS["structure"] = structure
     _ORIGINALS["nodes"] = traverser.nodes_to_be_processed
     _ORIGINALS["process"] = traverser.process
+    _ORIGINALS["recursive"] = traverser.traverse_node_recursively
+    _ORIGINALS["item"] = dynamo_type.Item.__init__
     serializer._serialize_type_structure = serialize_structure
     traverser.nodes_to_be_processed = nodes_to_be_processed
     traverser.process = process
+    traverser.traverse_node_recursively = traverse_node_recursively
+    validators.ActionCountValidator.traverse = root_first("verify_action_counts")
+    validators.OverlappingPathsValidator.traverse = root_first("check_for_overlapping_paths")
+    dynamo_type.Item.__init__ = item_init
+
+
+def _passes(check: Callable[[], Any]) -> bool:
+    try:
+        check()
+    except Exception:
+        return False
+    return True
+
+
+def _moto_modules() -> tuple[Any, Any, Any]:
+    """moto's update-expression AST, its validators, its item model."""
+    from importlib import import_module
+
+    names = ("parsing.ast_nodes", "parsing.validators", "models.dynamo_type")
+    modules = tuple(import_module(f"moto.dynamodb.{name}") for name in names)
+    return modules[0], modules[1], modules[2]
 
 
 def _moto_classes() -> tuple[Any, Any]:
@@ -137,6 +211,10 @@ def restore(*parts: str) -> None:
         serializer._serialize_type_structure = _ORIGINALS.pop("structure")
         traverser.nodes_to_be_processed = _ORIGINALS.pop("nodes")
         traverser.process = _ORIGINALS.pop("process")
+        traverser.traverse_node_recursively = _ORIGINALS.pop("recursive")
+        _, validators, dynamo_type = _moto_modules()
+        del validators.ActionCountValidator.traverse, validators.OverlappingPathsValidator.traverse
+        dynamo_type.Item.__init__ = _ORIGINALS.pop("item")
     if "loader" in wanted and "loader" in _ORIGINALS:
         import botocore.session
 

@@ -164,8 +164,9 @@ def connect_partner() -> PartnerKeyPair:
 def emulator(emulator_server: Emulator, connect_partner: PartnerKeyPair) -> Emulator:
     """The emulator as new, knowing the session's Connect partner.
 
-    Its sellers list the reconciliation reports of the last 14 days (one or two periods) rather than Walmart's 180: every
-    connect still syncs and posts settlements, at a tenth of the work; a test about the whole history sets it back.
+    Its sellers list the reconciliation reports of the last 14 days (one or two periods) rather than Walmart's 180:
+    every connect still syncs and posts settlements, at a tenth of the work; a test about the whole history sets it
+    back.
     """
     emulator_server.reset()
     emulator_server.faults.update({"settlement_history_days": 14})

@@ -18,7 +18,7 @@ import boto3
 import httpx
 import pytest
 
-from local.emulator import DEMO_SELLER_ID, Emulator
+from local.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, Emulator
 from local.harness import REGION
 from local.marketplace_app import MarketplaceApp, install_app
 from tests.integration.conftest import Stack
@@ -100,6 +100,9 @@ class OAuth:
 
 @pytest.fixture
 def oauth(stack_factory: Callable[..., Stack], emulator: Emulator) -> OAuth:
+    """The demo seller with a fifth of its default history (60 orders, 20 items): these tests are about the
+    connection, and each connect still syncs and posts every stream of it."""
+    emulator.add_seller(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, item_count=20, order_count=60)
     stack = stack_factory(WALMART_REDIRECT_URI=REDIRECT_URI, WALMART_AUTHORIZE_URL=f"{emulator.url}/authorize")
     secrets = boto3.client("secretsmanager", region_name=REGION)
     app = install_app(secrets, stack.env["WALMART_APP_SECRET_NAME"], emulator, redirect_uris=[REDIRECT_URI])

@@ -109,6 +109,34 @@ def _operations(resource: Any, table: Any, client: Any) -> dict[str, Any]:
         ),
     )
     record(
+        "clauses",
+        lambda: table.update_item(
+            Key=key, UpdateExpression="SET a = :a SET b = :b", ExpressionAttributeValues={":a": 1, ":b": 2}
+        ),
+    )
+    record(
+        "duplicate",
+        lambda: table.update_item(
+            Key=key,
+            UpdateExpression="SET #a = :a, #b = :b",
+            ExpressionAttributeNames={"#a": "same", "#b": "same"},
+            ExpressionAttributeValues={":a": 1, ":b": 2},
+        ),
+    )
+    record(
+        "overlapping",
+        lambda: table.update_item(
+            Key=key, UpdateExpression="SET nested = :a REMOVE nested.deep", ExpressionAttributeValues={":a": {}}
+        ),
+    )
+    record("oversize", lambda: table.put_item(Item={**key, "a": "x" * 200_000, "b": "y" * 205_000}))
+    record(
+        "grows_too_large",
+        lambda: table.update_item(
+            Key=key, UpdateExpression="SET big_text = :t", ExpressionAttributeValues={":t": "z" * 405_000}
+        ),
+    )
+    record(
         "key", lambda: table.update_item(Key=key, UpdateExpression="SET sk = :a", ExpressionAttributeValues={":a": "x"})
     )
     record(
@@ -172,6 +200,8 @@ def test_dynamodb_answers_are_the_same_with_and_without_the_shortcuts(aws_env: N
     assert without["update"]["Attributes"]["number"] == 3
     assert without["conditional"]["Error"]["Code"] == "ConditionalCheckFailedException"
     assert without["invalid"]["Error"]["Code"] == "ValidationException"
+    for refused in ("clauses", "duplicate", "overlapping", "oversize", "grows_too_large"):
+        assert without[refused].get("Error", {}).get("Code") == "ValidationException", (refused, without[refused])
     assert without["transaction"]["Error"]["Code"] == "TransactionCanceledException"
     assert without["transaction"]["CancellationReasons"][0]["Item"]["pk"] == {"S": "TENANT#a"}
 
