@@ -10,9 +10,9 @@ it work whose result is known in advance:
   Query). moto holds an item's values as dicts keyed by those very member names, so the member is read directly;
   every value is still written by moto's own per-type methods (strings, numbers, base64 blobs, booleans; maps and
   lists recurse through here), so the JSON is the same (``tests/unit/test_speedups.py`` compares both).
-- The update-expression validator (every UpdateItem) asks each AST processor for its node-type map twice per node,
-  and the processor builds it anew each time; the map is fixed per processor, so it is built once, and which
-  handler a node's type gets is looked up once per type.
+- The update-expression validator's traversal (every UpdateItem) asks each AST processor for its node-type map twice
+  per node, which the processor builds anew each time, and tests the node against each of its types; the traversal
+  is replaced by the same walk with the map built once per processor and the handler of a node type chosen once.
 - Two of those processors check every sub-expression of an update by collecting all the actions below it again
   (quadratic in the actions: a posting state's SET of thirty attributes cost more than the write). The checks
   (at most one SET, REMOVE, ADD clause; no overlapping or duplicate paths) can only fail below the root if they fail
@@ -65,32 +65,20 @@ def speed_up_moto() -> None:
             return
         structure(self, serialized, value, shape, key)
 
-    def processing_map(self: Any) -> dict[type, Any]:
-        cached = self.__dict__.get("_speedups_map")
-        if cached is None:
-            cached = self._processing_map()
-            self.__dict__["_speedups_map"] = cached
-            self.__dict__["_speedups_types"] = tuple(cached)
-        return cached  # type: ignore[no-any-return]
-
-    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
-        processing_map(self)
-        return self.__dict__["_speedups_types"]  # type: ignore[no-any-return]
-
-    def process(self: Any, node: Any) -> Any:
-        for class_key, processor in processing_map(self).items():
-            if isinstance(node, class_key):
-                return processor(node)
-        return None
+    chosen: dict[tuple[type, type], Any] = {}  # (processor class, node type) -> its map's key, None: not processed
 
     def handler(self: Any, node_type: type) -> Any:
-        """The processor of nodes of this type (None: not processed), as ``process`` would pick it."""
-        handlers = self.__dict__.setdefault("_speedups_handlers", {})
-        if node_type not in handlers:
-            handlers[node_type] = next(
-                (found for key, found in processing_map(self).items() if issubclass(node_type, key)), None
-            )
-        return handlers[node_type]
+        """The processor of nodes of this type (None: not processed): the first key of the processor's map that the
+        type is a subclass of, as moto's ``process`` picks it. The map (bound methods) is built once per processor
+        object, the key once per processor class."""
+        handlers = self.__dict__.get("_speedups_map")
+        if handlers is None:
+            handlers = self.__dict__["_speedups_map"] = self._processing_map()
+        pair = (type(self), node_type)
+        if pair not in chosen:
+            chosen[pair] = next((key for key in handlers if issubclass(node_type, key)), None)
+        key = chosen[pair]
+        return None if key is None else handlers[key]
 
     def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
         if isinstance(node, ast_nodes.Node):
@@ -125,13 +113,9 @@ def speed_up_moto() -> None:
         dict.update(self.attrs, values)
 
     _ORIGINALS["structure"] = structure
-    _ORIGINALS["nodes"] = traverser.nodes_to_be_processed
-    _ORIGINALS["process"] = traverser.process
     _ORIGINALS["recursive"] = traverser.traverse_node_recursively
     _ORIGINALS["item"] = dynamo_type.Item.__init__
     serializer._serialize_type_structure = serialize_structure
-    traverser.nodes_to_be_processed = nodes_to_be_processed
-    traverser.process = process
     traverser.traverse_node_recursively = traverse_node_recursively
     validators.ActionCountValidator.traverse = root_first("verify_action_counts")
     validators.OverlappingPathsValidator.traverse = root_first("check_for_overlapping_paths")
@@ -209,8 +193,6 @@ def restore(*parts: str) -> None:
     if "moto" in wanted and "structure" in _ORIGINALS:
         serializer, traverser = _moto_classes()
         serializer._serialize_type_structure = _ORIGINALS.pop("structure")
-        traverser.nodes_to_be_processed = _ORIGINALS.pop("nodes")
-        traverser.process = _ORIGINALS.pop("process")
         traverser.traverse_node_recursively = _ORIGINALS.pop("recursive")
         _, validators, dynamo_type = _moto_modules()
         del validators.ActionCountValidator.traverse, validators.OverlappingPathsValidator.traverse

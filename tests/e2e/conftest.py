@@ -27,11 +27,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import SETTLEMENT_HISTORY_DAYS
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 90
-# The emulator's sellers list the reconciliation reports of this many days rather than Walmart's 180, except in the
-# soak (SOAK=1): every connect still syncs and posts settlements, at a tenth of the work (as in tests/integration).
-SETTLEMENT_HISTORY_DAYS = 180 if os.environ.get("SOAK", "") not in ("", "0") else 14
 CANARY_MIN_LENGTH = 12  # shorter secrets (e.g. a test seller's "e2e-secret") could match by chance: not searched
 _CANARIES: set[str] = set()  # registered by tests: searched for in every stack of the run
 _STACKS: list[RunningStack] = []  # the stacks of this process that are running

@@ -29,6 +29,7 @@ from local.harness import QUEUE_ENVIRONMENT, REGION, Harness, new_container
 from local.inprocess import InProcessStack, provision
 from local.partner import secret_value
 from local.seed import seed_demo
+from tests.support import SETTLEMENT_HISTORY_DAYS
 
 AWS_ENV = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -164,12 +165,10 @@ def connect_partner() -> PartnerKeyPair:
 def emulator(emulator_server: Emulator, connect_partner: PartnerKeyPair) -> Emulator:
     """The emulator as new, knowing the session's Connect partner.
 
-    Its sellers list the reconciliation reports of the last 14 days (one or two periods) rather than Walmart's 180:
-    every connect still syncs and posts settlements, at a tenth of the work; a test about the whole history sets it
-    back.
-    """
+    Its sellers list the reconciliation reports of ``SETTLEMENT_HISTORY_DAYS`` rather than Walmart's 180 (see
+    tests/support.py)."""
     emulator_server.reset()
-    emulator_server.faults.update({"settlement_history_days": 14})
+    emulator_server.faults.update({"settlement_history_days": SETTLEMENT_HISTORY_DAYS})
     pair = connect_partner
     emulator_server.configure_partner(pair.consumer_id, pair.key_version, pair.public_key_pem, pair.auth_token)
     return emulator_server

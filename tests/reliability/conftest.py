@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import RunningStack, launch_stack, local_stack  # noqa: F401 (the session's stack)
+from tests.support import SOAK
 from walmart_integration.models.instance import NOMINAL_CODE_FIELDS
 
-SOAK = os.environ.get("SOAK", "") not in ("", "0")
 pytestmark = pytest.mark.e2e
 
 

@@ -72,73 +72,38 @@ def _operations(resource: Any, table: Any, client: Any) -> dict[str, Any]:
         "batch",
         lambda: resource.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"pk": "TENANT#b", "sk": "ORDER#1"}]}}),
     )
-    record(
+
+    def update(name: str, expression: str, values: dict[str, Any], **params: Any) -> None:
+        """An UpdateItem of the first item (``params``: any other of its parameters, ``Key`` included)."""
+        call = {"Key": key, "UpdateExpression": expression, "ExpressionAttributeValues": values, **params}
+        record(name, lambda: table.update_item(**call))
+
+    update(
         "update",
-        lambda: table.update_item(
-            Key={"pk": "TENANT#a", "sk": "ORDER#2"},
-            UpdateExpression="SET #n = #n + :one, #l[0].qty = :q, added = list_append(if_not_exists(added, :e), :l) "
-            "REMOVE gone ADD strings :s",
-            ExpressionAttributeNames={"#n": "number", "#l": "lines"},
-            ExpressionAttributeValues={":one": 1, ":q": 3, ":e": [], ":l": ["x"], ":s": {"z"}},
-            ReturnValues="ALL_NEW",
-        ),
+        "SET #n = #n + :one, #l[0].qty = :q, added = list_append(if_not_exists(added, :e), :l) "
+        "REMOVE gone ADD strings :s",
+        {":one": 1, ":q": 3, ":e": [], ":l": ["x"], ":s": {"z"}},
+        Key={"pk": "TENANT#a", "sk": "ORDER#2"},
+        ExpressionAttributeNames={"#n": "number", "#l": "lines"},
+        ReturnValues="ALL_NEW",
     )
-    record(
+    update(
         "conditional",
-        lambda: table.update_item(
-            Key=key,
-            UpdateExpression="SET flag = :f",
-            ConditionExpression="attribute_not_exists(pk)",
-            ExpressionAttributeValues={":f": False},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        ),
+        "SET flag = :f",
+        {":f": False},
+        ConditionExpression="attribute_not_exists(pk)",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
     )
-    record(
-        "invalid",
-        lambda: table.update_item(
-            Key=key, UpdateExpression="SET a = :a, a = :b", ExpressionAttributeValues={":a": 1, ":b": 2}
-        ),
+    update("invalid", "SET a = :a, a = :b", {":a": 1, ":b": 2})
+    update("overlap", "SET #l = :a REMOVE #l[0]", {":a": []}, ExpressionAttributeNames={"#l": "lines"})
+    update("clauses", "SET a = :a SET b = :b", {":a": 1, ":b": 2})
+    update(
+        "duplicate", "SET #a = :a, #b = :b", {":a": 1, ":b": 2}, ExpressionAttributeNames={"#a": "same", "#b": "same"}
     )
-    record(
-        "overlap",
-        lambda: table.update_item(
-            Key=key,
-            UpdateExpression="SET #l = :a REMOVE #l[0]",
-            ExpressionAttributeNames={"#l": "lines"},
-            ExpressionAttributeValues={":a": []},
-        ),
-    )
-    record(
-        "clauses",
-        lambda: table.update_item(
-            Key=key, UpdateExpression="SET a = :a SET b = :b", ExpressionAttributeValues={":a": 1, ":b": 2}
-        ),
-    )
-    record(
-        "duplicate",
-        lambda: table.update_item(
-            Key=key,
-            UpdateExpression="SET #a = :a, #b = :b",
-            ExpressionAttributeNames={"#a": "same", "#b": "same"},
-            ExpressionAttributeValues={":a": 1, ":b": 2},
-        ),
-    )
-    record(
-        "overlapping",
-        lambda: table.update_item(
-            Key=key, UpdateExpression="SET nested = :a REMOVE nested.deep", ExpressionAttributeValues={":a": {}}
-        ),
-    )
+    update("overlapping", "SET nested = :a REMOVE nested.deep", {":a": {}})
     record("oversize", lambda: table.put_item(Item={**key, "a": "x" * 200_000, "b": "y" * 205_000}))
-    record(
-        "grows_too_large",
-        lambda: table.update_item(
-            Key=key, UpdateExpression="SET big_text = :t", ExpressionAttributeValues={":t": "z" * 405_000}
-        ),
-    )
-    record(
-        "key", lambda: table.update_item(Key=key, UpdateExpression="SET sk = :a", ExpressionAttributeValues={":a": "x"})
-    )
+    update("grows_too_large", "SET big_text = :t", {":t": "z" * 405_000})
+    update("key", "SET sk = :a", {":a": "x"})
     record(
         "transaction",
         lambda: client.transact_write_items(
